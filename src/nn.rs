@@ -1,0 +1,216 @@
+//! Fully connected ReLU networks and Adam, written directly on tensors.
+//!
+//! tch's `nn` module draws initial weights from libtorch's process-global generator; weights here
+//! are drawn from a seeded [`Rng64`], so a seed reproduces a model regardless of what else the
+//! host process does with libtorch.
+
+use tch::{Device, Kind, Tensor};
+
+use crate::error::{Error, Result};
+use crate::rng::Rng64;
+
+/// A ReLU MLP `input -> hidden[0] -> ... -> hidden[k-1] -> output` with a linear last layer.
+///
+/// The potentials of the dual problem must be able to take any sign, so there is no output
+/// activation (the paper's tables mention a ReLU output, which would pin potentials at >= 0).
+pub struct Mlp {
+    /// (weight [out, in], bias [out]) per layer, last layer included.
+    pub layers: Vec<(Tensor, Tensor)>,
+    pub input: usize,
+    pub hidden: Vec<usize>,
+    pub output: usize,
+}
+
+impl Mlp {
+    /// PyTorch's default initialization (uniform in +-1/sqrt(fan_in) for weights and biases),
+    /// drawn from `rng`.
+    pub fn new(input: usize, hidden: &[usize], output: usize, rng: &mut Rng64, device: Device) -> Result<Mlp> {
+        if input == 0 || output == 0 || hidden.iter().any(|&w| w == 0) {
+            return Err(Error::invalid("network layer widths must be positive"));
+        }
+        let mut dims = vec![input];
+        dims.extend_from_slice(hidden);
+        dims.push(output);
+        let mut layers = Vec::with_capacity(dims.len() - 1);
+        for w in dims.windows(2) {
+            let (fan_in, fan_out) = (w[0], w[1]);
+            let bound = 1.0 / (fan_in as f64).sqrt();
+            let mut draw = |n: usize| -> Vec<f32> {
+                (0..n).map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32).collect()
+            };
+            let weight = Tensor::f_from_slice(&draw(fan_in * fan_out))?
+                .f_view([fan_out as i64, fan_in as i64])?
+                .f_to_device(device)?
+                .set_requires_grad(true);
+            let bias = Tensor::f_from_slice(&draw(fan_out))?.f_to_device(device)?.set_requires_grad(true);
+            layers.push((weight, bias));
+        }
+        Ok(Mlp { layers, input, hidden: hidden.to_vec(), output })
+    }
+
+    /// Rebuilds a network from stored tensors, checking every shape against the architecture.
+    pub fn from_tensors(input: usize, hidden: &[usize], output: usize, tensors: Vec<(Tensor, Tensor)>, device: Device) -> Result<Mlp> {
+        let mut dims = vec![input];
+        dims.extend_from_slice(hidden);
+        dims.push(output);
+        if tensors.len() != dims.len() - 1 {
+            return Err(Error::format(format!("expected {} layers, found {}", dims.len() - 1, tensors.len())));
+        }
+        let mut layers = Vec::new();
+        for (i, ((w, b), d)) in tensors.into_iter().zip(dims.windows(2)).enumerate() {
+            if w.size() != [d[1] as i64, d[0] as i64] || b.size() != [d[1] as i64] {
+                return Err(Error::format(format!(
+                    "layer {i}: weight {:?} / bias {:?} do not match widths {} -> {}",
+                    w.size(),
+                    b.size(),
+                    d[0],
+                    d[1]
+                )));
+            }
+            let w = w.f_to_kind(Kind::Float)?.f_to_device(device)?.set_requires_grad(true);
+            let b = b.f_to_kind(Kind::Float)?.f_to_device(device)?.set_requires_grad(true);
+            layers.push((w, b));
+        }
+        Ok(Mlp { layers, input, hidden: hidden.to_vec(), output })
+    }
+
+    /// A detached copy on `device` (for samplers, which never train).
+    pub fn detached_to(&self, device: Device) -> Result<Mlp> {
+        let mut layers = Vec::new();
+        for (w, b) in &self.layers {
+            layers.push((w.f_detach()?.f_to_device(device)?.f_contiguous()?, b.f_detach()?.f_to_device(device)?.f_contiguous()?));
+        }
+        Ok(Mlp { layers, input: self.input, hidden: self.hidden.clone(), output: self.output })
+    }
+
+    pub fn parameters(&self) -> Vec<&Tensor> {
+        self.layers.iter().flat_map(|(w, b)| [w, b]).collect()
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.parameters().iter().map(|t| t.numel()).sum()
+    }
+
+    /// `x` [n, input] -> [n, output]; recorded by autograd when parameters require grad.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut h = x.shallow_clone();
+        let last = self.layers.len() - 1;
+        for (i, (w, b)) in self.layers.iter().enumerate() {
+            h = h.f_linear(w, Some(b))?;
+            if i < last {
+                h = h.f_relu()?;
+            }
+        }
+        Ok(h)
+    }
+
+    /// Scalar-output network: value [n] and input gradient [n, input], by a hand-written
+    /// backward pass. Langevin needs only grad_y psi(y); going through autograd would record a
+    /// graph and allocate parameter gradients at every step for nothing.
+    pub fn value_and_input_grad(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        debug_assert_eq!(self.output, 1);
+        tch::no_grad(|| {
+            let last = self.layers.len() - 1;
+            let mut masks = Vec::with_capacity(last);
+            let mut h = x.shallow_clone();
+            for (i, (w, b)) in self.layers.iter().enumerate() {
+                h = h.f_linear(&w.f_detach()?, Some(&b.f_detach()?))?;
+                if i < last {
+                    masks.push(h.f_gt(0.0)?.f_to_kind(h.kind())?);
+                    h = h.f_relu()?;
+                }
+            }
+            let value = h.f_squeeze_dim(1)?;
+            // d out / d h_last = w_last (row vector), then back through each ReLU and weight.
+            let n = x.size()[0];
+            let mut g = self.layers[last].0.f_detach()?.f_expand([n, -1], false)?;
+            for i in (0..last).rev() {
+                g = g.f_mul(&masks[i])?.f_matmul(&self.layers[i].0.f_detach()?)?;
+            }
+            Ok((value, g))
+        })
+    }
+}
+
+/// Adam (Kingma & Ba) with bias correction, as torch.optim.Adam with weight_decay = 0.
+pub struct Adam {
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    step: i64,
+    moments: Vec<(Tensor, Tensor)>,
+}
+
+impl Adam {
+    pub fn new(params: &[&Tensor], beta1: f64, beta2: f64) -> Result<Adam> {
+        let mut moments = Vec::new();
+        for p in params {
+            moments.push((p.f_zeros_like()?, p.f_zeros_like()?));
+        }
+        Ok(Adam { beta1, beta2, eps: 1e-8, step: 0, moments })
+    }
+
+    /// Applies one update from the gradients accumulated in `params` and zeroes them.
+    /// `lr` may change from step to step (schedules).
+    pub fn step(&mut self, params: &[&Tensor], lr: f64) -> Result<()> {
+        self.step += 1;
+        let bc1 = 1.0 - self.beta1.powi(self.step as i32);
+        let bc2 = 1.0 - self.beta2.powi(self.step as i32);
+        tch::no_grad(|| -> Result<()> {
+            for (p, (m, v)) in params.iter().zip(self.moments.iter_mut()) {
+                let mut g = p.grad();
+                if !g.defined() {
+                    continue;
+                }
+                let _ = m.f_mul_scalar_(self.beta1)?.f_add_(&g.f_mul_scalar(1.0 - self.beta1)?)?;
+                let _ = v.f_mul_scalar_(self.beta2)?.f_addcmul_(&g, &g.f_mul_scalar(1.0 - self.beta2)?)?;
+                let denom = v.f_div_scalar(bc2)?.f_sqrt()?.f_add_scalar(self.eps)?;
+                let update = m.f_div(&denom)?.f_mul_scalar(lr / bc1)?;
+                let mut p = p.shallow_clone();
+                let _ = p.f_sub_(&update)?;
+                let _ = g.f_zero_()?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_gradient_matches_autograd() {
+        let mut rng = Rng64::new(5);
+        let net = Mlp::new(3, &[16, 8], 1, &mut rng, Device::Cpu).unwrap();
+        let x = Tensor::randn([10, 3], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let out = net.forward(&x).unwrap().sum(Kind::Float);
+        let auto = Tensor::run_backward(&[out], &[&x], false, false).pop().unwrap();
+        let (value, grad) = net.value_and_input_grad(&x.detach()).unwrap();
+        let direct = net.forward(&x.detach()).unwrap().squeeze_dim(1);
+        assert!((value - direct).abs().max().double_value(&[]) < 1e-6);
+        assert!((grad - auto).abs().max().double_value(&[]) < 1e-5);
+    }
+
+    #[test]
+    fn same_seed_same_weights() {
+        let a = Mlp::new(2, &[4], 1, &mut Rng64::new(9), Device::Cpu).unwrap();
+        let b = Mlp::new(2, &[4], 1, &mut Rng64::new(9), Device::Cpu).unwrap();
+        for (p, q) in a.parameters().iter().zip(b.parameters()) {
+            assert_eq!(p.detach(), q.detach());
+        }
+    }
+
+    #[test]
+    fn adam_minimizes_a_quadratic() {
+        let p = Tensor::from_slice(&[3.0f32, -2.0]).set_requires_grad(true);
+        let mut adam = Adam::new(&[&p], 0.9, 0.999).unwrap();
+        for _ in 0..2000 {
+            let loss = (&p - Tensor::from_slice(&[1.0f32, 0.5])).square().sum(Kind::Float);
+            loss.backward();
+            adam.step(&[&p], 1e-2).unwrap();
+        }
+        let v: Vec<f32> = Vec::try_from(p.detach()).unwrap();
+        assert!((v[0] - 1.0).abs() < 1e-2 && (v[1] - 0.5).abs() < 1e-2, "{v:?}");
+    }
+}

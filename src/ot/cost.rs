@@ -1,0 +1,76 @@
+//! Ground costs c(x, y).
+
+use crate::error::{Error, Result};
+use tch::Tensor;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// sum_k (x_k - y_k)^2
+    SqEuclidean,
+    /// sum_k (x_k - y_k)^2 / d: the paper's image setting, which keeps the cost O(1) as d grows.
+    MeanSqEuclidean,
+}
+
+impl Cost {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cost::SqEuclidean => "sqeuclidean",
+            Cost::MeanSqEuclidean => "mean_sqeuclidean",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Result<Cost> {
+        match s {
+            "sqeuclidean" => Ok(Cost::SqEuclidean),
+            "mean_sqeuclidean" => Ok(Cost::MeanSqEuclidean),
+            _ => Err(Error::format(format!("unknown cost '{s}'"))),
+        }
+    }
+
+    /// Both costs compare coordinates one to one, so source and target dimensions must agree.
+    pub fn check_dims(self, dx: usize, dy: usize) -> Result<()> {
+        if dx != dy {
+            return Err(Error::shape(format!(
+                "cost {} needs source and target of the same dimension, got {dx} and {dy}",
+                self.name()
+            )));
+        }
+        Ok(())
+    }
+
+    fn scale(self, d: i64) -> f64 {
+        match self {
+            Cost::SqEuclidean => 1.0,
+            Cost::MeanSqEuclidean => 1.0 / d as f64,
+        }
+    }
+
+    /// c(x_i, y_i) for rows of x [m, d] and y [m, d] -> [m].
+    pub fn paired(self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        let d = x.size()[1];
+        Ok(x.f_sub(y)?.f_square()?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(self.scale(d))?)
+    }
+
+    /// c(x_i, y_j) for all pairs: x [m, d], y [n, d] -> [m, n]. Expanded as
+    /// |x|^2 + |y|^2 - 2 x.y so that the work is one matrix product; clamped at 0 against
+    /// rounding.
+    pub fn pairwise(self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        let d = x.size()[1];
+        let xx = x.f_square()?.f_sum_dim_intlist(1, true, None)?;
+        let yy = y.f_square()?.f_sum_dim_intlist(1, true, None)?.f_transpose(0, 1)?;
+        let xy = x.f_matmul(&y.f_transpose(0, 1)?)?;
+        Ok(xx.f_add(&yy)?.f_sub(&xy.f_mul_scalar(2.0)?)?.f_clamp_min(0.0)?.f_mul_scalar(self.scale(d))?)
+    }
+
+    /// grad_y c(x_i, y_i) -> [m, d].
+    pub fn grad_y(self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        let d = x.size()[1];
+        Ok(y.f_sub(x)?.f_mul_scalar(2.0 * self.scale(d))?)
+    }
+
+    /// Scalar version for references and tests.
+    pub fn eval(self, x: &[f64], y: &[f64]) -> f64 {
+        let s: f64 = x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum();
+        s * self.scale(x.len() as i64)
+    }
+}
