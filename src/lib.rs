@@ -29,6 +29,7 @@
 //! ```
 
 pub mod device;
+pub mod discrete;
 pub mod dual;
 pub mod error;
 pub mod gaussian;

@@ -23,6 +23,9 @@ pub struct Progress {
     pub extension_fraction: f64,
     /// Sampling with Metropolis adjustment: acceptance rate so far; otherwise NaN.
     pub acceptance: f64,
+    /// Discrete solvers (Sinkhorn, IPOT, f-divergence dual): the l1 violation of the marginal
+    /// constraints, the quantity their stopping rules test; otherwise NaN.
+    pub marginal_error: f64,
 }
 
 impl Progress {
@@ -35,6 +38,7 @@ impl Progress {
             mean_compatibility: f64::NAN,
             extension_fraction: f64::NAN,
             acceptance: f64::NAN,
+            marginal_error: f64::NAN,
         }
     }
 }
