@@ -199,6 +199,21 @@ mod tests {
         assert!((dual - a.total_cost).abs() <= 1e-9 * a.total_cost.abs().max(1.0), "gap {}", dual - a.total_cost);
         let worst = (0..n * n).map(|k| a.u[k / n] + a.v[k % n] - c[k]).fold(f64::NEG_INFINITY, f64::max);
         assert!(worst <= 1e-12, "dual infeasible by {worst}");
+        // Complementary slackness: every assigned pair is tight.
+        let slack = a.columns.iter().enumerate().map(|(i, &j)| (c[i * n + j] - a.u[i] - a.v[j]).abs()).fold(0.0, f64::max);
+        assert!(slack <= 1e-12, "assigned pair with slack {slack}");
+        // The same on the brute-force sizes.
+        for m in 1..=8 {
+            let c = cost_of(m, 77);
+            let a = solve(&c, m).unwrap();
+            assert!((a.total_cost - brute_force(&c, m).unwrap().total_cost).abs() <= 1e-12);
+            for i in 0..m {
+                for j in 0..m {
+                    let r = c[i * m + j] - a.u[i] - a.v[j];
+                    assert!(r >= -1e-12 && (a.columns[i] != j || r.abs() <= 1e-12), "n {m}: reduced cost {r} at ({i}, {j})");
+                }
+            }
+        }
     }
 
     #[test]
