@@ -188,7 +188,7 @@ pub fn train(
             since_report = 0;
             if !last.0.is_finite() || !last.1.is_finite() {
                 return Err(Error::diverged(format!(
-                    "dual training diverged near iteration {done}: objective {} , E[M(V)] {} \
+                    "dual training diverged near iteration {done}: objective {}, E[M(V)] {} \
                      (try a smaller learning rate or a larger lambda)",
                     last.0, last.1
                 )));

@@ -20,6 +20,7 @@ pub mod error;
 pub mod gaussian;
 pub mod matrix;
 pub mod options;
+pub mod plot;
 pub mod sampler;
 pub mod score;
 

@@ -406,7 +406,7 @@ pub extern "C" fn scones_dual_options_set_softplus_beta(opts: *mut scones_dual_o
 // Sampler options
 
 /// Options for scones_sampler_new. Defaults: the paper's Gaussian setting (no annealing,
-/// 1000 steps at eps = 5e-3), one sample per source, chains from N(0, I), no Metropolis
+/// 1000 steps at eps = 0.01), one sample per source, chains from N(0, I), no Metropolis
 /// adjustment, seed 0, CPU, no progress callback.
 pub struct scones_sampler_options {
     pub(crate) cfg: SamplerConfig,
