@@ -22,10 +22,14 @@ build: setup
 test: build
 	$(ENV) cargo test --release
 
+C_EXAMPLE = $(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude $(1) -L$(REL) -lscones \
+	  -Wl,-rpath,$(abspath $(REL)) -lm -o $(2)
+
 demo: build
-	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude examples/c/gaussian_transport.c \
-	  -L$(REL) -lscones -Wl,-rpath,$(abspath $(REL)) -lm -o $(REL)/gaussian_transport
+	$(call C_EXAMPLE,examples/c/gaussian_transport.c,$(REL)/gaussian_transport)
+	$(call C_EXAMPLE,examples/c/swiss_roll.c,$(REL)/swiss_roll)
 	$(REL)/gaussian_transport --out out
+	$(REL)/swiss_roll --out out
 
 # Regenerates include/scones.h from src/ffi (tests/header.rs fails while it is stale).
 header: setup

@@ -31,14 +31,19 @@
 
 
 /**
+ * A trained barycentric map T: R^dx -> R^dy.
+ */
+typedef struct scones_barycentric scones_barycentric;
+
+/**
  * Trained dual potentials (phi, psi) with their regularizer, cost and dimensions.
  */
 typedef struct scones_dual scones_dual;
 
 /**
  * Options for scones_dual_train. Defaults: KL, lambda = 1, squared Euclidean cost, two hidden
- * layers of 256, Adam(lr 1e-3, 0.9, 0.999) with cosine decay to 1e-5, 1000 samples per batch,
- * all-pairs batches, 5000 iterations, seed 0, CPU, no progress callback.
+ * layers of 256, Adam(lr 1e-3, 0.9, 0.999) with cosine decay to 1e-5, all-pairs batches of 500,
+ * 5000 iterations, seed 0, CPU, no progress callback.
  */
 typedef struct scones_dual_options scones_dual_options;
 
@@ -52,6 +57,11 @@ typedef struct scones_error scones_error;
  * A figure: a grid of panels (numbered row by row from 0) drawn into a PNG.
  */
 typedef struct scones_figure scones_figure;
+
+/**
+ * A measure to train from: a point set or a host sampler callback.
+ */
+typedef struct scones_measure scones_measure;
 
 /**
  * A conditional sampler of pi(y | x): potentials, a target score and sampling options.
@@ -69,6 +79,14 @@ typedef struct scones_sampler_options scones_sampler_options;
  * A target score source s(y, sigma) = grad_y log (tau * N(0, sigma^2 I))(y).
  */
 typedef struct scones_score scones_score;
+
+/**
+ * Options for scones_score_train and scones_barycentric_train. Defaults: hidden layers
+ * {128, 128, 128} for score networks and {256, 256} for maps (unless set), Adam(1e-3, 0.9,
+ * 0.999) with cosine decay to 1e-5, batches of 500, 5000 iterations, seed 0, CPU; score noise
+ * levels: 10 geometric levels from the largest pairwise distance of the data down to 0.01.
+ */
+typedef struct scones_train_options scones_train_options;
 
 /**
  * Status code returned by every fallible call; one of the SCONES_STATUS_* values.
@@ -91,6 +109,18 @@ typedef struct scones_matrix {
   ptrdiff_t col_stride;
   scones_dtype dtype;
 } scones_matrix;
+
+/**
+ * A writable strided matrix view, filled by the library (only on success).
+ */
+typedef struct scones_matrix_mut {
+  void *data;
+  size_t rows;
+  size_t cols;
+  ptrdiff_t row_stride;
+  ptrdiff_t col_stride;
+  scones_dtype dtype;
+} scones_matrix_mut;
 
 /**
  * Regularizer (f-divergence); one of the SCONES_REGULARIZER_* values.
@@ -128,21 +158,25 @@ typedef struct scones_train_report {
 typedef int32_t scones_potential;
 
 /**
- * A writable strided matrix view, filled by the library (only on success).
- */
-typedef struct scones_matrix_mut {
-  void *data;
-  size_t rows;
-  size_t cols;
-  ptrdiff_t row_stride;
-  ptrdiff_t col_stride;
-  scones_dtype dtype;
-} scones_matrix_mut;
-
-/**
  * Eigenvalue spectrum of random test covariances; one of the SCONES_SPECTRUM_* values.
  */
 typedef int32_t scones_spectrum;
+
+/**
+ * A 2-D toy distribution; one of the SCONES_TOY_* values.
+ */
+typedef int32_t scones_toy;
+
+/**
+ * Fills `out` (m x d, row-major, contiguous) with m points drawn from the measure. `seed` comes
+ * from the training run's seeded stream: draw from it to make runs reproducible. Return 0 on
+ * success; anything else stops the training call with SCONES_STATUS_CALLBACK.
+ */
+typedef int32_t (*scones_measure_fn)(void *user_data,
+                                     size_t m,
+                                     size_t d,
+                                     uint64_t seed,
+                                     double *out);
 
 /**
  * Learning-rate schedule; one of the SCONES_LR_* values.
@@ -226,6 +260,19 @@ typedef struct scones_sample_report {
 } scones_sample_report;
 
 /**
+ * Fills `out` (n x d, row-major, contiguous) with the score at the n points `y` (n x d,
+ * row-major) for noise level sigma (0 = the clean target). Return 0 on success; anything else
+ * stops the calling scones function with SCONES_STATUS_CALLBACK. Called on the thread that
+ * calls scones_sample_batch or scones_score_eval.
+ */
+typedef int32_t (*scones_score_fn)(void *user_data,
+                                   const double *y,
+                                   size_t n,
+                                   size_t d,
+                                   double sigma,
+                                   double *out);
+
+/**
  * phi, on source points.
  */
 #define SCONES_POTENTIAL_PHI 0
@@ -299,6 +346,31 @@ typedef struct scones_sample_report {
  * i.i.d. uniform in [1, 10]: the paper's text.
  */
 #define SCONES_SPECTRUM_UNIFORM_1_10 1
+
+/**
+ * N(0, I_2).
+ */
+#define SCONES_TOY_GAUSSIAN 0
+
+/**
+ * Swiss roll: t = 1.5 pi (1 + 2u), (t cos t, t sin t) / 5 + N(0, 0.1^2 I).
+ */
+#define SCONES_TOY_SWISS_ROLL 1
+
+/**
+ * Two interleaving half circles with N(0, 0.1^2 I) noise.
+ */
+#define SCONES_TOY_MOONS 2
+
+/**
+ * The circle of radius 2 with small radial noise.
+ */
+#define SCONES_TOY_CIRCLE 3
+
+/**
+ * 8 Gaussians (std 0.1) on the circle of radius 2.
+ */
+#define SCONES_TOY_8GAUSSIANS 4
 
 /**
  * 32-bit IEEE float.
@@ -407,6 +479,52 @@ const char *scones_version(void);
 int32_t scones_cuda_available(void);
 
 /**
+ * Trains T(x) = E_pi[y | x] for the coupling of `dual`, from the source and target measures.
+ * `options` may be NULL for the defaults (hidden layers {256, 256}).
+ */
+scones_status scones_barycentric_train(const struct scones_dual *dual,
+                                       const struct scones_measure *source,
+                                       const struct scones_measure *target,
+                                       const struct scones_train_options *options,
+                                       struct scones_barycentric **out,
+                                       struct scones_error **err);
+
+/**
+ * T(x) for the rows of x (n x dx) into out (n x dy).
+ */
+scones_status scones_barycentric_map(const struct scones_barycentric *map,
+                                     const struct scones_matrix *x,
+                                     const struct scones_matrix_mut *out,
+                                     struct scones_error **err);
+
+/**
+ * Source and target dimensions of the map.
+ */
+scones_status scones_barycentric_dims(const struct scones_barycentric *map,
+                                      size_t *dx,
+                                      size_t *dy,
+                                      struct scones_error **err);
+
+/**
+ * Saves the map (safetensors with metadata, written atomically).
+ */
+scones_status scones_barycentric_save(const struct scones_barycentric *map,
+                                      const char *path,
+                                      struct scones_error **err);
+
+/**
+ * Loads a map saved by scones_barycentric_save.
+ */
+scones_status scones_barycentric_load(const char *path,
+                                      struct scones_barycentric **out,
+                                      struct scones_error **err);
+
+/**
+ * Releases a map. NULL is a no-op.
+ */
+void scones_barycentric_free(struct scones_barycentric *map);
+
+/**
  * Algorithm 1: trains phi and psi between the rows of `source` (n x dx) and `target`
  * (m x dy). `options` may be NULL for the defaults. On success `*out` receives a new handle.
  */
@@ -415,6 +533,16 @@ scones_status scones_dual_train(const struct scones_matrix *source,
                                 const struct scones_dual_options *options,
                                 struct scones_dual **out,
                                 struct scones_error **err);
+
+/**
+ * Algorithm 1 from measures: like scones_dual_train, but each side is a scones_measure (a
+ * point set or a host sampler callback that fills each minibatch on request).
+ */
+scones_status scones_dual_train_measures(const struct scones_measure *source,
+                                         const struct scones_measure *target,
+                                         const struct scones_dual_options *options,
+                                         struct scones_dual **out,
+                                         struct scones_error **err);
 
 /**
  * Releases a dual. NULL is a no-op. Samplers made from it stay valid (they hold copies).
@@ -554,6 +682,36 @@ scones_status scones_sliced_w2(const struct scones_matrix *a,
                                uint64_t seed,
                                double *out,
                                struct scones_error **err);
+
+/**
+ * n points of a 2-D toy distribution into out (n x 2).
+ */
+scones_status scones_toy_sample(scones_toy toy,
+                                size_t n,
+                                uint64_t seed,
+                                const struct scones_matrix_mut *out,
+                                struct scones_error **err);
+
+/**
+ * A measure given by its points (n x d); the library keeps a float32 copy.
+ */
+scones_status scones_measure_new_points(const struct scones_matrix *points,
+                                        struct scones_measure **out,
+                                        struct scones_error **err);
+
+/**
+ * A measure in dimension d given by a host sampler callback.
+ */
+scones_status scones_measure_new_callback(size_t d,
+                                          scones_measure_fn callback,
+                                          void *user_data,
+                                          struct scones_measure **out,
+                                          struct scones_error **err);
+
+/**
+ * Releases a measure. NULL is a no-op.
+ */
+void scones_measure_free(struct scones_measure *measure);
 
 /**
  * Creates dual training options with the defaults above.
@@ -768,6 +926,112 @@ scones_status scones_sampler_options_set_softplus_beta(struct scones_sampler_opt
                                                        struct scones_error **err);
 
 /**
+ * Creates training options with the defaults above.
+ */
+scones_status scones_train_options_new(struct scones_train_options **out,
+                                       struct scones_error **err);
+
+/**
+ * Releases training options. NULL is a no-op.
+ */
+void scones_train_options_free(struct scones_train_options *opts);
+
+/**
+ * Hidden layer widths (n layers).
+ */
+scones_status scones_train_options_set_hidden(struct scones_train_options *opts,
+                                              const size_t *widths_,
+                                              size_t n,
+                                              struct scones_error **err);
+
+/**
+ * Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
+ */
+scones_status scones_train_options_set_adam(struct scones_train_options *opts,
+                                            double learning_rate,
+                                            double beta1,
+                                            double beta2,
+                                            struct scones_error **err);
+
+/**
+ * Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
+ */
+scones_status scones_train_options_set_schedule(struct scones_train_options *opts,
+                                                scones_lr_schedule schedule,
+                                                double final_fraction,
+                                                struct scones_error **err);
+
+/**
+ * Minibatch size (> 0).
+ */
+scones_status scones_train_options_set_batch_size(struct scones_train_options *opts,
+                                                  size_t batch_size,
+                                                  struct scones_error **err);
+
+/**
+ * Number of training iterations.
+ */
+scones_status scones_train_options_set_iterations(struct scones_train_options *opts,
+                                                  size_t iterations,
+                                                  struct scones_error **err);
+
+/**
+ * Seed of initialization and batch draws.
+ */
+scones_status scones_train_options_set_seed(struct scones_train_options *opts,
+                                            uint64_t seed,
+                                            struct scones_error **err);
+
+/**
+ * Device, as for dual options.
+ */
+scones_status scones_train_options_set_device(struct scones_train_options *opts,
+                                              const char *device,
+                                              struct scones_error **err);
+
+/**
+ * libtorch intra-op threads during the call (process-wide; 0 = leave as is).
+ */
+scones_status scones_train_options_set_threads(struct scones_train_options *opts,
+                                               size_t threads,
+                                               struct scones_error **err);
+
+/**
+ * Progress callback (NULL to remove), every `every` iterations (> 0); `objective` is the loss.
+ */
+scones_status scones_train_options_set_progress(struct scones_train_options *opts,
+                                                scones_progress_fn callback,
+                                                void *user_data,
+                                                size_t every,
+                                                struct scones_error **err);
+
+/**
+ * Noise levels of score training: `levels` geometric levels from sigma_max down to sigma_min
+ * (0 < sigma_min <= sigma_max); sigma_max = 0 means the largest pairwise distance of the data.
+ */
+scones_status scones_train_options_set_noise_levels(struct scones_train_options *opts,
+                                                    double sigma_max,
+                                                    double sigma_min,
+                                                    size_t levels,
+                                                    struct scones_error **err);
+
+/**
+ * Chains start at T(x) for the given barycentric map (whose dimensions must match the dual's
+ * when the sampler is made). The options keep their own copy of the map.
+ */
+scones_status scones_sampler_options_set_init_map(struct scones_sampler_options *opts,
+                                                  const struct scones_barycentric *map,
+                                                  struct scones_error **err);
+
+/**
+ * 1 (default): the conditional score s(y) + grad_y log M(V(x, y)). 0: the target score alone,
+ * ignoring the sources (samples tau itself: a check of a score source).
+ */
+scones_status scones_sampler_options_set_compatibility(struct scones_sampler_options *opts,
+                                                       int32_t enabled,
+                                                       struct scones_error **err);
+
+/**
  * A width x height pixel figure with rows x cols panels.
  */
 scones_status scones_figure_new(uint32_t width,
@@ -900,6 +1164,58 @@ scones_status scones_score_eval(const struct scones_score *score,
                                 const struct scones_matrix *y,
                                 double sigma,
                                 const struct scones_matrix_mut *out,
+                                struct scones_error **err);
+
+/**
+ * The exact score of the target points (n x d) smoothed by a Gaussian kernel of bandwidth h > 0
+ * (annealing adds its noise level on top: s^2 = sigma^2 + h^2). No training; the softmax over
+ * targets runs in chunks, so hundreds of thousands of targets fit.
+ */
+scones_status scones_score_new_empirical(const struct scones_matrix *points,
+                                         double bandwidth,
+                                         struct scones_score **out,
+                                         struct scones_error **err);
+
+/**
+ * A score computed by a host callback in dimension d.
+ */
+scones_status scones_score_new_callback(size_t d,
+                                        scones_score_fn callback,
+                                        void *user_data,
+                                        struct scones_score **out,
+                                        struct scones_error **err);
+
+/**
+ * A TorchScript module saved from PyTorch (torch.jit.save) with
+ * forward(y: Tensor[n, d] float32, sigma: Tensor[n] float32) -> Tensor[n, d]. It is loaded and
+ * called once on zeros to check the contract (SCONES_STATUS_FORMAT if it does not load).
+ */
+scones_status scones_score_new_torchscript(const char *path,
+                                           size_t d,
+                                           struct scones_score **out,
+                                           struct scones_error **err);
+
+/**
+ * Trains a score network by denoising score matching on the target measure (NCSN). `options`
+ * may be NULL for the defaults.
+ */
+scones_status scones_score_train(const struct scones_measure *target,
+                                 const struct scones_train_options *options,
+                                 struct scones_score **out,
+                                 struct scones_error **err);
+
+/**
+ * Saves a trained score network (SCONES_STATUS_INVALID_ARGUMENT for other kinds of score).
+ */
+scones_status scones_score_save(const struct scones_score *score,
+                                const char *path,
+                                struct scones_error **err);
+
+/**
+ * Loads a score network saved by scones_score_save.
+ */
+scones_status scones_score_load(const char *path,
+                                struct scones_score **out,
                                 struct scones_error **err);
 
 #ifdef __cplusplus

@@ -28,12 +28,30 @@ use crate::progress::{Observer, Phase, Progress};
 use crate::rng::Rng64;
 use crate::score::{BoundScore, ScoreSource};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum ChainInit {
     /// y_0 ~ N(0, I), as Algorithm 2.
     Noise,
     /// y_0 = x (needs dx = dy): starts near the coupling when the transport is short.
     Source,
+    /// y_0 = T(x), a barycentric map: starts at the conditional mean, inside pi(. | x)'s bulk.
+    Map(Arc<parking_lot::Mutex<Mlp>>),
+}
+
+impl ChainInit {
+    pub fn map(map: &crate::barycentric::BarycentricMap) -> Result<ChainInit> {
+        Ok(ChainInit::Map(Arc::new(parking_lot::Mutex::new(map.net.detached_to(Device::Cpu)?))))
+    }
+}
+
+impl std::fmt::Debug for ChainInit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChainInit::Noise => "Noise",
+            ChainInit::Source => "Source",
+            ChainInit::Map(_) => "Map",
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,6 +83,8 @@ pub struct SamplerConfig {
     pub samples_per_source: usize,
     pub init: ChainInit,
     pub metropolis: bool,
+    /// false: sample the target score alone, ignoring x (checks a score source on its own).
+    pub use_compatibility: bool,
     /// Chains advanced together; bounds memory.
     pub chain_batch: usize,
     pub seed: u64,
@@ -87,6 +107,7 @@ impl SamplerConfig {
             samples_per_source: 1,
             init: ChainInit::Noise,
             metropolis: false,
+            use_compatibility: true,
             chain_batch: 16384,
             seed: 0,
             device: Device::Cpu,
@@ -147,6 +168,8 @@ pub struct Sampler {
     dx: usize,
     dy: usize,
     score: Box<dyn BoundScore>,
+    /// The barycentric map chains start from, on the sampler's device.
+    init_map: Option<Mlp>,
     cfg: SamplerConfig,
     rng: Rng64,
 }
@@ -169,9 +192,22 @@ impl Sampler {
                 dual.dy
             )));
         }
-        if cfg.init == ChainInit::Source && dual.dx != dual.dy {
-            return Err(Error::shape("chains can start from the source only when dx = dy"));
-        }
+        let init_map = match &cfg.init {
+            ChainInit::Source if dual.dx != dual.dy => {
+                return Err(Error::shape("chains can start from the source only when dx = dy"));
+            }
+            ChainInit::Map(m) => {
+                let m = m.lock();
+                if m.input != dual.dx || m.output != dual.dy {
+                    return Err(Error::shape(format!(
+                        "the barycentric map goes from dimension {} to {}, the dual from {} to {}",
+                        m.input, m.output, dual.dx, dual.dy
+                    )));
+                }
+                Some(m.detached_to(cfg.device)?)
+            }
+            _ => None,
+        };
         let mut bound = score.bind(cfg.device)?;
         if cfg.metropolis {
             let probe = Tensor::f_zeros([1, dual.dy as i64], (Kind::Float, cfg.device))?;
@@ -190,6 +226,7 @@ impl Sampler {
             dx: dual.dx,
             dy: dual.dy,
             score: bound,
+            init_map,
             rng: Rng64::new(cfg.seed),
             cfg,
         })
@@ -216,6 +253,10 @@ impl Sampler {
     }
 
     fn compatibility(&self, x: &Tensor, phi_x: Option<&Tensor>, y: &Tensor, want_log: bool) -> Result<Compatibility> {
+        if !self.cfg.use_compatibility {
+            let log_m = if want_log { Some(Tensor::f_zeros([y.size()[0]], (Kind::Float, y.device()))?) } else { None };
+            return Ok(Compatibility { grad: y.f_zeros_like()?, log_m });
+        }
         let (psi_y, grad_psi) = self.psi.value_and_input_grad(y)?;
         let grad_v = grad_psi.f_sub(&self.cost.grad_y(x, y)?)?;
         let violation = match phi_x {
@@ -297,9 +338,10 @@ impl Sampler {
         let device = self.cfg.device;
         let b = x.size()[0];
         let shape = [b, self.dy as i64];
-        let mut y = match self.cfg.init {
-            ChainInit::Noise => self.rng.normal_tensor(&shape, Kind::Float, device)?,
-            ChainInit::Source => x.shallow_clone(),
+        let mut y = match (&self.cfg.init, &self.init_map) {
+            (ChainInit::Source, _) => x.shallow_clone(),
+            (ChainInit::Map(_), Some(t)) => tch::no_grad(|| t.forward(x))?,
+            _ => self.rng.normal_tensor(&shape, Kind::Float, device)?,
         };
         let (sigmas, annealed) = match self.cfg.annealing {
             Some(a) => (a.sigmas(), true),

@@ -95,7 +95,15 @@ fn header_compiles_as_cpp() {
 }
 
 #[test]
-fn demo_example_compiles() {
-    // make demo runs it; here it must at least compile warning-free against the header.
+fn demo_examples_compile() {
+    // make demo runs them; here they must at least compile warning-free against the header.
     compile("../../examples/c/gaussian_transport.c", false, &[]);
+    compile("../../examples/c/swiss_roll.c", false, &[]);
+}
+
+#[test]
+fn c_callbacks_scores_and_maps() {
+    let exe = compile("callbacks.c", false, &[]);
+    let out = run(&exe, &[&scratch("callbacks")]);
+    assert!(out.contains("callbacks: all"), "{out}");
 }

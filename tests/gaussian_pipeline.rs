@@ -29,13 +29,13 @@ fn d2_gaussian_reaches_bw_uvp_below_one_and_its_plan_matches_the_closed_form() {
     let mut cfg = DualConfig::new(Regularizer::new(Divergence::Kl, lambda).unwrap());
     cfg.phi_hidden = vec![64, 64];
     cfg.psi_hidden = vec![64, 64];
-    cfg.batch_size = 250;
+    cfg.optim.batch_size = 250;
     cfg.batch_mode = BatchMode::AllPairs;
-    cfg.iterations = 1500;
+    cfg.optim.iterations = 1500;
     let xs = gaussian::sample(&zero, &a, 20_000, 10).unwrap();
     let ys = gaussian::sample(&zero, &b, 20_000, 11).unwrap();
-    let mut src = Empirical::new(&points(&xs, d), cfg.device).unwrap();
-    let mut tgt = Empirical::new(&points(&ys, d), cfg.device).unwrap();
+    let mut src = Empirical::new(&points(&xs, d), cfg.optim.device).unwrap();
+    let mut tgt = Empirical::new(&points(&ys, d), cfg.optim.device).unwrap();
     let mut reports = 0;
     let (pot, report) = dual::train(&cfg, &mut src, &mut tgt, &mut |p| {
         reports += 1;
