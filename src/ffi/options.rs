@@ -741,3 +741,13 @@ pub extern "C" fn scones_sampler_options_set_compatibility(opts: *mut scones_sam
         Ok(())
     })
 }
+
+/// With Metropolis adjustment: 1 tunes the step size during the first half of each noise
+/// level's steps towards 57% acceptance, then keeps it fixed; 0 (default) keeps the given step.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_adapt_step(opts: *mut scones_sampler_options, enabled: i32, err: *mut *mut scones_error) -> scones_status {
+    with_sampler(opts, err, |o| {
+        o.cfg.adapt_step = flag(enabled, "adapt_step")?;
+        Ok(())
+    })
+}
