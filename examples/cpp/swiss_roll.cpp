@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const std::size_t n_train = quick ? 1000 : 4000, n_samples = quick ? 500 : 2000;
+  const std::size_t n_train = quick ? 600 : 4000, n_samples = quick ? 300 : 2000;
   const double lambda = 0.5;
   auto t0 = std::chrono::steady_clock::now();
   try {
@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
     scones::DualOptions opts;
     opts.regularizer(scones::Regularizer::Kl, lambda)
         .hidden({64, 64})
-        .batch(256, scones::BatchMode::AllPairs)
-        .iterations(quick ? 300 : 3000)
+        .batch(quick ? 128 : 256, scones::BatchMode::AllPairs)
+        .iterations(quick ? 200 : 2000)
         .seed(0)
         .progress([](const scones::Progress& p) {
           std::printf("  dual training: %6llu / %llu  objective %.4f  E[M(V)] %.3f\n",
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
 
     // Algorithm 2: y ~ pi(y | x) for fresh sources.
     scones::SamplerOptions sopt;
-    sopt.steps(quick ? 200 : 1000, 0.005).init(scones::ChainInit::Source).seed(7);
+    sopt.steps(quick ? 100 : 1000, 0.005).init(scones::ChainInit::Source).seed(7);
     scones::Sampler sampler(dual, score, sopt);
     scones::Matrix x = scones::gaussian::sample(mean0, identity, n_samples, 3);
     scones::Matrix y = sampler.sample(x);

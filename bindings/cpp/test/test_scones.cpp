@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   expect_error(scones::Status::ShapeMismatch, [&] { scones::View v(bad, 2); (void)v; }, "container not rows");
 
   // ---- the problem: d = 2 Gaussians, lambda = 2d, KL (the paper's Gaussian setting, tiny)
-  const std::size_t d = 2, n = 4000, n_eval = 2000;
+  const std::size_t d = 2, n = 4000, n_eval = 1000;
   const double lambda = 2.0 * d;
   scones::Matrix cov_a = scones::gaussian::random_covariance(d, scones::Spectrum::Geometric, 1);
   scones::Matrix cov_b = scones::gaussian::random_covariance(d, scones::Spectrum::Geometric, 2);
@@ -89,16 +89,17 @@ int main(int argc, char** argv) {
   scones::DualOptions opts;
   opts.regularizer(scones::Regularizer::Kl, lambda)
       .hidden({32, 32})
-      .batch(128, scones::BatchMode::AllPairs)
-      .iterations(400)
+      .batch(100, scones::BatchMode::AllPairs)
+      .iterations(300)
       .seed(3)
+      .threads(1)  // tiny networks: one thread avoids OpenMP spinning on a busy machine
       .progress([&](const scones::Progress& p) {
         reports++;
         last_compat = p.mean_compatibility;
         return p.phase == scones::Phase::DualTraining;
       }, 100);
   scones::Dual dual = scones::Dual::train(x, scones::View::col_major(y_colmajor.data(), n, d), opts);
-  CHECK(reports == 4, "%d progress reports, expected 4", reports);
+  CHECK(reports == 3, "%d progress reports, expected 3", reports);
   CHECK(std::isfinite(last_compat), "E[M(V)] %g", last_compat);
   auto dims = dual.dims();
   CHECK(dims.first == d && dims.second == d, "dims %zu x %zu", dims.first, dims.second);
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
   CHECK(pr.regularizer == scones::Regularizer::Kl && pr.lambda == lambda && pr.cost == scones::Cost::SqEuclidean,
         "problem round trip");
   scones::TrainReport tr = dual.train_report();
-  CHECK(tr.iterations == 400, "report says %llu iterations", (unsigned long long)tr.iterations);
+  CHECK(tr.iterations == 300, "report says %llu iterations", (unsigned long long)tr.iterations);
 
   // Moves: the moved-from handle is empty and the library rejects it as an error.
   scones::Dual moved = std::move(dual);
@@ -126,19 +127,20 @@ int main(int argc, char** argv) {
   CHECK(score.dim() == d, "score dim");
   int sampling_reports = 0;
   scones::SamplerOptions sopt;
-  sopt.steps(200, 0.05).metropolis(true).seed(7).progress([&](const scones::Progress& p) {
+  sopt.steps(150, 0.05).metropolis(true).seed(7).threads(1).progress([&](const scones::Progress& p) {
     sampling_reports++;
     return std::isnan(p.objective);
   }, 100);
   scones::Sampler sampler(dual, score, sopt);
   scones::Matrix y_eval = sampler.sample(x_eval);
   CHECK(y_eval.rows == n_eval && y_eval.cols == d, "samples %zu x %zu", y_eval.rows, y_eval.cols);
-  CHECK(sampling_reports >= 2, "%d sampling reports", sampling_reports);
+  CHECK(sampling_reports >= 1, "%d sampling reports", sampling_reports);
   scones::SampleReport sr = sampler.report();
   CHECK(sr.chains == n_eval && sr.acceptance > 0.5, "chains %llu acceptance %g", (unsigned long long)sr.chains,
         sr.acceptance);
   double bw = second_tu_bw_uvp(x_eval, y_eval, cov_a, cov_b, lambda);
-  std::printf("  tiny d = 2 transport: BW-UVP %.3f (acceptance %.3f)\n", bw, sr.acceptance);
+  std::printf("  tiny d = 2 transport: BW-UVP %.3f (acceptance %.3f; training %.1f s, sampling %.1f s)\n", bw,
+              sr.acceptance, tr.seconds, sr.seconds);
   CHECK(bw >= 0 && bw < 3.0, "BW-UVP %g >= 3 (closed-form coupling)", bw);
   // The statistic of the samples themselves: their covariance approaches the target's.
   scones::Matrix cov_y = scones::joint_covariance(y_eval, y_eval);
