@@ -59,8 +59,16 @@ for exe in consumer_c consumer_cpp consumer_static; do
   "$tmp/cmake/$exe" "$version"
 done
 ! grep -q "libscones" <(ldd "$tmp/cmake/consumer_static") || fail "consumer_static loads libscones.so"
-if cmake -S "$root/tests/install" -B "$tmp/cmake-bad" -DCMAKE_PREFIX_PATH="$prefix" \
-     -DSCONES_REQUIRE_VERSION=$((major + 1)).0 >"$tmp/bad.log" 2>&1; then
-  fail "find_package(scones $((major + 1)).0) accepted version $version"
-fi
+# Versions the package must refuse: a later one, and for 0.x an earlier minor (0.x releases
+# are only compatible within a minor version).
+minor=$(echo "$version" | cut -d. -f2)
+bad=("$((major + 1)).0" "$major.$((minor + 1))")
+[ "$major" -gt 0 ] || [ "$minor" -eq 0 ] || bad+=("0.$((minor - 1))")
+for want in "${bad[@]}"; do
+  if cmake -S "$root/tests/install" -B "$tmp/cmake-bad" -DCMAKE_PREFIX_PATH="$prefix" \
+       -DSCONES_REQUIRE_VERSION="$want" >"$tmp/bad.log" 2>&1; then
+    fail "find_package(scones $want) accepted version $version"
+  fi
+  rm -rf "$tmp/cmake-bad"
+done
 echo "test-install: all checks passed (scones $version: make install, pkg-config C and C++, CMake shared and static)"
