@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     scones::View fx(x.data.data(), few, 2), fy(y.data.data(), few, 2);
     fig.scatter(1, y_train, 0xff7f0e40u).scatter(1, y, 0x2ca02c90u).segments(1, fx, fy, 0x00000090u).scatter(1, fx, 0x1f77b4ffu, 3.0);
     char title[160];
-    std::snprintf(title, sizeof title, "SCONES y ~ pi(y|x), lambda %.2g: sliced W2 %.3f", lambda, sw_samples);
+    std::snprintf(title, sizeof title, "y ~ pi(y|x), Gaussian stand-in score: sliced W2 %.3f", sw_samples);
     fig.title(1, title).legend(1, {{"samples", 0x2ca02cffu}, {"x -> y", 0x000000ffu}});
     fig.save_png(png);
     std::printf("wrote %s in %.1f s\n", png.c_str(),

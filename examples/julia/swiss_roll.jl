@@ -57,7 +57,7 @@ function main(args)
     scatter!(fig, 2, y; color=0x2ca02c90)
     segments!(fig, 2, x[:, few], y[:, few]; color=0x00000090)
     scatter!(fig, 2, x[:, few]; color=0x1f77b4ff, radius=3.0)
-    title!(fig, 2, "SCONES y ~ pi(y|x), lambda $(λ): sliced W2 $(round(sw; digits=3))")
+    title!(fig, 2, "y ~ pi(y|x), Gaussian stand-in score: sliced W2 $(round(sw; digits=3))")
     legend!(fig, 2, ["samples", "x -> y"], [0x2ca02cff, 0x000000ff])
     println("wrote ", savepng(fig, joinpath(outdir, "swiss_roll_julia.png")))
 end

@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
     o.steps(100, 0.05).progress([](const scones::Progress& p) { return p.iteration < 10; }, 10);
     scones::Sampler s(dual, score, o);
     expect_error(scones::Status::Cancelled, [&] { s.sample(x_eval); }, "sampler cancelled");
+    o.progress(nullptr).steps(5, 0.05);  // removing the callback
+    scones::Sampler s2(dual, score, o);
+    CHECK(s2.sample(scones::View(x_eval.data.data(), 10, d)).rows == 10, "sampling without a callback");
   }
 
   // ---- save / load round trip and a figure

@@ -137,7 +137,7 @@ func run(ctx context.Context, quick bool, outDir string) error {
 		fig.Scatter(1, y, 0x2ca02c90, 1.5),
 		fig.Segments(1, x.Slice(0, few), y.Slice(0, few), 0x00000090),
 		fig.Scatter(1, x.Slice(0, few), 0x1f77b4ff, 3),
-		fig.Title(1, fmt.Sprintf("SCONES y ~ pi(y|x), lambda %g: sliced W2 %.3f", lambda, sw)),
+		fig.Title(1, fmt.Sprintf("y ~ pi(y|x), Gaussian stand-in score: sliced W2 %.3f", sw)),
 		fig.Legend(1, []string{"samples", "x -> y"}, []uint32{0x2ca02cff, 0x000000ff}),
 	}
 	for _, e := range steps2 {
