@@ -64,14 +64,16 @@ func NewSampler(dual *Dual, score *Score, opts SamplerOptions) (*Sampler, error)
 		sp = score.ptr
 	}
 	st := C.scones_sampler_new(dp, sp, o, &s.ptr, &cerr)
-	runtime.KeepAlive(dual)
 	runtime.KeepAlive(score)
 	if err := check(st, cerr); err != nil {
+		runtime.KeepAlive(dual)
 		s.handle.Delete()
 		return nil, err
 	}
 	var dx, dy C.size_t
-	if err := check(C.scones_dual_dims(dp, &dx, &dy, &cerr), cerr); err != nil {
+	st = C.scones_dual_dims(dp, &dx, &dy, &cerr)
+	runtime.KeepAlive(dual)
+	if err := check(st, cerr); err != nil {
 		C.scones_sampler_free(s.ptr)
 		s.handle.Delete()
 		return nil, err
