@@ -1032,6 +1032,14 @@ scones_status scones_sampler_options_set_compatibility(struct scones_sampler_opt
                                                        struct scones_error **err);
 
 /**
+ * With Metropolis adjustment: 1 tunes the step size during the first half of each noise
+ * level's steps towards 57% acceptance, then keeps it fixed; 0 (default) keeps the given step.
+ */
+scones_status scones_sampler_options_set_adapt_step(struct scones_sampler_options *opts,
+                                                    int32_t enabled,
+                                                    struct scones_error **err);
+
+/**
  * A width x height pixel figure with rows x cols panels.
  */
 scones_status scones_figure_new(uint32_t width,
@@ -1135,6 +1143,27 @@ scones_status scones_sample_batch(struct scones_sampler *sampler,
 scones_status scones_sampler_report(const struct scones_sampler *sampler,
                                     struct scones_sample_report *out,
                                     struct scones_error **err);
+
+/**
+ * Replaces the sampler's progress callback (NULL removes it), called every `every` Langevin
+ * steps (> 0) of later scones_sample_batch calls. Lets a host pass per-call state (a
+ * cancellation context) without rebuilding the sampler.
+ */
+scones_status scones_sampler_set_progress(struct scones_sampler *sampler,
+                                          scones_progress_fn callback,
+                                          void *user_data,
+                                          size_t every,
+                                          struct scones_error **err);
+
+/**
+ * Source dimension dx, target dimension dy and samples per source K: scones_sample_batch on n
+ * sources writes (n K) x dy.
+ */
+scones_status scones_sampler_shape(const struct scones_sampler *sampler,
+                                   size_t *dx,
+                                   size_t *dy,
+                                   size_t *k,
+                                   struct scones_error **err);
 
 /**
  * The exact score of N(mean, cov): mean is 1 x d or d x 1, cov d x d symmetric positive

@@ -247,6 +247,10 @@ impl Sampler {
         Ok(())
     }
 
+    pub fn set_report_every(&mut self, every: usize) {
+        self.cfg.report_every = every.max(1);
+    }
+
     pub fn dims(&self) -> (usize, usize) {
         (self.dx, self.dy)
     }
