@@ -82,9 +82,10 @@ typedef struct scones_score scones_score;
 
 /**
  * Options for scones_score_train and scones_barycentric_train. Defaults: hidden layers
- * {128, 128, 128} for score networks and {256, 256} for maps (unless set), Adam(1e-3, 0.9,
- * 0.999) with cosine decay to 1e-5, batches of 500, 5000 iterations, seed 0, CPU; score noise
- * levels: 10 geometric levels from the largest pairwise distance of the data down to 0.01.
+ * {128, 128, 128} (SiLU) for score networks and {256, 256} for maps; Adam(0.9, 0.999) at
+ * 3e-3 for score networks (whose weights are averaged with EMA 0.999) and 1e-3 for maps, with
+ * cosine decay to 1% of it; batches of 500, 5000 iterations, seed 0, CPU; score noise levels:
+ * 10 geometric levels from the largest pairwise distance of the data down to 0.01.
  */
 typedef struct scones_train_options scones_train_options;
 

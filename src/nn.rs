@@ -133,10 +133,19 @@ impl Mlp {
     }
 
     /// A detached copy on `device` (for samplers, which never train).
+    ///
+    /// Always a deep copy: `detach` and a same-device `to_device` share storage, and a copy that
+    /// aliased the original once turned an EMA update into weight decay on the live network.
     pub fn detached_to(&self, device: Device) -> Result<Mlp> {
+        let copy = |t: &Tensor| -> Result<Tensor> {
+            let src = t.f_detach()?.f_to_device(device)?;
+            let mut dst = src.f_empty_like()?;
+            dst.f_copy_(&src)?;
+            Ok(dst)
+        };
         let mut layers = Vec::new();
         for (w, b) in &self.layers {
-            layers.push((w.f_detach()?.f_to_device(device)?.f_contiguous()?, b.f_detach()?.f_to_device(device)?.f_contiguous()?));
+            layers.push((copy(w)?, copy(b)?));
         }
         Ok(Mlp { layers, input: self.input, hidden: self.hidden.clone(), output: self.output, activation: self.activation })
     }
@@ -277,6 +286,17 @@ mod tests {
         assert!((value - direct).abs().max().double_value(&[]) < 1e-6);
         assert!((grad - auto).abs().max().double_value(&[]) < 1e-5, "{act:?}");
         }
+    }
+
+    #[test]
+    fn detached_copies_do_not_alias_the_network() {
+        let net = Mlp::new(2, &[4], 1, &mut Rng64::new(1), Device::Cpu).unwrap();
+        let copy = net.detached_to(Device::Cpu).unwrap();
+        let before = net.layers[0].0.detach().copy();
+        tch::no_grad(|| {
+            let _ = copy.layers[0].0.shallow_clone().fill_(7.0);
+        });
+        assert_eq!(net.layers[0].0.detach(), before);
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub extern "C" fn scones_barycentric_train(
         let default = scones_train_options::default();
         // SAFETY: NULL or options created by scones_train_options_new.
         let o = unsafe { options.as_ref() }.unwrap_or(&default);
-        let mut cfg = BarycentricConfig { optim: o.optim.clone(), ..Default::default() };
+        let defaults = BarycentricConfig::default();
+        let mut cfg = BarycentricConfig { optim: o.optim_for(defaults.optim.learning_rate), ..defaults };
         if let Some(h) = &o.hidden {
             cfg.hidden = h.clone();
         }

@@ -142,7 +142,8 @@ pub extern "C" fn scones_score_train(target: *const scones_measure, options: *co
         let default = scones_train_options::default();
         // SAFETY: NULL or options created by scones_train_options_new.
         let o = unsafe { options.as_ref() }.unwrap_or(&default);
-        let mut cfg = ScoreTrainConfig { optim: o.optim.clone(), noise: o.noise.clone(), ..Default::default() };
+        let d = ScoreTrainConfig::default();
+        let mut cfg = ScoreTrainConfig { optim: o.optim_for(d.optim.learning_rate), noise: o.noise.clone(), ..d };
         if let Some(h) = &o.hidden {
             cfg.hidden = h.clone();
         }
