@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const std::size_t n_train = quick ? 5000 : 20000, n_eval = quick ? 500 : 3000, n_emp = 3000, k_fixed = quick ? 40 : 150;
+  // --quick (make test-cpp): a few seconds on a busy 2-core machine.
+  const std::size_t n_train = quick ? 2000 : 20000, n_eval = quick ? 300 : 3000, n_emp = quick ? 1000 : 3000,
+                    k_fixed = quick ? 20 : 150;
   const auto t0 = std::chrono::steady_clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   // Prints a training phase at every quarter.
@@ -55,13 +57,13 @@ int main(int argc, char** argv) {
     dopt.regularizer(scones::Regularizer::Kl, 2.0)
         .hidden({128, 128})
         .batch(250, scones::BatchMode::AllPairs)
-        .iterations(quick ? 300 : 3000)
+        .iterations(quick ? 200 : 3000)
         .progress(report("dual training"), 50);
     scones::Dual dual = scones::Dual::train(source, target, dopt);
 
     // The baseline: barycentric projection T(x) = E_pi[y | x].
     scones::TrainOptions topt;
-    topt.hidden({128, 128}).batch_size(250).iterations(quick ? 300 : 2000).progress(report("barycentric map"), 50);
+    topt.hidden({128, 128}).batch_size(250).iterations(quick ? 200 : 2000).progress(report("barycentric map"), 50);
     scones::Barycentric bary = scones::Barycentric::train(dual, source, target, topt);
     scones::Matrix t_x = bary(x);
 
@@ -69,7 +71,7 @@ int main(int argc, char** argv) {
     // empirical score of the target points.
     scones::Score score = scones::Score::empirical(y_emp, 0.05);
     scones::SamplerOptions sopt;
-    sopt.annealing(3.0, 0.01, 10, true).steps(quick ? 20 : 60, 2e-5).seed(7);
+    sopt.annealing(3.0, 0.01, 10, true).steps(quick ? 10 : 60, 2e-5).seed(7);
     scones::Sampler sampler(dual, score, sopt);
     sampler.progress([&](const scones::Progress& p) {
       std::printf("  sampling: step %llu / %llu (%.0f s)\n", (unsigned long long)p.iteration, (unsigned long long)p.total,

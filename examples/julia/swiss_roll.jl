@@ -13,7 +13,7 @@ function main(args)
     quick = "--quick" in args
     i = findfirst(==("--out"), args)
     outdir = i === nothing ? "out" : args[i + 1]
-    n_train, n_eval, n_emp = quick ? 5000 : 20000, quick ? 500 : 3000, 3000
+    n_train, n_eval, n_emp = quick ? 2000 : 20000, quick ? 300 : 3000, quick ? 1000 : 3000
     t0 = time()
     println("scones ", Scones.version(), ": N(0, I) -> Swiss roll, KL, lambda = 2")
     report(what) = p -> begin
@@ -32,23 +32,23 @@ function main(args)
 
     # Algorithm 1: dual potentials φ, ψ.
     dual = train_dual(source, target; regularizer=:kl, lambda=2.0, hidden=[128, 128], batch_size=250,
-                      iterations=quick ? 300 : 3000, progress=report("dual training"), progress_every=50)
+                      iterations=quick ? 200 : 3000, progress=report("dual training"), progress_every=50)
 
     # The baseline: barycentric projection T(x) = E_π[y | x].
     T = train_barycentric(dual, source, target; hidden=[128, 128], batch_size=250,
-                          iterations=quick ? 300 : 2000, progress=report("barycentric map"), progress_every=50)
+                          iterations=quick ? 200 : 2000, progress=report("barycentric map"), progress_every=50)
     t_x = T(x)
 
     # Algorithm 2: annealed Langevin, 10 levels from 3 down to 0.01 then denoising, with the
     # empirical score of the target points.
     s = empirical_score(y_emp; bandwidth=0.05)
-    sampler = Sampler(dual, s; annealing=(3.0, 0.01, 10, true), steps=quick ? 20 : 60, step_size=2e-5, seed=7)
+    sampler = Sampler(dual, s; annealing=(3.0, 0.01, 10, true), steps=quick ? 10 : 60, step_size=2e-5, seed=7)
     y = sample(sampler, x)
 
     # π(y | x) for a few fixed sources, K samples each.
     fixed = [-1.5 -0.5 0.0 0.8 1.5 0.3; 0.0 1.0 0.0 -0.8 0.5 1.8]
-    k = quick ? 40 : 150
-    cond = sample(Sampler(dual, s; annealing=(3.0, 0.01, 10, true), steps=quick ? 20 : 60, step_size=2e-5,
+    k = quick ? 20 : 150
+    cond = sample(Sampler(dual, s; annealing=(3.0, 0.01, 10, true), steps=quick ? 10 : 60, step_size=2e-5,
                           samples_per_source=k, seed=7), fixed)
     fixed_rep = repeat(fixed; inner=(1, k))
 
