@@ -53,7 +53,7 @@ test-cpp: build
 	@mkdir -p $(REL)/cpp-tests
 	$(CXX) $(CXXFLAGS_TEST) bindings/cpp/test/test_scones.cpp bindings/cpp/test/second_tu.cpp \
 	  $$($(PKG_DEV) pkg-config --cflags --libs scones) -o $(REL)/cpp-tests/test_scones
-	$(REL)/cpp-tests/test_scones $(REL)/cpp-tests
+	$(REL)/cpp-tests/test_scones $(REL)/cpp-tests tests/fixtures/score_module.pt
 	$(CXX) $(CXXFLAGS_TEST) examples/cpp/swiss_roll.cpp $$($(PKG_DEV) pkg-config --cflags --libs scones) \
 	  -o $(REL)/swiss_roll_cpp
 	$(REL)/swiss_roll_cpp --quick --out $(REL)/cpp-tests

@@ -1,9 +1,9 @@
 // scones.hpp: header-only C++17 RAII wrapper over the scones C ABI (scones.h).
 //
 // Thin by design: no math here, every call forwards to one C function.
-// - Handles (Dual, Score, Sampler, Figure, DualOptions, SamplerOptions) are move-only and free
-//   their C handle in the destructor. A moved-from handle is empty; the library rejects it with
-//   Status::InvalidArgument.
+// - Handles (Dual, Score, Sampler, Measure, Barycentric, Figure, DualOptions, SamplerOptions,
+//   TrainOptions) are move-only and free their C handle in the destructor. A moved-from handle
+//   is empty; the library rejects it with Status::InvalidArgument.
 // - Failures throw scones::Error, a std::runtime_error carrying the status code and the
 //   library's message.
 // - Arrays cross as non-owning strided views (View, MutView) over double or float data, with
@@ -12,6 +12,10 @@
 // - Progress is a std::function<bool(const Progress&)>: return false to cancel (the call then
 //   throws Error with Status::Cancelled); an exception thrown by it is carried across the C
 //   boundary and rethrown from the call.
+// - Host callbacks (Score::callback, Measure::callback) are std::functions. One that throws stops
+//   the call, which throws Error with Status::Callback; the callback's own exception is nested in
+//   it (std::rethrow_if_nested recovers it). The wrapper keeps each function alive for as long as
+//   a C object can call it (a Sampler keeps its score's function).
 // - Thread safety as in scones.h: different handles may be used from different threads.
 //
 // Adding a C function is one line: a method whose body is detail::call(scones_fn, args...).
@@ -88,6 +92,14 @@ enum class Potential : scones_potential {
 enum class Spectrum : scones_spectrum {
   Geometric = SCONES_SPECTRUM_GEOMETRIC,
   Uniform1To10 = SCONES_SPECTRUM_UNIFORM_1_10,
+};
+
+enum class Toy : scones_toy {
+  Gaussian = SCONES_TOY_GAUSSIAN,
+  SwissRoll = SCONES_TOY_SWISS_ROLL,
+  Moons = SCONES_TOY_MOONS,
+  Circle = SCONES_TOY_CIRCLE,
+  EightGaussians = SCONES_TOY_8GAUSSIANS,
 };
 
 enum class Phase : scones_phase {
@@ -285,20 +297,94 @@ struct ProgressState {
   }
 };
 
-/// Runs a call that may report progress to `state`, rethrowing what the callback threw.
+/// The first exception a host score or measure callback threw on this thread during the
+/// current call. Callbacks run on the thread that made the call, so a thread-local slot keeps
+/// concurrent calls (two samplers sharing one callback score) apart.
+inline std::exception_ptr& callback_error() noexcept {
+  thread_local std::exception_ptr e;
+  return e;
+}
+
+inline int32_t keep_callback_error() noexcept {
+  if (!callback_error()) callback_error() = std::current_exception();
+  return 1;
+}
+
+/// Runs a call that may report progress to `state` or call host score / measure functions. An
+/// exception from the progress function is rethrown as itself (the call was cancelled); one from
+/// a host callback comes back as Error(Status::Callback) with the exception nested in it.
 template <class F, class... Args>
 void call_with_progress(ProgressState* state, F f, Args&&... args) {
   if (state) state->error = nullptr;
+  std::exception_ptr outer = std::exchange(callback_error(), nullptr);  // a callback calling us
   scones_error* err = nullptr;
   scones_status st = f(std::forward<Args>(args)..., &err);
-  if (st != SCONES_STATUS_OK) {
-    if (state && state->error) {
-      scones_error_free(err);
-      std::rethrow_exception(std::exchange(state->error, nullptr));
-    }
-    throw_error(st, err);
+  std::exception_ptr from_callback = std::exchange(callback_error(), outer);
+  if (st == SCONES_STATUS_OK) return;
+  if (state && state->error) {
+    scones_error_free(err);
+    std::rethrow_exception(std::exchange(state->error, nullptr));
   }
+  if (from_callback && st == SCONES_STATUS_CALLBACK) {
+    std::string msg = err ? scones_error_message(err) : "host callback failed";
+    scones_error_free(err);
+    try {
+      std::rethrow_exception(from_callback);
+    } catch (const std::exception& e) {
+      std::throw_with_nested(Error(Status::Callback, msg + ": " + e.what()));
+    } catch (...) {
+      std::throw_with_nested(Error(Status::Callback, msg + ": a non-standard exception"));
+    }
+  }
+  throw_error(st, err);
 }
+
+/// Shared state of a progress callback installed in an option object.
+inline std::shared_ptr<ProgressState> make_progress(ProgressFn fn) {
+  if (!fn) return nullptr;
+  auto state = std::make_shared<ProgressState>();
+  state->fn = std::move(fn);
+  return state;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------- host callbacks
+
+/// A host score: fill out (n x d, row-major) with s(y, sigma) at the n rows of y (n x d,
+/// row-major); sigma = 0 is the clean target. Throwing fails the call with Status::Callback.
+using ScoreFn = std::function<void(const double* y, std::size_t n, std::size_t d, double sigma, double* out)>;
+
+/// A host sampler of a measure: fill out (m x d, row-major) with m points, drawn with `seed`
+/// (which comes from the training run's seeded stream). Throwing fails the call with
+/// Status::Callback.
+using MeasureFn = std::function<void(double* out, std::size_t m, std::size_t d, std::uint64_t seed)>;
+
+namespace detail {
+
+struct ScoreState {
+  ScoreFn fn;
+  static int32_t trampoline(void* user, const double* y, std::size_t n, std::size_t d, double sigma, double* out) noexcept {
+    try {
+      static_cast<ScoreState*>(user)->fn(y, n, d, sigma, out);
+      return 0;
+    } catch (...) {
+      return keep_callback_error();  // no exception crosses into the library
+    }
+  }
+};
+
+struct MeasureState {
+  MeasureFn fn;
+  static int32_t trampoline(void* user, std::size_t m, std::size_t d, std::uint64_t seed, double* out) noexcept {
+    try {
+      static_cast<MeasureState*>(user)->fn(out, m, d, seed);
+      return 0;
+    } catch (...) {
+      return keep_callback_error();
+    }
+  }
+};
 
 }  // namespace detail
 
@@ -333,8 +419,7 @@ class DualOptions {
       progress_.reset();
       return *this;
     }
-    auto state = std::make_shared<detail::ProgressState>();
-    state->fn = std::move(fn);
+    auto state = detail::make_progress(std::move(fn));
     set(scones_dual_options_set_progress, &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
     progress_ = std::move(state);
     return *this;
@@ -353,6 +438,8 @@ class DualOptions {
   std::shared_ptr<detail::ProgressState> progress_;
 };
 
+class Barycentric;
+
 /// Options of Sampler (defaults in scones.h: the paper's Gaussian setting).
 class SamplerOptions {
  public:
@@ -366,11 +453,7 @@ class SamplerOptions {
     return set(scones_sampler_options_set_annealing, sigma_first, sigma_last, levels, static_cast<int32_t>(denoise));
   }
   SamplerOptions& steps(std::size_t steps_per_level, double step_size) { return set(scones_sampler_options_set_steps, steps_per_level, step_size); }
-  SamplerOptions& samples_per_source(std::size_t k) {
-    set(scones_sampler_options_set_samples_per_source, k);
-    k_ = k;
-    return *this;
-  }
+  SamplerOptions& samples_per_source(std::size_t k) { return set(scones_sampler_options_set_samples_per_source, k); }
   SamplerOptions& init(ChainInit i) { return set(scones_sampler_options_set_init, static_cast<scones_chain_init>(i)); }
   SamplerOptions& metropolis(bool on) { return set(scones_sampler_options_set_metropolis, static_cast<int32_t>(on)); }
   SamplerOptions& chain_batch(std::size_t chains) { return set(scones_sampler_options_set_chain_batch, chains); }
@@ -378,6 +461,13 @@ class SamplerOptions {
   SamplerOptions& device(const std::string& d) { return set(scones_sampler_options_set_device, d.c_str()); }
   SamplerOptions& threads(std::size_t n) { return set(scones_sampler_options_set_threads, n); }
   SamplerOptions& softplus_beta(double beta) { return set(scones_sampler_options_set_softplus_beta, beta); }
+  /// true (default): the conditional score of pi(y | x); false: the target score alone (samples
+  /// tau itself, a check of a score source).
+  SamplerOptions& compatibility(bool on) { return set(scones_sampler_options_set_compatibility, static_cast<int32_t>(on)); }
+  /// With Metropolis adjustment: tune the step towards 57% acceptance in the first half of each level.
+  SamplerOptions& adapt_step(bool on) { return set(scones_sampler_options_set_adapt_step, static_cast<int32_t>(on)); }
+  /// Chains start at T(x) of a barycentric map (the options keep their own copy of it).
+  SamplerOptions& init_map(const Barycentric& map);
   /// Progress every `every` Langevin steps; an empty function removes it. A Sampler made from
   /// these options keeps the function alive.
   SamplerOptions& progress(ProgressFn fn, std::size_t every = 100) {
@@ -386,15 +476,13 @@ class SamplerOptions {
       progress_.reset();
       return *this;
     }
-    auto state = std::make_shared<detail::ProgressState>();
-    state->fn = std::move(fn);
+    auto state = detail::make_progress(std::move(fn));
     set(scones_sampler_options_set_progress, &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
     progress_ = std::move(state);
     return *this;
   }
 
   const scones_sampler_options* get() const noexcept { return h_.get(); }
-  std::size_t samples_per_source() const noexcept { return k_; }
   const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
 
  private:
@@ -403,9 +491,85 @@ class SamplerOptions {
     detail::call(f, h_.get(), args...);
     return *this;
   }
-  detail::Handle<scones_sampler_options, scones_sampler_options_free> h_;
   std::shared_ptr<detail::ProgressState> progress_;
-  std::size_t k_ = 1;
+  detail::Handle<scones_sampler_options, scones_sampler_options_free> h_;
+};
+
+/// Options of Score::train and Barycentric::train (defaults in scones.h).
+class TrainOptions {
+ public:
+  TrainOptions() {
+    scones_train_options* p = nullptr;
+    detail::call(scones_train_options_new, &p);
+    h_.reset(p);
+  }
+  /// Hidden layer widths (default {128, 128, 128} for score networks, {256, 256} for maps).
+  TrainOptions& hidden(const std::vector<std::size_t>& widths) { return set(scones_train_options_set_hidden, widths.data(), widths.size()); }
+  TrainOptions& adam(double learning_rate, double beta1 = 0.9, double beta2 = 0.999) { return set(scones_train_options_set_adam, learning_rate, beta1, beta2); }
+  TrainOptions& schedule(LrSchedule s, double final_fraction = 0.01) { return set(scones_train_options_set_schedule, static_cast<scones_lr_schedule>(s), final_fraction); }
+  TrainOptions& batch_size(std::size_t n) { return set(scones_train_options_set_batch_size, n); }
+  TrainOptions& iterations(std::size_t n) { return set(scones_train_options_set_iterations, n); }
+  TrainOptions& seed(std::uint64_t s) { return set(scones_train_options_set_seed, s); }
+  TrainOptions& device(const std::string& d) { return set(scones_train_options_set_device, d.c_str()); }
+  TrainOptions& threads(std::size_t n) { return set(scones_train_options_set_threads, n); }
+  /// Score training: `levels` geometric noise levels from sigma_max down to sigma_min
+  /// (sigma_max = 0: the largest pairwise distance of the data).
+  TrainOptions& noise_levels(double sigma_max, double sigma_min, std::size_t levels) {
+    return set(scones_train_options_set_noise_levels, sigma_max, sigma_min, levels);
+  }
+  /// Progress every `every` iterations (objective = the training loss); an empty function removes it.
+  TrainOptions& progress(ProgressFn fn, std::size_t every = 100) {
+    auto state = detail::make_progress(std::move(fn));
+    if (state)
+      set(scones_train_options_set_progress, &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
+    else
+      set(scones_train_options_set_progress, nullptr, nullptr, every);
+    progress_ = std::move(state);
+    return *this;
+  }
+
+  const scones_train_options* get() const noexcept { return h_.get(); }
+  const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
+
+ private:
+  template <class F, class... Args>
+  TrainOptions& set(F f, Args... args) {
+    detail::call(f, h_.get(), args...);
+    return *this;
+  }
+  std::shared_ptr<detail::ProgressState> progress_;
+  detail::Handle<scones_train_options, scones_train_options_free> h_;
+};
+
+// ---------------------------------------------------------------------------------- measures
+
+/// A measure to train from: a point set (copied by the library) or a host sampler function.
+class Measure {
+ public:
+  Measure() noexcept = default;  // empty
+
+  /// The rows of `points` (n x d); the library keeps a float32 copy.
+  static Measure points(View points) {
+    scones_measure* out = nullptr;
+    detail::call(scones_measure_new_points, points.c(), &out);
+    return Measure(out, nullptr);
+  }
+  /// A measure in dimension d sampled by `fn`, called on the training thread for each minibatch.
+  static Measure callback(std::size_t d, MeasureFn fn) {
+    auto state = std::make_shared<detail::MeasureState>();
+    state->fn = std::move(fn);
+    scones_measure* out = nullptr;
+    detail::call(scones_measure_new_callback, d, &detail::MeasureState::trampoline, static_cast<void*>(state.get()), &out);
+    return Measure(out, std::move(state));
+  }
+
+  scones_measure* get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+ private:
+  Measure(scones_measure* p, std::shared_ptr<detail::MeasureState> state) : state_(std::move(state)), h_(p) {}
+  std::shared_ptr<detail::MeasureState> state_;  // the C measure's user_data; outlives it
+  detail::Handle<scones_measure, scones_measure_free> h_;
 };
 
 // ---------------------------------------------------------------------------------- models
@@ -439,6 +603,13 @@ class Dual {
     scones_dual* out = nullptr;
     std::shared_ptr<detail::ProgressState> keep = options.progress_state();
     detail::call_with_progress(keep.get(), scones_dual_train, source.c(), target.c(), options.get(), &out);
+    return Dual(out);
+  }
+  /// Trains phi and psi between two measures (point sets or host samplers drawn per minibatch).
+  static Dual train(const Measure& source, const Measure& target, const DualOptions& options = DualOptions()) {
+    scones_dual* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_dual_train_measures, source.get(), target.get(), options.get(), &out);
     return Dual(out);
   }
   /// Loads a model written by save() onto `device`.
@@ -491,7 +662,7 @@ class Dual {
   detail::Handle<scones_dual, scones_dual_free> h_;
 };
 
-/// A target score source s(y, sigma).
+/// A target score source s(y, sigma) = grad_y log (tau * N(0, sigma^2 I))(y).
 class Score {
  public:
   Score() noexcept = default;
@@ -504,13 +675,52 @@ class Score {
     return Score(out);
   }
   static Score gaussian(const std::vector<double>& mean, View cov) { return gaussian(View(mean.data(), 1, mean.size()), cov); }
+  /// The exact score of the target points (n x d) smoothed by a Gaussian kernel of bandwidth h.
+  static Score empirical(View points, double bandwidth) {
+    scones_score* out = nullptr;
+    detail::call(scones_score_new_empirical, points.c(), bandwidth, &out);
+    return Score(out);
+  }
+  /// A score computed by `fn` in dimension d. Samplers made from this score keep `fn` alive.
+  static Score callback(std::size_t d, ScoreFn fn) {
+    auto state = std::make_shared<detail::ScoreState>();
+    state->fn = std::move(fn);
+    scones_score* out = nullptr;
+    detail::call(scones_score_new_callback, d, &detail::ScoreState::trampoline, static_cast<void*>(state.get()), &out);
+    Score s(out);
+    s.state_ = std::move(state);
+    return s;
+  }
+  /// A TorchScript module (torch.jit.save) with forward(y[n, d], sigma[n]) -> [n, d].
+  static Score torchscript(const std::string& path, std::size_t d) {
+    scones_score* out = nullptr;
+    detail::call(scones_score_new_torchscript, path.c_str(), d, &out);
+    return Score(out);
+  }
+  /// Trains a score network by denoising score matching on the target measure (NCSN).
+  static Score train(const Measure& target, const TrainOptions& options = TrainOptions()) {
+    scones_score* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_score_train, target.get(), options.get(), &out);
+    return Score(out);
+  }
+  /// Loads a score network written by save().
+  static Score load(const std::string& path) {
+    scones_score* out = nullptr;
+    detail::call(scones_score_load, path.c_str(), &out);
+    return Score(out);
+  }
+  /// Saves a trained score network (Status::InvalidArgument for other kinds of score).
+  void save(const std::string& path) const { detail::call(scones_score_save, get(), path.c_str()); }
 
   std::size_t dim() const {
     std::size_t d = 0;
     detail::call(scones_score_dim, get(), &d);
     return d;
   }
-  void eval(View y, double sigma, MutView out) const { detail::call(scones_score_eval, get(), y.c(), sigma, out.c()); }
+  void eval(View y, double sigma, MutView out) const {
+    detail::call_with_progress(nullptr, scones_score_eval, get(), y.c(), sigma, out.c());
+  }
   Matrix eval(View y, double sigma) const {
     Matrix out(y.rows(), y.cols());
     eval(y, sigma, out.mut());
@@ -519,22 +729,75 @@ class Score {
 
   scones_score* get() const noexcept { return h_.get(); }
   explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+  /// The host function of a callback score (null for other kinds), shared with its samplers.
+  const std::shared_ptr<detail::ScoreState>& callback_state() const noexcept { return state_; }
 
  private:
+  std::shared_ptr<detail::ScoreState> state_;  // user_data of a callback score
   detail::Handle<scones_score, scones_score_free> h_;
 };
 
+/// A trained barycentric map T(x) = E_pi[y | x]: the baseline SCONES is compared with.
+class Barycentric {
+ public:
+  Barycentric() noexcept = default;
+  explicit Barycentric(scones_barycentric* adopt) noexcept : h_(adopt) {}
+
+  /// Trains T for the coupling of `dual` from its source and target measures.
+  static Barycentric train(const Dual& dual, const Measure& source, const Measure& target,
+                           const TrainOptions& options = TrainOptions()) {
+    scones_barycentric* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_barycentric_train, dual.get(), source.get(), target.get(), options.get(), &out);
+    return Barycentric(out);
+  }
+  static Barycentric load(const std::string& path) {
+    scones_barycentric* out = nullptr;
+    detail::call(scones_barycentric_load, path.c_str(), &out);
+    return Barycentric(out);
+  }
+  void save(const std::string& path) const { detail::call(scones_barycentric_save, get(), path.c_str()); }
+  /// Source and target dimensions (dx, dy).
+  std::pair<std::size_t, std::size_t> dims() const {
+    std::size_t dx = 0, dy = 0;
+    detail::call(scones_barycentric_dims, get(), &dx, &dy);
+    return {dx, dy};
+  }
+  /// T(x) for the rows of x (n x dx) into out (n x dy).
+  void map(View x, MutView out) const { detail::call(scones_barycentric_map, get(), x.c(), out.c()); }
+  Matrix map(View x) const {
+    Matrix out(x.rows(), dims().second);
+    map(x, out.mut());
+    return out;
+  }
+  Matrix operator()(View x) const { return map(x); }
+
+  scones_barycentric* get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+ private:
+  detail::Handle<scones_barycentric, scones_barycentric_free> h_;
+};
+
+inline SamplerOptions& SamplerOptions::init_map(const Barycentric& map) {
+  return set(scones_sampler_options_set_init_map, map.get());
+}
+
+/// Dimensions of a sampler: sample() on n sources writes (n k) x dy.
+struct SamplerShape {
+  std::size_t dx, dy, k;
+};
+
 /// A conditional sampler of pi(y | x): Algorithm 2. The dual and score may be destroyed after
-/// construction (the sampler holds copies).
+/// construction (the sampler holds copies, and keeps a callback score's function alive).
 class Sampler {
  public:
   Sampler() noexcept = default;
   Sampler(const Dual& dual, const Score& score, const SamplerOptions& options = SamplerOptions())
-      : progress_(options.progress_state()), k_(options.samples_per_source()) {
+      : progress_(options.progress_state()), score_(score.callback_state()) {
     scones_sampler* out = nullptr;
     detail::call(scones_sampler_new, dual.get(), score.get(), options.get(), &out);
     h_.reset(out);
-    dy_ = dual.dims().second;
   }
 
   /// K samples per source row into out ((n K) x dy); rows i K .. i K + K - 1 belong to source i.
@@ -542,9 +805,26 @@ class Sampler {
     detail::call_with_progress(progress_.get(), scones_sample_batch, get(), sources.c(), out.c());
   }
   Matrix sample(View sources) {
-    Matrix out(sources.rows() * k_, dy_);
+    SamplerShape s = shape();
+    Matrix out(sources.rows() * s.k, s.dy);
     sample(sources, out.mut());
     return out;
+  }
+  /// Replaces the progress function of later sample() calls (every `every` Langevin steps); an
+  /// empty function removes it.
+  Sampler& progress(ProgressFn fn, std::size_t every = 100) {
+    auto state = detail::make_progress(std::move(fn));
+    if (state)
+      detail::call(scones_sampler_set_progress, get(), &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
+    else
+      detail::call(scones_sampler_set_progress, get(), nullptr, nullptr, every);
+    progress_ = std::move(state);  // the old state is no longer referenced by the library
+    return *this;
+  }
+  SamplerShape shape() const {
+    SamplerShape s{0, 0, 0};
+    detail::call(scones_sampler_shape, get(), &s.dx, &s.dy, &s.k);
+    return s;
   }
   SampleReport report() const {
     scones_sample_report r{};
@@ -552,15 +832,16 @@ class Sampler {
     detail::call(scones_sampler_report, get(), &r);
     return {r.chains, r.steps_per_chain, r.seconds, r.chain_steps_per_second, r.acceptance};
   }
-  std::size_t samples_per_source() const noexcept { return k_; }
+  std::size_t samples_per_source() const { return shape().k; }
 
   scones_sampler* get() const noexcept { return h_.get(); }
   explicit operator bool() const noexcept { return static_cast<bool>(h_); }
 
  private:
+  // Declared before the handle, so destroyed after it: the C sampler points at both.
+  std::shared_ptr<detail::ProgressState> progress_;
+  std::shared_ptr<detail::ScoreState> score_;
   detail::Handle<scones_sampler, scones_sampler_free> h_;
-  std::shared_ptr<detail::ProgressState> progress_;  // the C sampler keeps its pointer
-  std::size_t k_ = 1, dy_ = 0;
 };
 
 // ---------------------------------------------------------------------------------- figures
@@ -643,6 +924,16 @@ inline Matrix entropic_coupling(View cov_source, View cov_target, double lambda)
 }
 
 }  // namespace gaussian
+
+/// n points of a 2-D toy distribution into out (n x 2).
+inline void toy_sample(Toy toy, std::size_t n, std::uint64_t seed, MutView out) {
+  detail::call(scones_toy_sample, static_cast<scones_toy>(toy), n, seed, out.c());
+}
+inline Matrix toy_sample(Toy toy, std::size_t n, std::uint64_t seed) {
+  Matrix out(n, 2);
+  toy_sample(toy, n, seed, out.mut());
+  return out;
+}
 
 /// BW-UVP (0-100 scale) of an estimated covariance against a reference.
 inline double bw_uvp(View cov_estimate, View cov_reference) {

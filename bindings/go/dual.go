@@ -51,30 +51,12 @@ func Train(ctx context.Context, source, target View, opts TrainOptions) (*Dual, 
 	if err != nil {
 		return nil, err
 	}
-	var o *C.scones_dual_options
-	var cerr *C.scones_error
-	if err := check(C.scones_dual_options_new(&o, &cerr), cerr); err != nil {
+	o, state, done, err := dualOptions(ctx, opts)
+	if err != nil {
 		return nil, err
 	}
-	defer C.scones_dual_options_free(o)
-	for _, set := range opts.setters {
-		if err := check(set(o, &cerr), cerr); err != nil {
-			return nil, err
-		}
-	}
-	var state *progressState
-	if opts.progress != nil || ctx.Done() != nil {
-		state = &progressState{ctx: ctx, fn: opts.progress}
-		h := cgo.NewHandle(state)
-		defer h.Delete()
-		every := opts.every
-		if opts.progress == nil || every <= 0 {
-			every = defaultEvery
-		}
-		if err := check(C.go_dual_options_set_progress(o, C.uintptr_t(h), C.size_t(every), &cerr), cerr); err != nil {
-			return nil, err
-		}
-	}
+	defer done()
+	var cerr *C.scones_error
 	var out *C.scones_dual
 	st := C.go_dual_train(x.ptr, &x.shape, y.ptr, &y.shape, o, &out, &cerr)
 	x.keepAlive()
@@ -83,6 +65,40 @@ func Train(ctx context.Context, source, target View, opts TrainOptions) (*Dual, 
 		return nil, err
 	}
 	return newDual(out), nil
+}
+
+// dualOptions builds the C options of opts, with a progress hook when opts has a ProgressFunc
+// or ctx can be cancelled; done releases them (after the call).
+func dualOptions(ctx context.Context, opts TrainOptions) (*C.scones_dual_options, *progressState, func(), error) {
+	var o *C.scones_dual_options
+	var cerr *C.scones_error
+	if err := check(C.scones_dual_options_new(&o, &cerr), cerr); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, set := range opts.setters {
+		if err := check(set(o, &cerr), cerr); err != nil {
+			C.scones_dual_options_free(o)
+			return nil, nil, nil, err
+		}
+	}
+	if opts.progress == nil && ctx.Done() == nil {
+		return o, nil, func() { C.scones_dual_options_free(o) }, nil
+	}
+	state := &progressState{ctx: ctx, fn: opts.progress}
+	h := cgo.NewHandle(state)
+	done := func() {
+		C.scones_dual_options_free(o)
+		h.Delete()
+	}
+	every := opts.every
+	if opts.progress == nil || every <= 0 {
+		every = defaultEvery
+	}
+	if err := check(C.go_dual_options_set_progress(o, C.uintptr_t(h), C.size_t(every), &cerr), cerr); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return o, state, done, nil
 }
 
 // LoadDual loads a model written by Save onto device ("" means "cpu").

@@ -188,6 +188,7 @@ type SamplerOptions struct {
 	progress ProgressFunc
 	every    int
 	k        int
+	initMap  *Barycentric // kept reachable until the options are applied
 }
 
 func (o SamplerOptions) with(f samplerSetter) SamplerOptions {
@@ -267,6 +268,38 @@ func (o SamplerOptions) Threads(n int) SamplerOptions {
 func (o SamplerOptions) SoftplusBeta(beta float64) SamplerOptions {
 	return o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {
 		return C.scones_sampler_options_set_softplus_beta(p, C.double(beta), e)
+	})
+}
+
+// InitMap starts chains at T(x) for a barycentric map (the options copy the map when the
+// sampler is made, so the map may be closed after NewSampler).
+func (o SamplerOptions) InitMap(m *Barycentric) SamplerOptions {
+	o = o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {
+		var mp *C.scones_barycentric
+		if m != nil {
+			m.mu.RLock()
+			defer m.mu.RUnlock()
+			mp = m.ptr
+		}
+		return C.scones_sampler_options_set_init_map(p, mp, e)
+	})
+	o.initMap = m
+	return o
+}
+
+// Compatibility true (default) samples pi(y | x); false samples the target score alone,
+// ignoring the sources (a check of a score source).
+func (o SamplerOptions) Compatibility(on bool) SamplerOptions {
+	return o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {
+		return C.scones_sampler_options_set_compatibility(p, cbool(on), e)
+	})
+}
+
+// AdaptStep, with Metropolis adjustment, tunes the step size towards 57% acceptance during the
+// first half of each noise level's steps.
+func (o SamplerOptions) AdaptStep(on bool) SamplerOptions {
+	return o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {
+		return C.scones_sampler_options_set_adapt_step(p, cbool(on), e)
 	})
 }
 

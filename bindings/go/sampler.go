@@ -19,6 +19,7 @@ type Sampler struct {
 	ptr    *C.scones_sampler
 	state  *progressState // designated by the C sampler's progress user_data
 	handle cgo.Handle
+	score  *hostState // a callback score's function, which the C sampler calls
 	k, dy  int
 }
 
@@ -63,22 +64,28 @@ func NewSampler(dual *Dual, score *Score, opts SamplerOptions) (*Sampler, error)
 		defer score.mu.RUnlock()
 		sp = score.ptr
 	}
+	var host *hostState
+	if score != nil {
+		host = score.host
+	}
 	st := C.scones_sampler_new(dp, sp, o, &s.ptr, &cerr)
 	runtime.KeepAlive(score)
-	if err := check(st, cerr); err != nil {
-		runtime.KeepAlive(dual)
+	runtime.KeepAlive(dual)
+	runtime.KeepAlive(opts.initMap)
+	if err := host.finish(check(st, cerr)); err != nil {
 		s.handle.Delete()
 		return nil, err
 	}
-	var dx, dy C.size_t
-	st = C.scones_dual_dims(dp, &dx, &dy, &cerr)
-	runtime.KeepAlive(dual)
+	s.score = host.acquire()
+	var dx, dy, k C.size_t
+	st = C.scones_sampler_shape(s.ptr, &dx, &dy, &k, &cerr)
 	if err := check(st, cerr); err != nil {
 		C.scones_sampler_free(s.ptr)
 		s.handle.Delete()
+		s.score.release()
 		return nil, err
 	}
-	s.dy = int(dy)
+	s.dy, s.k = int(dy), int(k)
 	runtime.SetFinalizer(s, (*Sampler).Close)
 	return s, nil
 }
@@ -94,6 +101,8 @@ func (s *Sampler) Close() {
 		C.scones_sampler_free(s.ptr)
 		s.ptr = nil
 		s.handle.Delete()
+		s.score.release()
+		s.score = nil
 		runtime.SetFinalizer(s, nil)
 	}
 }
@@ -118,7 +127,7 @@ func (s *Sampler) SampleInto(ctx context.Context, sources, out View) error {
 	runtime.KeepAlive(s)
 	x.keepAlive()
 	o.keepAlive()
-	return s.state.finish(check(st, cerr))
+	return s.state.finish(s.score.finish(check(st, cerr)))
 }
 
 // Sample draws K samples for each row of sources into a new ((n K) x dy) matrix.
@@ -154,4 +163,35 @@ func (s *Sampler) Report() (SampleReport, error) {
 	runtime.KeepAlive(s)
 	return SampleReport{uint64(r.chains), uint64(r.steps_per_chain), float64(r.seconds),
 		float64(r.chain_steps_per_second), float64(r.acceptance)}, check(st, cerr)
+}
+
+// Shape returns the source dimension dx, the target dimension dy and the samples per source K:
+// Sample on n sources returns (n K) x dy.
+func (s *Sampler) Shape() (dx, dy, k int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var a, b, c C.size_t
+	var cerr *C.scones_error
+	st := C.scones_sampler_shape(s.ptr, &a, &b, &c, &cerr)
+	runtime.KeepAlive(s)
+	return int(a), int(b), int(c), check(st, cerr)
+}
+
+// SetProgress replaces the ProgressFunc of later Sample calls (nil removes it; a context passed
+// to Sample is still checked), called every `every` Langevin steps.
+func (s *Sampler) SetProgress(fn ProgressFunc, every int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fn == nil || every <= 0 {
+		every = defaultEvery
+	}
+	var cerr *C.scones_error
+	// The same handle stays installed: only the state it designates changes.
+	st := C.go_sampler_set_progress(s.ptr, C.uintptr_t(s.handle), C.size_t(every), &cerr)
+	runtime.KeepAlive(s)
+	if err := check(st, cerr); err != nil {
+		return err
+	}
+	s.state.fn = fn
+	return nil
 }

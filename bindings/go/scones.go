@@ -4,7 +4,7 @@
 // Langevin dynamics (Sampler, Algorithm 2). All the math runs in the library.
 //
 // Conventions:
-//   - Handles (Dual, Score, Sampler, Figure) hold a C object. Close releases it and is safe to
+//   - Handles (Dual, Score, Sampler, Measure, Barycentric, Figure) hold a C object. Close releases it and is safe to
 //     call twice (and concurrently with nothing else); a finalizer releases what was not closed.
 //   - Failures are *Error values carrying the library's Status and message; errors.Is matches
 //     them against the sentinels (ErrCancelled, ErrShapeMismatch, ...), and a call cancelled
@@ -13,6 +13,11 @@
 //     slices (row-major by default, any non-negative strides), passed without copies.
 //   - Long calls take a context.Context (cancellation, checked at progress reports) and
 //     optionally a ProgressFunc.
+//   - Host callbacks (MeasureFunc, ScoreFunc) reach C through runtime/cgo handles, never Go
+//     pointers; they run on the calling goroutine over matrices aliasing the library's buffers.
+//     Their error comes back wrapped in an *Error with StatusCallback (errors.Is and errors.As
+//     see both), their panic is re-raised on the caller's side. Training options of score
+//     networks and barycentric maps are NetworkOptions (TrainOptions configure dual training).
 //
 // The package finds the library with pkg-config (`#cgo pkg-config: scones`): after
 // `make install PREFIX=...`, set PKG_CONFIG_PATH=PREFIX/lib/pkgconfig; against a development
@@ -64,7 +69,7 @@ func (s Status) String() string { return C.GoString(C.scones_status_name(C.scone
 type Error struct {
 	Status  Status
 	Message string
-	cause   error // the context's error when a context cancelled the call
+	cause   error // ctx.Err() of a cancelled call, or a host callback's error
 }
 
 func (e *Error) Error() string {
@@ -74,7 +79,8 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("scones: %s: %s", e.Status, e.Message)
 }
 
-// Unwrap returns the context error that cancelled the call, if any.
+// Unwrap returns the context error that cancelled the call, or the error a host callback
+// (MeasureFunc, ScoreFunc) returned, if any.
 func (e *Error) Unwrap() error { return e.cause }
 
 // Is matches sentinel errors by status: errors.Is(err, scones.ErrCancelled).

@@ -36,6 +36,13 @@ static inline scones_matrix_mut go_mm(void *data, const go_shape *s) {
 scones_status go_dual_options_set_progress(scones_dual_options *o, uintptr_t handle, size_t every, scones_error **err);
 scones_status go_sampler_options_set_progress(scones_sampler_options *o, uintptr_t handle, size_t every, scones_error **err);
 
+scones_status go_train_options_set_progress(scones_train_options *o, uintptr_t handle, size_t every, scones_error **err);
+scones_status go_sampler_set_progress(scones_sampler *s, uintptr_t handle, size_t every, scones_error **err);
+
+/* Host callbacks: user_data carries a runtime/cgo.Handle of the Go function's state. */
+scones_status go_measure_new_callback(size_t d, uintptr_t handle, scones_measure **out, scones_error **err);
+scones_status go_score_new_callback(size_t d, uintptr_t handle, scones_score **out, scones_error **err);
+
 /* Matrix-taking functions: (data, shape) pairs in place of scones_matrix pointers. */
 scones_status go_dual_train(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys,
                             const scones_dual_options *o, scones_dual **out, scones_error **err);
@@ -65,4 +72,10 @@ scones_status go_figure_scatter(scones_figure *f, size_t panel, const void *pd, 
                                 double radius, scones_error **err);
 scones_status go_figure_segments(scones_figure *f, size_t panel, const void *ad, const go_shape *as, const void *bd,
                                  const go_shape *bs, uint32_t rgba, scones_error **err);
+scones_status go_measure_new_points(const void *pd, const go_shape *ps, scones_measure **out, scones_error **err);
+scones_status go_score_new_empirical(const void *pd, const go_shape *ps, double bandwidth, scones_score **out,
+                                     scones_error **err);
+scones_status go_barycentric_map(const scones_barycentric *map, const void *xd, const go_shape *xs, void *od,
+                                 const go_shape *os, scones_error **err);
+scones_status go_toy_sample(scones_toy toy, size_t n, uint64_t seed, void *od, const go_shape *os, scones_error **err);
 #endif

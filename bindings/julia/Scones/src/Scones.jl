@@ -11,11 +11,15 @@ Conventions:
 - Points are the **columns** of a matrix (a `d × n` matrix holds `n` points), as in Julia's
   statistics packages. Any strided `Float64` or `Float32` matrix (views included) is passed to
   the library without copying; a `transpose`/`adjoint` of one holds points as rows.
-- Handles ([`Dual`](@ref), [`Score`](@ref), [`Sampler`](@ref), [`Figure`](@ref)) are freed by
-  finalizers, or at once with `close`.
+- Handles ([`Dual`](@ref), [`Score`](@ref), [`Sampler`](@ref), [`Measure`](@ref),
+  [`Barycentric`](@ref), [`Figure`](@ref)) are freed by finalizers, or at once with `close`
+  (closing twice is a no-op).
 - Failures throw [`SconesError`](@ref) (a status symbol, its code and the library's message).
 - Long calls take `progress = p -> ...`: a function of a [`Progress`](@ref) that returns `false`
   to cancel (the call then throws `SconesError` with status `:cancelled`).
+- Host callbacks ([`Measure`](@ref)`(f!, d)`, [`Score`](@ref)`(f!, d)`) receive column-major
+  `d × n` matrices that alias the library's row-major buffers (no copies). An exception thrown by
+  a callback (or by a progress function) stops the call and is rethrown as itself.
 
 The library is found by its soname `libscones.so.0` (installed with `make install`), or from the
 file or build folder named by the environment variable `SCONES_LIBRARY`, e.g.
@@ -30,9 +34,11 @@ include("capi.jl")
 using .LibScones
 const C = LibScones
 
-export Dual, Score, Sampler, Figure, SconesError, Progress
+export Dual, Score, Sampler, Figure, SconesError, Progress, Measure, Barycentric
 export train_dual, load_dual, save, dims, problem, train_report, potential, potential!,
        compatibility, compatibility!, gaussian_score, score, score!, sample, sample!, report,
+       empirical_score, torchscript_score, train_score, load_score, train_barycentric,
+       load_barycentric, barycentric, barycentric!, toy_sample, shape, set_progress!,
        scatter!, segments!, title!, legend!, bounds!, savepng, random_covariance, gaussian_sample,
        gaussian_entropic_coupling, bw_uvp, joint_covariance, sliced_w2
 
@@ -183,10 +189,64 @@ function _take_error!(state)
     return err
 end
 
+# Takes the first exception any of the host functions in `states` threw (or nothing).
+function _take_errors!(states)
+    found = nothing
+    for st in states
+        e = _take_error!(st)
+        found === nothing && (found = e)
+    end
+    return found
+end
+
+# _check, but a failure caused by a host function (progress, measure or score callback) throws
+# that function's own exception instead of the library's :cancelled / :callback error.
+function _check_host(states::Tuple, f, args...)
+    try
+        _check(f, args...)
+    catch
+        e = _take_errors!(states)
+        e === nothing ? rethrow() : throw(e)
+    end
+    _take_errors!(states)   # nothing stale for the next call
+    return nothing
+end
+
+# Host sampler of a callback measure: fills `out` (d × m, points as columns, aliasing the
+# library's row-major m × d buffer) with m points; `seed` comes from the training run's stream.
+function _measure_trampoline(user::Ptr{Cvoid}, m::Csize_t, d::Csize_t, seed::UInt64, out::Ptr{Cdouble})::Int32
+    state = unsafe_pointer_to_objref(user)::ProgressState
+    try
+        state.fn(unsafe_wrap(Array, out, (Int(d), Int(m))), seed)
+        return Int32(0)
+    catch e
+        state.error === nothing && (state.error = e)
+        return Int32(1)
+    end
+end
+
+# Host score: fills `out` (d × n) with s(y, σ) at the columns of `y` (d × n); both alias the
+# library's buffers for the duration of the call only.
+function _score_trampoline(user::Ptr{Cvoid}, y::Ptr{Cdouble}, n::Csize_t, d::Csize_t, sigma::Cdouble,
+                           out::Ptr{Cdouble})::Int32
+    state = unsafe_pointer_to_objref(user)::ProgressState
+    try
+        state.fn(unsafe_wrap(Array, out, (Int(d), Int(n))), unsafe_wrap(Array, y, (Int(d), Int(n))), sigma)
+        return Int32(0)
+    catch e
+        state.error === nothing && (state.error = e)
+        return Int32(1)
+    end
+end
+
+_measure_cfun() = @cfunction(_measure_trampoline, Int32, (Ptr{Cvoid}, Csize_t, Csize_t, UInt64, Ptr{Cdouble}))
+_score_cfun() = @cfunction(_score_trampoline, Int32, (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Csize_t, Cdouble, Ptr{Cdouble}))
+
 # ------------------------------------------------------------------------------ handles
 
-for (T, CT, free) in ((:Dual, :scones_dual, :scones_dual_free), (:Score, :scones_score, :scones_score_free),
-                      (:Figure, :scones_figure, :scones_figure_free),
+for (T, CT, free) in ((:Dual, :scones_dual, :scones_dual_free), (:Figure, :scones_figure, :scones_figure_free),
+                      (:Barycentric, :scones_barycentric, :scones_barycentric_free),
+                      (:TrainOptions, :scones_train_options, :scones_train_options_free),
                       (:DualOptions, :scones_dual_options, :scones_dual_options_free),
                       (:SamplerOptions, :scones_sampler_options, :scones_sampler_options_free))
     @eval begin
@@ -211,7 +271,39 @@ for (T, CT, free) in ((:Dual, :scones_dual, :scones_dual_free), (:Score, :scones
 end
 
 @doc "Trained dual potentials (φ, ψ): see [`train_dual`](@ref), [`load_dual`](@ref)." Dual
-@doc "A target score source s(y, σ): see [`gaussian_score`](@ref)." Score
+@doc """
+A barycentric map T(x) = E_π[y | x]: see [`train_barycentric`](@ref), [`load_barycentric`](@ref).
+Callable: `T(x)` maps the columns of `x`.""" Barycentric
+
+# Handles that may carry a host function the C object calls (user_data points at `state`,
+# which the handle keeps rooted for as long as the C object lives).
+for (T, CT, free) in ((:Score, :scones_score, :scones_score_free), (:Measure, :scones_measure, :scones_measure_free))
+    @eval begin
+        mutable struct $T
+            ptr::Ptr{C.$CT}
+            state::Union{ProgressState,Nothing}
+            function $T(ptr::Ptr{C.$CT}, state::Union{ProgressState,Nothing}=nothing)
+                x = new(ptr, state)
+                finalizer(Base.close, x)
+                return x
+            end
+        end
+        Base.unsafe_convert(::Type{Ptr{C.$CT}}, x::$T) = x.ptr
+        function Base.close(x::$T)
+            if x.ptr != C_NULL
+                C.$free(x.ptr)
+                x.ptr = C_NULL
+            end
+            return nothing
+        end
+        Base.isopen(x::$T) = x.ptr != C_NULL
+    end
+end
+
+@doc """
+A target score source s(y, σ): [`gaussian_score`](@ref), [`empirical_score`](@ref),
+[`torchscript_score`](@ref), [`train_score`](@ref), [`load_score`](@ref), or a host function
+`Score(f!, d)`.""" Score
 @doc "A PNG figure of scatter panels: `Figure(width, height; rows=1, cols=1)`." Figure
 
 # ------------------------------------------------------------------------------ options
@@ -227,6 +319,9 @@ const _SCHEDULES = Dict(:constant => C.SCONES_LR_CONSTANT, :cosine => C.SCONES_L
 const _INITS = Dict(:noise => C.SCONES_INIT_NOISE, :source => C.SCONES_INIT_SOURCE)
 const _POTENTIALS = Dict(:phi => C.SCONES_POTENTIAL_PHI, :psi => C.SCONES_POTENTIAL_PSI)
 const _SPECTRA = Dict(:geometric => C.SCONES_SPECTRUM_GEOMETRIC, :uniform_1_10 => C.SCONES_SPECTRUM_UNIFORM_1_10)
+const _TOYS = Dict(:gaussian => C.SCONES_TOY_GAUSSIAN, :swiss_roll => C.SCONES_TOY_SWISS_ROLL,
+                   :moons => C.SCONES_TOY_MOONS, :circle => C.SCONES_TOY_CIRCLE,
+                   :eight_gaussians => C.SCONES_TOY_8GAUSSIANS)
 
 # An unknown symbol goes to the library as -1, which rejects it with :invalid_argument.
 _enum(table, s::Symbol) = get(table, s, Int32(-1))
@@ -274,7 +369,8 @@ end
 
 function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing, samples_per_source=nothing,
                           init=nothing, metropolis=nothing, chain_batch=nothing, seed=nothing, device=nothing,
-                          threads=nothing, softplus_beta=nothing, progress=nothing, progress_every=100)
+                          threads=nothing, softplus_beta=nothing, init_map=nothing, compatibility=nothing,
+                          adapt_step=nothing, progress=nothing, progress_every=100)
     out = Ref{Ptr{C.scones_sampler_options}}(C_NULL)
     _check(C.scones_sampler_options_new, out)
     o = SamplerOptions(out[])
@@ -292,6 +388,10 @@ function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing,
     device === nothing || _check(C.scones_sampler_options_set_device, o, String(device))
     threads === nothing || _check(C.scones_sampler_options_set_threads, o, threads)
     softplus_beta === nothing || _check(C.scones_sampler_options_set_softplus_beta, o, Float64(softplus_beta))
+    # The options keep their own copy of the map.
+    init_map === nothing || _check(C.scones_sampler_options_set_init_map, o, init_map::Barycentric)
+    compatibility === nothing || _check(C.scones_sampler_options_set_compatibility, o, Int32(Bool(compatibility)))
+    adapt_step === nothing || _check(C.scones_sampler_options_set_adapt_step, o, Int32(Bool(adapt_step)))
     state = nothing
     if progress !== nothing
         state = ProgressState(progress, nothing)
@@ -299,6 +399,69 @@ function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing,
     end
     return o, state
 end
+
+function _train_options(; hidden=nothing, learning_rate=nothing, betas=nothing, schedule=nothing,
+                        final_fraction=0.01, batch_size=nothing, iterations=nothing, seed=nothing, device=nothing,
+                        threads=nothing, noise_levels=nothing, progress=nothing, progress_every=100)
+    out = Ref{Ptr{C.scones_train_options}}(C_NULL)
+    _check(C.scones_train_options_new, out)
+    o = TrainOptions(out[])
+    if hidden !== nothing
+        w = Csize_t[hidden...]
+        _check(C.scones_train_options_set_hidden, o, w, length(w))
+    end
+    if learning_rate !== nothing || betas !== nothing
+        b1, b2 = something(betas, (0.9, 0.999))
+        _check(C.scones_train_options_set_adam, o, Float64(something(learning_rate, 1e-3)), Float64(b1), Float64(b2))
+    end
+    schedule === nothing || _check(C.scones_train_options_set_schedule, o, _enum(_SCHEDULES, schedule), Float64(final_fraction))
+    batch_size === nothing || _check(C.scones_train_options_set_batch_size, o, batch_size)
+    iterations === nothing || _check(C.scones_train_options_set_iterations, o, iterations)
+    seed === nothing || _check(C.scones_train_options_set_seed, o, UInt64(seed))
+    device === nothing || _check(C.scones_train_options_set_device, o, String(device))
+    threads === nothing || _check(C.scones_train_options_set_threads, o, threads)
+    if noise_levels !== nothing
+        σmax, σmin, levels = noise_levels
+        _check(C.scones_train_options_set_noise_levels, o, Float64(σmax), Float64(σmin), levels)
+    end
+    state = nothing
+    if progress !== nothing
+        state = ProgressState(progress, nothing)
+        _check(C.scones_train_options_set_progress, o, _trampoline(), pointer_from_objref(state), progress_every)
+    end
+    return o, state
+end
+
+# ------------------------------------------------------------------------------ measures
+
+"""
+    Measure(points)
+    Measure(f!, d)
+
+A measure to train from. `Measure(points)`: the columns of `points` (d × n; the library keeps a
+Float32 copy). `Measure(f!, d)`: a host sampler in dimension d; `f!(out, seed)` fills `out`
+(a `d × m` `Matrix{Float64}`, points as columns, valid during the call only) with m fresh
+points, and may draw them from `seed` (the training run's seeded stream) for reproducibility.
+An exception thrown by `f!` stops training and is rethrown by the training call.
+"""
+function Measure(points::AbstractMatrix)
+    p = _input(points)
+    out = Ref{Ptr{C.scones_measure}}(C_NULL)
+    GC.@preserve p begin
+        _check(C.scones_measure_new_points, _points(p), out)
+    end
+    return Measure(out[])
+end
+
+function Measure(f!::Function, d::Integer)
+    state = ProgressState(f!, nothing)
+    out = Ref{Ptr{C.scones_measure}}(C_NULL)
+    _check(C.scones_measure_new_callback, d, _measure_cfun(), pointer_from_objref(state), out)
+    return Measure(out[], state)
+end
+
+_measure(m::Measure) = m
+_measure(A::AbstractMatrix) = Measure(A)
 
 # ------------------------------------------------------------------------------ dual
 
@@ -326,6 +489,25 @@ function train_dual(source::AbstractMatrix, target::AbstractMatrix; kwargs...)
     catch
         err = _take_error!(state)
         err === nothing ? rethrow() : throw(err)
+    finally
+        close(opts)
+    end
+    return Dual(out[])
+end
+
+"""
+    train_dual(source::Measure, target::Measure; kwargs...) -> Dual
+
+Algorithm 1 from measures (point sets or host samplers that fill each minibatch on request);
+keywords as for matrices.
+"""
+function train_dual(source::Measure, target::Measure; kwargs...)
+    opts, state = _dual_options(; kwargs...)
+    out = Ref{Ptr{C.scones_dual}}(C_NULL)
+    try
+        GC.@preserve source target opts state begin
+            _check_host((state, source.state, target.state), C.scones_dual_train_measures, source, target, opts, out)
+        end
     finally
         close(opts)
     end
@@ -416,6 +598,78 @@ function gaussian_score(mean::AbstractVector, cov::AbstractMatrix)
     return Score(out[])
 end
 
+"""    empirical_score(points; bandwidth=0.05) -> Score
+
+The exact score of the target points (columns of `points`) smoothed by a Gaussian kernel of
+bandwidth h > 0 (annealing adds its noise level on top: s² = σ² + h²). No training."""
+function empirical_score(points::AbstractMatrix; bandwidth::Real=0.05)
+    p = _input(points)
+    out = Ref{Ptr{C.scones_score}}(C_NULL)
+    GC.@preserve p begin
+        _check(C.scones_score_new_empirical, _points(p), Float64(bandwidth), out)
+    end
+    return Score(out[])
+end
+
+"""
+    Score(f!, d) -> Score
+
+A score computed by a host function in dimension d: `f!(out, y, σ)` writes s(y, σ) at the
+columns of `y` into `out` (both `d × n` matrices that alias the library's buffers during the
+call only). Samplers made from this score keep `f!` alive. An exception thrown by `f!` stops the
+calling function and is rethrown by it.
+"""
+function Score(f!::Function, d::Integer)
+    state = ProgressState(f!, nothing)
+    out = Ref{Ptr{C.scones_score}}(C_NULL)
+    _check(C.scones_score_new_callback, d, _score_cfun(), pointer_from_objref(state), out)
+    return Score(out[], state)
+end
+
+"""    torchscript_score(path, d) -> Score
+
+A TorchScript module (torch.jit.save) with forward(y::[n, d] float32, σ::[n] float32) -> [n, d]."""
+function torchscript_score(path::AbstractString, d::Integer)
+    out = Ref{Ptr{C.scones_score}}(C_NULL)
+    _check(C.scones_score_new_torchscript, String(path), d, out)
+    return Score(out[])
+end
+
+"""
+    train_score(target; kwargs...) -> Score
+
+Trains a score network by denoising score matching (NCSN) on `target` (a [`Measure`](@ref) or a
+matrix of points as columns). Keywords: `hidden`, `learning_rate`, `betas`, `schedule` with
+`final_fraction`, `batch_size`, `iterations`, `seed`, `device`, `threads`,
+`noise_levels = (σ_max, σ_min, levels)` (σ_max = 0: the data's largest pairwise distance),
+`progress` with `progress_every`.
+"""
+function train_score(target; kwargs...)
+    m = _measure(target)
+    opts, state = _train_options(; kwargs...)
+    out = Ref{Ptr{C.scones_score}}(C_NULL)
+    try
+        GC.@preserve m opts state begin
+            _check_host((state, m.state), C.scones_score_train, m, opts, out)
+        end
+    finally
+        close(opts)
+    end
+    return Score(out[])
+end
+
+"""    save(score, path)
+
+Saves a trained score network (`:invalid_argument` for other kinds of score)."""
+save(s::Score, path::AbstractString) = _check(C.scones_score_save, s, String(path))
+
+"""    load_score(path) -> Score"""
+function load_score(path::AbstractString)
+    out = Ref{Ptr{C.scones_score}}(C_NULL)
+    _check(C.scones_score_load, String(path), out)
+    return Score(out[])
+end
+
 """    dims(score) -> d"""
 function dims(s::Score)
     d = Ref{Csize_t}(0)
@@ -428,14 +682,69 @@ end
 s(y, σ) at the columns of `y` into `out` (same size)."""
 function score!(out::StridedMatrix{<:Real32or64}, s::Score, y::AbstractMatrix, σ::Real)
     a = _input(y)
-    GC.@preserve a out begin
-        _check(C.scones_score_eval, s, _points(a), Float64(σ), _points_out(out))
+    GC.@preserve s a out begin
+        _check_host((s.state,), C.scones_score_eval, s, _points(a), Float64(σ), _points_out(out))
     end
     return out
 end
 
 """    score(s, y, σ=0) -> Matrix{Float64}"""
 score(s::Score, y::AbstractMatrix, σ::Real=0.0) = score!(Matrix{Float64}(undef, _ndims(y), _npoints(y)), s, y, σ)
+
+# ------------------------------------------------------------------------------ barycentric
+
+"""
+    train_barycentric(dual, source, target; kwargs...) -> Barycentric
+
+Trains T(x) = E_π[y | x] for the coupling of `dual` from the source and target measures
+([`Measure`](@ref)s or matrices of points as columns). Keywords as for [`train_score`](@ref)
+(without `noise_levels`); hidden layers default to [256, 256].
+"""
+function train_barycentric(dual::Dual, source, target; kwargs...)
+    a, b = _measure(source), _measure(target)
+    opts, state = _train_options(; kwargs...)
+    out = Ref{Ptr{C.scones_barycentric}}(C_NULL)
+    try
+        GC.@preserve dual a b opts state begin
+            _check_host((state, a.state, b.state), C.scones_barycentric_train, dual, a, b, opts, out)
+        end
+    finally
+        close(opts)
+    end
+    return Barycentric(out[])
+end
+
+"""    dims(map::Barycentric) -> (dx, dy)"""
+function dims(T::Barycentric)
+    dx, dy = Ref{Csize_t}(0), Ref{Csize_t}(0)
+    _check(C.scones_barycentric_dims, T, dx, dy)
+    return (Int(dx[]), Int(dy[]))
+end
+
+"""    barycentric!(out, map, x)
+
+T(x) at the columns of `x` (dx × n) into `out` (dy × n)."""
+function barycentric!(out::StridedMatrix{<:Real32or64}, T::Barycentric, x::AbstractMatrix)
+    a = _input(x)
+    GC.@preserve a out begin
+        _check(C.scones_barycentric_map, T, _points(a), _points_out(out))
+    end
+    return out
+end
+
+"""    barycentric(map, x) -> Matrix{Float64} (dy × n); also `map(x)`"""
+barycentric(T::Barycentric, x::AbstractMatrix) = barycentric!(Matrix{Float64}(undef, dims(T)[2], _npoints(x)), T, x)
+(T::Barycentric)(x::AbstractMatrix) = barycentric(T, x)
+
+"""    save(map::Barycentric, path)"""
+save(T::Barycentric, path::AbstractString) = _check(C.scones_barycentric_save, T, String(path))
+
+"""    load_barycentric(path) -> Barycentric"""
+function load_barycentric(path::AbstractString)
+    out = Ref{Ptr{C.scones_barycentric}}(C_NULL)
+    _check(C.scones_barycentric_load, String(path), out)
+    return Barycentric(out[])
+end
 
 # ------------------------------------------------------------------------------ sampler
 
@@ -444,25 +753,30 @@ score(s::Score, y::AbstractMatrix, σ::Real=0.0) = score!(Matrix{Float64}(undef,
 
 A conditional sampler of π(y | x) (Algorithm 2). Keywords (library defaults when omitted):
 `steps` (per noise level), `step_size`, `annealing = (σ_first, σ_last, levels, denoise)`,
-`samples_per_source` (K), `init` (`:noise`, `:source`), `metropolis`, `chain_batch`, `seed`,
-`device`, `threads`, `softplus_beta`, `progress` with `progress_every`. It holds copies of the
-dual and score, which may be closed afterwards.
+`samples_per_source` (K), `init` (`:noise`, `:source`), `init_map` (a [`Barycentric`](@ref):
+chains start at T(x)), `metropolis`, `adapt_step` (tune the Metropolis step towards 57%
+acceptance), `compatibility` (`false`: the target score alone, ignoring the sources),
+`chain_batch`, `seed`, `device`, `threads`, `softplus_beta`, `progress` with `progress_every`
+(or later [`set_progress!`](@ref)). It holds copies of the dual and score, which may be closed
+afterwards (a host score's function stays alive with the sampler).
 """
 mutable struct Sampler
     ptr::Ptr{C.scones_sampler}
     progress::Union{ProgressState,Nothing}  # the C sampler keeps a pointer to it
+    score::Union{ProgressState,Nothing}     # a host score's function, called by the sampler
     k::Int
     dy::Int
     function Sampler(dual::Dual, s::Score; kwargs...)
         opts, state = _sampler_options(; kwargs...)
         out = Ref{Ptr{C.scones_sampler}}(C_NULL)
         try
-            _check(C.scones_sampler_new, dual, s, opts, out)
+            _check_host((state, s.state), C.scones_sampler_new, dual, s, opts, out)
         finally
             close(opts)
         end
-        x = new(out[], state, Int(get(kwargs, :samples_per_source, 1)), dims(dual)[2])
+        x = new(out[], state, s.state, 1, 0)
         finalizer(Base.close, x)
+        _, x.dy, x.k = shape(x)
         return x
     end
 end
@@ -482,14 +796,8 @@ K samples y ~ π(y | x) for each column x of `sources` (dx × n) into `out` (dy 
 (i-1)K+1 … iK belong to source i. Successive calls continue the random stream."""
 function sample!(out::StridedMatrix{<:Real32or64}, s::Sampler, sources::AbstractMatrix)
     x = _input(sources)
-    state = s.progress
-    try
-        GC.@preserve s x out begin
-            _check(C.scones_sample_batch, s, _points(x), _points_out(out))
-        end
-    catch
-        err = _take_error!(state)
-        err === nothing ? rethrow() : throw(err)
+    GC.@preserve s x out begin
+        _check_host((s.progress, s.score), C.scones_sample_batch, s, _points(x), _points_out(out))
     end
     return out
 end
@@ -497,6 +805,34 @@ end
 """    sample(sampler, sources) -> Matrix{Float64} (dy × nK)"""
 sample(s::Sampler, sources::AbstractMatrix) =
     sample!(Matrix{Float64}(undef, s.dy, _npoints(sources) * s.k), s, sources)
+
+"""    shape(sampler) -> (dx, dy, K)
+
+Source and target dimensions and samples per source: `sample` on n sources gives dy × nK."""
+function shape(s::Sampler)
+    dx, dy, k = Ref{Csize_t}(0), Ref{Csize_t}(0), Ref{Csize_t}(0)
+    _check(C.scones_sampler_shape, s, dx, dy, k)
+    return (Int(dx[]), Int(dy[]), Int(k[]))
+end
+
+"""
+    set_progress!(sampler, f; every=100)
+    set_progress!(sampler, nothing)
+
+Replaces the progress function of later `sample` calls (`f(p::Progress)`; `false` cancels).
+Lets each call carry its own cancellation without rebuilding the sampler.
+"""
+function set_progress!(s::Sampler, f; every::Integer=100)
+    if f === nothing
+        _check(C.scones_sampler_set_progress, s, C_NULL, C_NULL, 1)
+        s.progress = nothing
+    else
+        state = ProgressState(f, nothing)
+        _check(C.scones_sampler_set_progress, s, _trampoline(), pointer_from_objref(state), every)
+        s.progress = state   # rooted by the sampler from now on
+    end
+    return s
+end
 
 """    report(sampler) -> NamedTuple
 
@@ -616,6 +952,18 @@ function joint_covariance(x::AbstractMatrix, y::AbstractMatrix)
     out = Matrix{Float64}(undef, k, k)
     GC.@preserve a b out begin
         _check(C.scones_joint_covariance, _points(a), _points(b), _mat_out(out))
+    end
+    return out
+end
+
+"""    toy_sample(toy, n; seed=0) -> Matrix{Float64} (2 × n)
+
+n points of a 2-D toy distribution: `:gaussian` (N(0, I)), `:swiss_roll`, `:moons`, `:circle`,
+`:eight_gaussians`."""
+function toy_sample(toy::Union{Symbol,Integer}, n::Integer; seed::Integer=0)
+    out = Matrix{Float64}(undef, 2, n)
+    GC.@preserve out begin
+        _check(C.scones_toy_sample, _enum(_TOYS, toy), n, UInt64(seed), _points_out(out))
     end
     return out
 end
