@@ -39,17 +39,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ys = gaussian::sample(&zero, &b, 100_000, 200 + seed)?;
 
     let mut cfg = DualConfig::new(Regularizer::new(Divergence::Kl, lambda)?);
-    cfg.iterations = get("iters", "5000").parse()?;
-    cfg.batch_size = get("batch", "1000").parse()?;
-    cfg.learning_rate = get("lr", "1e-3").parse()?;
+    cfg.optim.iterations = get("iters", "5000").parse()?;
+    cfg.optim.batch_size = get("batch", "1000").parse()?;
+    cfg.optim.learning_rate = get("lr", "1e-3").parse()?;
     let width: usize = get("width", "256").parse()?;
     let depth: usize = get("depth", "2").parse()?;
     cfg.phi_hidden = vec![width; depth];
     cfg.psi_hidden = vec![width; depth];
     cfg.batch_mode = if get("mode", "all") == "paired" { BatchMode::Paired } else { BatchMode::AllPairs };
-    cfg.seed = seed;
+    cfg.optim.seed = seed;
     let t0 = Instant::now();
-    let (mut src, mut tgt) = (Empirical::new(&to_t(&xs), cfg.device)?, Empirical::new(&to_t(&ys), cfg.device)?);
+    let (mut src, mut tgt) = (Empirical::new(&to_t(&xs), cfg.optim.device)?, Empirical::new(&to_t(&ys), cfg.optim.device)?);
     let (pot, rep) = dual::train(&cfg, &mut src, &mut tgt, &mut |p| {
         if p.iteration % 1000 == 0 {
             eprintln!("  it {} J {:.5} E[M] {:.4}", p.iteration, p.objective, p.mean_compatibility);

@@ -14,6 +14,7 @@ use crate::nn::{Adam, Mlp};
 use crate::ot::{self, Cost, Divergence, Regularizer};
 use crate::progress::{Observer, Phase, Progress};
 use crate::rng::Rng64;
+use crate::train::{check_widths, Optim};
 
 /// How a minibatch of m sources and m targets becomes pair terms of E_{sigma x tau}[H*(V)].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,96 +26,38 @@ pub enum BatchMode {
     AllPairs,
 }
 
-/// Learning-rate schedule over the iterations.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum LrSchedule {
-    Constant,
-    /// Cosine decay from the learning rate to `final_fraction` times it.
-    Cosine { final_fraction: f64 },
-}
-
 #[derive(Clone, Debug)]
 pub struct DualConfig {
     pub regularizer: Regularizer,
     pub cost: Cost,
     pub phi_hidden: Vec<usize>,
     pub psi_hidden: Vec<usize>,
-    pub learning_rate: f64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub schedule: LrSchedule,
-    pub batch_size: usize,
     pub batch_mode: BatchMode,
-    pub iterations: usize,
-    pub seed: u64,
-    pub device: Device,
-    /// Iterations between progress reports (and divergence checks).
-    pub report_every: usize,
+    pub optim: Optim,
 }
 
 impl DualConfig {
-    /// Defaults: KL at lambda = 1, squared Euclidean cost, Adam(0.9, 0.999) on batches of 1000
-    /// for 5000 iterations as in the paper's Tables 4-7. Width and learning rate follow what
-    /// measured best on the Gaussian benchmark (the paper's 1e-6 learning rate leaves the duals
-    /// far from optimal after 5000 iterations; see README, "Accuracy").
+    /// Defaults: squared Euclidean cost, two hidden layers of 256 for each potential,
+    /// all-pairs batches of 500, Adam(1e-3, 0.9, 0.999) with cosine decay over 5000 iterations.
+    /// The paper (Tables 4-7) uses Adam(0.9, 0.999), 5000 iterations and batches of 1000 at a
+    /// learning rate of 1e-6; at that rate the duals stay far from optimal after 5000 iterations
+    /// (DESIGN.md measured BW-UVP 0.63 vs 0.0064 with 1e-4 at d = 2), and all-pairs batches of
+    /// 500 give more dual accuracy per second than paired batches of 1000 (README, "Accuracy").
     pub fn new(regularizer: Regularizer) -> DualConfig {
         DualConfig {
             regularizer,
             cost: Cost::SqEuclidean,
             phi_hidden: vec![256, 256],
             psi_hidden: vec![256, 256],
-            learning_rate: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            schedule: LrSchedule::Cosine { final_fraction: 0.01 },
-            batch_size: 1000,
             batch_mode: BatchMode::AllPairs,
-            iterations: 5000,
-            seed: 0,
-            device: Device::Cpu,
-            report_every: 100,
+            optim: Optim::default(),
         }
     }
 
     pub fn validate(&self) -> Result<()> {
-        let lr = self.learning_rate;
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(Error::invalid(format!("learning rate must be > 0, got {lr}")));
-        }
-        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
-            if !(0.0..1.0).contains(&b) {
-                return Err(Error::invalid(format!("Adam {name} must lie in [0, 1), got {b}")));
-            }
-        }
-        if let LrSchedule::Cosine { final_fraction } = self.schedule {
-            if !(0.0..=1.0).contains(&final_fraction) {
-                return Err(Error::invalid(format!("cosine final fraction must lie in [0, 1], got {final_fraction}")));
-            }
-        }
-        if self.batch_size == 0 {
-            return Err(Error::invalid("batch size must be > 0"));
-        }
-        if self.phi_hidden.is_empty() || self.psi_hidden.is_empty() {
-            return Err(Error::invalid("potential networks need at least one hidden layer"));
-        }
-        if self.phi_hidden.iter().chain(&self.psi_hidden).any(|&w| w == 0 || w > 1 << 16) {
-            return Err(Error::invalid("hidden widths must lie in 1..=65536"));
-        }
-        if self.report_every == 0 {
-            return Err(Error::invalid("report interval must be > 0"));
-        }
-        Ok(())
-    }
-
-    fn learning_rate_at(&self, it: usize) -> f64 {
-        match self.schedule {
-            LrSchedule::Constant => self.learning_rate,
-            LrSchedule::Cosine { final_fraction } => {
-                let p = it as f64 / self.iterations.max(1) as f64;
-                let c = 0.5 * (1.0 + (std::f64::consts::PI * p).cos());
-                self.learning_rate * (final_fraction + (1.0 - final_fraction) * c)
-            }
-        }
+        self.optim.validate()?;
+        check_widths(&self.phi_hidden, "phi")?;
+        check_widths(&self.psi_hidden, "psi")
     }
 }
 
@@ -149,20 +92,21 @@ pub fn train(
     cfg.validate()?;
     let (dx, dy) = (source.dim(), target.dim());
     cfg.cost.check_dims(dx, dy)?;
-    let device = cfg.device;
-    let mut rng = Rng64::new(cfg.seed);
+    let o = &cfg.optim;
+    let device = o.device;
+    let mut rng = Rng64::new(o.seed);
     let phi = Mlp::new(dx, &cfg.phi_hidden, 1, &mut rng, device)?;
     let psi = Mlp::new(dy, &cfg.psi_hidden, 1, &mut rng, device)?;
     let mut params = phi.parameters();
     params.extend(psi.parameters());
-    let mut adam = Adam::new(&params, cfg.beta1, cfg.beta2)?;
-    let m = cfg.batch_size;
+    let mut adam = Adam::new(&params, o.beta1, o.beta2)?;
+    let m = o.batch_size;
 
     let start = Instant::now();
     let mut sums = (0.0, 0.0, 0.0);
     let mut since_report = 0usize;
     let mut last = (f64::NAN, f64::NAN, f64::NAN);
-    for it in 0..cfg.iterations {
+    for it in 0..o.iterations {
         let x = source.sample(m, &mut rng, device)?;
         let y = target.sample(m, &mut rng, device)?;
         let phi_x = phi.forward(&x)?.f_squeeze_dim(1)?;
@@ -175,25 +119,25 @@ pub fn train(
         let terms = ot::pair_terms(&cfg.regularizer, &phi_x, &psi_y, &violation)?;
         let surrogate = phi_x.f_dot(&terms.grad_phi)?.f_add(&psi_y.f_dot(&terms.grad_psi)?)?;
         surrogate.f_neg()?.f_backward()?;
-        adam.step(&params, cfg.learning_rate_at(it))?;
+        adam.step(&params, o.learning_rate_at(it))?;
         sums.0 += terms.objective;
         sums.1 += terms.mean_compatibility;
         sums.2 += terms.extension_fraction;
         since_report += 1;
         let done = it + 1;
-        if done % cfg.report_every == 0 || done == cfg.iterations {
+        if o.reports_at(done) {
             let k = since_report as f64;
             last = (sums.0 / k, sums.1 / k, sums.2 / k);
             sums = (0.0, 0.0, 0.0);
             since_report = 0;
             if !last.0.is_finite() || !last.1.is_finite() {
                 return Err(Error::diverged(format!(
-                    "dual training diverged near iteration {done}: objective {} , E[M(V)] {} \
+                    "dual training diverged near iteration {done}: objective {}, E[M(V)] {} \
                      (try a smaller learning rate or a larger lambda)",
                     last.0, last.1
                 )));
             }
-            let mut p = Progress::new(Phase::DualTraining, done as u64, cfg.iterations as u64);
+            let mut p = Progress::new(Phase::DualTraining, done as u64, o.iterations as u64);
             p.objective = last.0;
             p.mean_compatibility = last.1;
             p.extension_fraction = last.2;
@@ -204,12 +148,12 @@ pub fn train(
     }
     let seconds = start.elapsed().as_secs_f64();
     let report = TrainReport {
-        iterations: cfg.iterations,
+        iterations: o.iterations,
         objective: last.0,
         mean_compatibility: last.1,
         extension_fraction: last.2,
         seconds,
-        iterations_per_second: cfg.iterations as f64 / seconds.max(1e-9),
+        iterations_per_second: o.iterations as f64 / seconds.max(1e-9),
     };
     Ok((DualPotentials { phi, psi, regularizer: cfg.regularizer, cost: cfg.cost, dx, dy, device }, report))
 }
@@ -259,15 +203,8 @@ impl DualPotentials {
         f.set("cost", self.cost.name());
         f.set("dx", self.dx);
         f.set("dy", self.dy);
-        f.set("activation", "relu");
-        f.set("phi_hidden", join(&self.phi.hidden));
-        f.set("psi_hidden", join(&self.psi.hidden));
-        for (net, mlp) in [("phi", &self.phi), ("psi", &self.psi)] {
-            for (i, (w, b)) in mlp.layers.iter().enumerate() {
-                f.tensors.insert(format!("{net}.{i}.weight"), w.shallow_clone());
-                f.tensors.insert(format!("{net}.{i}.bias"), b.shallow_clone());
-            }
-        }
+        self.phi.store("phi", &mut f);
+        self.psi.store("psi", &mut f);
         f.save(path)
     }
 
@@ -285,23 +222,8 @@ impl DualPotentials {
         if dx == 0 || dy == 0 {
             return Err(Error::format("model has a zero dimension"));
         }
-        if f.get("activation")? != "relu" {
-            return Err(Error::format(format!("unsupported activation '{}'", f.get("activation")?)));
-        }
-        let mut nets = Vec::new();
-        for (net, d) in [("phi", dx), ("psi", dy)] {
-            let hidden = f.get_widths(&format!("{net}_hidden"))?;
-            let mut layers = Vec::new();
-            for i in 0..=hidden.len() {
-                layers.push((
-                    f.tensor(&format!("{net}.{i}.weight"))?.shallow_clone(),
-                    f.tensor(&format!("{net}.{i}.bias"))?.shallow_clone(),
-                ));
-            }
-            nets.push(Mlp::from_tensors(d, &hidden, 1, layers, device).map_err(|e| e.context(net))?);
-        }
-        let psi = nets.pop().unwrap();
-        let phi = nets.pop().unwrap();
+        let phi = Mlp::restore("phi", dx, 1, &f, device)?;
+        let psi = Mlp::restore("psi", dy, 1, &f, device)?;
         Ok(DualPotentials { phi, psi, regularizer, cost, dx, dy, device })
     }
 
@@ -318,8 +240,4 @@ impl DualPotentials {
             device_name(self.device)
         )
     }
-}
-
-fn join(w: &[usize]) -> String {
-    w.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(",")
 }

@@ -20,7 +20,7 @@
 //! let to_t = |v: &[f64]| tch::Tensor::from_slice(v).view([-1, d as i64]).to_kind(tch::Kind::Float);
 //! let reg = ot::Regularizer::new(ot::Divergence::Kl, 2.0 * d as f64)?;
 //! let cfg = dual::DualConfig::new(reg);
-//! let (mut src, mut tgt) = (Empirical::new(&to_t(&x), cfg.device)?, Empirical::new(&to_t(&y), cfg.device)?);
+//! let (mut src, mut tgt) = (Empirical::new(&to_t(&x), cfg.optim.device)?, Empirical::new(&to_t(&y), cfg.optim.device)?);
 //! let (potentials, _) = dual::train(&cfg, &mut src, &mut tgt, &mut progress::ignore)?;
 //! let target_score = Arc::new(score::GaussianScore::new(&vec![0.0; d], &b)?);
 //! let mut s = sampler::Sampler::new(&potentials, target_score, sampler::SamplerConfig::new())?;
@@ -29,6 +29,7 @@
 //! ```
 
 pub mod device;
+pub mod barycentric;
 pub mod discrete;
 pub mod dual;
 pub mod error;
@@ -43,6 +44,8 @@ pub mod progress;
 pub mod rng;
 pub mod sampler;
 pub mod score;
+pub mod toy;
+pub mod train;
 
 pub mod ffi;
 pub mod plot;

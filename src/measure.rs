@@ -53,3 +53,41 @@ impl Measure for Empirical {
         Ok(self.points.f_index_select(0, &idx)?.f_to_device(device)?)
     }
 }
+
+/// f(m, seed, out [m * d]): fills m points row-major. The seed comes from the training loop's
+/// own stream, so a host that draws from it reproduces runs.
+pub type SampleFn<'a> = dyn FnMut(usize, u64, &mut [f64]) -> Result<()> + 'a;
+
+/// A measure known only through a function that draws batches from it (a simulator, a data
+/// set larger than memory).
+pub struct FunctionMeasure<'a> {
+    d: usize,
+    f: Box<SampleFn<'a>>,
+}
+
+impl<'a> FunctionMeasure<'a> {
+    pub fn new(d: usize, f: Box<SampleFn<'a>>) -> Result<FunctionMeasure<'a>> {
+        if d == 0 {
+            return Err(Error::invalid("measure dimension must be > 0"));
+        }
+        Ok(FunctionMeasure { d, f })
+    }
+}
+
+impl Measure for FunctionMeasure<'_> {
+    fn dim(&self) -> usize {
+        self.d
+    }
+
+    fn sample(&mut self, m: usize, rng: &mut Rng64, device: Device) -> Result<Tensor> {
+        let mut out = vec![0.0f64; m * self.d];
+        (self.f)(m, rng.next_u64(), &mut out)?;
+        if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+            return Err(Error::new(
+                crate::error::ErrorKind::Callback,
+                format!("measure callback returned a non-finite value at row {}, column {}", i / self.d, i % self.d),
+            ));
+        }
+        Ok(Tensor::f_from_slice(&out)?.f_view([m as i64, self.d as i64])?.f_to_kind(Kind::Float)?.f_to_device(device)?)
+    }
+}

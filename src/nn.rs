@@ -9,7 +9,53 @@ use tch::{Device, Kind, Tensor};
 use crate::error::{Error, Result};
 use crate::rng::Rng64;
 
-/// A ReLU MLP `input -> hidden[0] -> ... -> hidden[k-1] -> output` with a linear last layer.
+/// Hidden-layer nonlinearity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// The paper's potentials and maps.
+    Relu,
+    /// x sigmoid(x): smooth, for score networks, whose output is itself a gradient field that
+    /// Langevin follows (a ReLU score is piecewise constant in y).
+    Silu,
+}
+
+impl Activation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Silu => "silu",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Result<Activation> {
+        match s {
+            "relu" => Ok(Activation::Relu),
+            "silu" => Ok(Activation::Silu),
+            _ => Err(Error::format(format!("unsupported activation '{s}'"))),
+        }
+    }
+
+    fn apply(self, z: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Activation::Relu => z.f_relu()?,
+            Activation::Silu => z.f_silu()?,
+        })
+    }
+
+    /// The derivative at the pre-activation z.
+    fn derivative(self, z: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Activation::Relu => z.f_gt(0.0)?.f_to_kind(z.kind())?,
+            Activation::Silu => {
+                let s = z.f_sigmoid()?;
+                // d/dz z s(z) = s (1 + z (1 - s))
+                s.f_mul(&z.f_mul(&s.f_neg()?.f_add_scalar(1.0)?)?.f_add_scalar(1.0)?)?
+            }
+        })
+    }
+}
+
+/// An MLP `input -> hidden[0] -> ... -> hidden[k-1] -> output` with a linear last layer.
 ///
 /// The potentials of the dual problem must be able to take any sign, so there is no output
 /// activation (the paper's tables mention a ReLU output, which would pin potentials at >= 0).
@@ -19,12 +65,17 @@ pub struct Mlp {
     pub input: usize,
     pub hidden: Vec<usize>,
     pub output: usize,
+    pub activation: Activation,
 }
 
 impl Mlp {
     /// PyTorch's default initialization (uniform in +-1/sqrt(fan_in) for weights and biases),
     /// drawn from `rng`.
     pub fn new(input: usize, hidden: &[usize], output: usize, rng: &mut Rng64, device: Device) -> Result<Mlp> {
+        Self::with_activation(input, hidden, output, Activation::Relu, rng, device)
+    }
+
+    pub fn with_activation(input: usize, hidden: &[usize], output: usize, activation: Activation, rng: &mut Rng64, device: Device) -> Result<Mlp> {
         if input == 0 || output == 0 || hidden.iter().any(|&w| w == 0) {
             return Err(Error::invalid("network layer widths must be positive"));
         }
@@ -45,11 +96,18 @@ impl Mlp {
             let bias = Tensor::f_from_slice(&draw(fan_out))?.f_to_device(device)?.set_requires_grad(true);
             layers.push((weight, bias));
         }
-        Ok(Mlp { layers, input, hidden: hidden.to_vec(), output })
+        Ok(Mlp { layers, input, hidden: hidden.to_vec(), output, activation })
     }
 
     /// Rebuilds a network from stored tensors, checking every shape against the architecture.
-    pub fn from_tensors(input: usize, hidden: &[usize], output: usize, tensors: Vec<(Tensor, Tensor)>, device: Device) -> Result<Mlp> {
+    pub fn from_tensors(
+        input: usize,
+        hidden: &[usize],
+        output: usize,
+        activation: Activation,
+        tensors: Vec<(Tensor, Tensor)>,
+        device: Device,
+    ) -> Result<Mlp> {
         let mut dims = vec![input];
         dims.extend_from_slice(hidden);
         dims.push(output);
@@ -71,16 +129,50 @@ impl Mlp {
             let b = b.f_to_kind(Kind::Float)?.f_to_device(device)?.set_requires_grad(true);
             layers.push((w, b));
         }
-        Ok(Mlp { layers, input, hidden: hidden.to_vec(), output })
+        Ok(Mlp { layers, input, hidden: hidden.to_vec(), output, activation })
     }
 
     /// A detached copy on `device` (for samplers, which never train).
+    ///
+    /// Always a deep copy: `detach` and a same-device `to_device` share storage, and a copy that
+    /// aliased the original once turned an EMA update into weight decay on the live network.
     pub fn detached_to(&self, device: Device) -> Result<Mlp> {
+        let copy = |t: &Tensor| -> Result<Tensor> {
+            let src = t.f_detach()?.f_to_device(device)?;
+            let mut dst = src.f_empty_like()?;
+            dst.f_copy_(&src)?;
+            Ok(dst)
+        };
         let mut layers = Vec::new();
         for (w, b) in &self.layers {
-            layers.push((w.f_detach()?.f_to_device(device)?.f_contiguous()?, b.f_detach()?.f_to_device(device)?.f_contiguous()?));
+            layers.push((copy(w)?, copy(b)?));
         }
-        Ok(Mlp { layers, input: self.input, hidden: self.hidden.clone(), output: self.output })
+        Ok(Mlp { layers, input: self.input, hidden: self.hidden.clone(), output: self.output, activation: self.activation })
+    }
+
+    /// Stores the layers as `{prefix}.{i}.weight` / `{prefix}.{i}.bias`, with the architecture
+    /// in metadata `{prefix}_hidden` and `{prefix}_activation`.
+    pub fn store(&self, prefix: &str, f: &mut crate::model_file::ModelFile) {
+        f.set(&format!("{prefix}_hidden"), self.hidden.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(","));
+        f.set(&format!("{prefix}_activation"), self.activation.name());
+        for (i, (w, b)) in self.layers.iter().enumerate() {
+            f.tensors.insert(format!("{prefix}.{i}.weight"), w.shallow_clone());
+            f.tensors.insert(format!("{prefix}.{i}.bias"), b.shallow_clone());
+        }
+    }
+
+    /// Inverse of [`Mlp::store`], validating every shape.
+    pub fn restore(prefix: &str, input: usize, output: usize, f: &crate::model_file::ModelFile, device: Device) -> Result<Mlp> {
+        let hidden = f.get_widths(&format!("{prefix}_hidden"))?;
+        let activation = Activation::from_name(f.get(&format!("{prefix}_activation"))?)?;
+        let mut layers = Vec::new();
+        for i in 0..=hidden.len() {
+            layers.push((
+                f.tensor(&format!("{prefix}.{i}.weight"))?.shallow_clone(),
+                f.tensor(&format!("{prefix}.{i}.bias"))?.shallow_clone(),
+            ));
+        }
+        Mlp::from_tensors(input, &hidden, output, activation, layers, device).map_err(|e| e.context(prefix))
     }
 
     pub fn parameters(&self) -> Vec<&Tensor> {
@@ -98,7 +190,7 @@ impl Mlp {
         for (i, (w, b)) in self.layers.iter().enumerate() {
             h = h.f_linear(w, Some(b))?;
             if i < last {
-                h = h.f_relu()?;
+                h = self.activation.apply(&h)?;
             }
         }
         Ok(h)
@@ -108,7 +200,9 @@ impl Mlp {
     /// backward pass. Langevin needs only grad_y psi(y); going through autograd would record a
     /// graph and allocate parameter gradients at every step for nothing.
     pub fn value_and_input_grad(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
-        debug_assert_eq!(self.output, 1);
+        if self.output != 1 {
+            return Err(Error::internal("value_and_input_grad needs a scalar-output network"));
+        }
         tch::no_grad(|| {
             let last = self.layers.len() - 1;
             let mut masks = Vec::with_capacity(last);
@@ -116,8 +210,8 @@ impl Mlp {
             for (i, (w, b)) in self.layers.iter().enumerate() {
                 h = h.f_linear(&w.f_detach()?, Some(&b.f_detach()?))?;
                 if i < last {
-                    masks.push(h.f_gt(0.0)?.f_to_kind(h.kind())?);
-                    h = h.f_relu()?;
+                    masks.push(self.activation.derivative(&h)?);
+                    h = self.activation.apply(&h)?;
                 }
             }
             let value = h.f_squeeze_dim(1)?;
@@ -181,15 +275,28 @@ mod tests {
 
     #[test]
     fn input_gradient_matches_autograd() {
+        for act in [Activation::Relu, Activation::Silu] {
         let mut rng = Rng64::new(5);
-        let net = Mlp::new(3, &[16, 8], 1, &mut rng, Device::Cpu).unwrap();
+        let net = Mlp::with_activation(3, &[16, 8], 1, act, &mut rng, Device::Cpu).unwrap();
         let x = Tensor::randn([10, 3], (Kind::Float, Device::Cpu)).set_requires_grad(true);
         let out = net.forward(&x).unwrap().sum(Kind::Float);
         let auto = Tensor::run_backward(&[out], &[&x], false, false).pop().unwrap();
         let (value, grad) = net.value_and_input_grad(&x.detach()).unwrap();
         let direct = net.forward(&x.detach()).unwrap().squeeze_dim(1);
         assert!((value - direct).abs().max().double_value(&[]) < 1e-6);
-        assert!((grad - auto).abs().max().double_value(&[]) < 1e-5);
+        assert!((grad - auto).abs().max().double_value(&[]) < 1e-5, "{act:?}");
+        }
+    }
+
+    #[test]
+    fn detached_copies_do_not_alias_the_network() {
+        let net = Mlp::new(2, &[4], 1, &mut Rng64::new(1), Device::Cpu).unwrap();
+        let copy = net.detached_to(Device::Cpu).unwrap();
+        let before = net.layers[0].0.detach().copy();
+        tch::no_grad(|| {
+            let _ = copy.layers[0].0.shallow_clone().fill_(7.0);
+        });
+        assert_eq!(net.layers[0].0.detach(), before);
     }
 
     #[test]

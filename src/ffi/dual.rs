@@ -7,6 +7,7 @@ use tch::Device;
 
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, write_tensor};
+use super::measure::scones_measure;
 use super::options::{cost_to, regularizer_to, scones_cost, scones_dual_options, scones_regularizer};
 use super::{c_path, c_str, handle, out_ptr, put};
 use crate::dual::{self, DualPotentials, TrainReport};
@@ -59,10 +60,37 @@ pub extern "C" fn scones_dual_train(
         let x = read_tensor(source, "source")?;
         let y = read_tensor(target, "target")?;
         crate::device::set_threads(opts.threads);
-        let mut src = Empirical::new(&x, opts.cfg.device)?;
-        let mut tgt = Empirical::new(&y, opts.cfg.device)?;
+        let mut src = Empirical::new(&x, opts.cfg.optim.device)?;
+        let mut tgt = Empirical::new(&y, opts.cfg.optim.device)?;
         let hook = opts.progress;
         let (potentials, report) = dual::train(&opts.cfg, &mut src, &mut tgt, &mut |p| hook.observe(p))?;
+        put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(potentials), report: Some(report) })));
+        Ok(())
+    })
+}
+
+/// Algorithm 1 from measures: like scones_dual_train, but each side is a scones_measure (a
+/// point set or a host sampler callback that fills each minibatch on request).
+#[no_mangle]
+pub extern "C" fn scones_dual_train_measures(
+    source: *const scones_measure,
+    target: *const scones_measure,
+    options: *const scones_dual_options,
+    out: *mut *mut scones_dual,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    boundary(err, || {
+        out_ptr(out, "out")?;
+        let (s, t) = (handle(source, "source measure")?, handle(target, "target measure")?);
+        let default = scones_dual_options::default();
+        // SAFETY: NULL or options created by scones_dual_options_new.
+        let opts = unsafe { options.as_ref() }.unwrap_or(&default);
+        opts.cfg.cost.check_dims(s.dim(), t.dim())?;
+        crate::device::set_threads(opts.threads);
+        let device = opts.cfg.optim.device;
+        let (mut sm, mut tm) = (s.instantiate(device)?, t.instantiate(device)?);
+        let hook = opts.progress;
+        let (potentials, report) = dual::train(&opts.cfg, sm.as_mut(), tm.as_mut(), &mut |p| hook.observe(p))?;
         put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(potentials), report: Some(report) })));
         Ok(())
     })

@@ -7,6 +7,7 @@ use super::{out_ptr, put};
 use crate::error::{Error, Result};
 use crate::gaussian::{self, Spectrum};
 use crate::metrics;
+use crate::toy::{self, Toy};
 
 /// Eigenvalue spectrum of random test covariances; one of the SCONES_SPECTRUM_* values.
 pub type scones_spectrum = i32;
@@ -122,6 +123,40 @@ pub extern "C" fn scones_sliced_w2(a: *const scones_matrix, b: *const scones_mat
             return Err(Error::shape(format!("a has {d} columns but b has {d2}")));
         }
         put(out, metrics::sliced_w2(&av, &bv, d, projections, seed)?);
+        Ok(())
+    })
+}
+
+/// A 2-D toy distribution; one of the SCONES_TOY_* values.
+pub type scones_toy = i32;
+/// N(0, I_2).
+pub const SCONES_TOY_GAUSSIAN: scones_toy = 0;
+/// Swiss roll: t = 1.5 pi (1 + 2u), (t cos t, t sin t) / 5 + N(0, 0.1^2 I).
+pub const SCONES_TOY_SWISS_ROLL: scones_toy = 1;
+/// Two interleaving half circles with N(0, 0.1^2 I) noise.
+pub const SCONES_TOY_MOONS: scones_toy = 2;
+/// The circle of radius 2 with small radial noise.
+pub const SCONES_TOY_CIRCLE: scones_toy = 3;
+/// 8 Gaussians (std 0.1) on the circle of radius 2.
+pub const SCONES_TOY_8GAUSSIANS: scones_toy = 4;
+
+/// n points of a 2-D toy distribution into out (n x 2).
+#[no_mangle]
+pub extern "C" fn scones_toy_sample(toy: scones_toy, n: usize, seed: u64, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+    boundary(err, || {
+        let t = match toy {
+            SCONES_TOY_GAUSSIAN => Toy::Gaussian,
+            SCONES_TOY_SWISS_ROLL => Toy::SwissRoll,
+            SCONES_TOY_MOONS => Toy::Moons,
+            SCONES_TOY_CIRCLE => Toy::Circle,
+            SCONES_TOY_8GAUSSIANS => Toy::EightGaussians,
+            _ => return Err(Error::invalid(format!("unknown toy distribution value {toy}"))),
+        };
+        if n == 0 {
+            return Err(Error::invalid("n must be > 0"));
+        }
+        check_out(out, "out", n, 2)?;
+        write_f64(out, &toy::sample(t, n, seed)?);
         Ok(())
     })
 }

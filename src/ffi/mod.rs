@@ -15,11 +15,14 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+pub mod barycentric;
 pub mod dual;
 pub mod error;
 pub mod gaussian;
 pub mod matrix;
+pub mod measure;
 pub mod options;
+pub mod plot;
 pub mod sampler;
 pub mod score;
 

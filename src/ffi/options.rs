@@ -7,7 +7,8 @@ use tch::Device;
 
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::{c_str, handle_mut, out_ptr, put};
-use crate::dual::{BatchMode, DualConfig, LrSchedule};
+use crate::dual::{BatchMode, DualConfig};
+use crate::train::{LrSchedule, Optim};
 use crate::error::{Error, Result};
 use crate::ot::{Cost, Divergence, Regularizer};
 use crate::progress::{Phase, Progress};
@@ -203,12 +204,36 @@ fn parse_device(p: *const c_char) -> Result<Device> {
     crate::device::parse_device(c_str(p, "device")?)
 }
 
+fn set_adam(o: &mut Optim, learning_rate: f64, beta1: f64, beta2: f64) -> Result<()> {
+    let mut c = o.clone();
+    c.learning_rate = positive(learning_rate, "learning rate")?;
+    c.beta1 = beta1;
+    c.beta2 = beta2;
+    c.validate()?;
+    *o = c;
+    Ok(())
+}
+
+fn set_schedule(o: &mut Optim, schedule: scones_lr_schedule, final_fraction: f64) -> Result<()> {
+    o.schedule = match schedule {
+        SCONES_LR_CONSTANT => LrSchedule::Constant,
+        SCONES_LR_COSINE => {
+            if !(0.0..=1.0).contains(&final_fraction) {
+                return Err(Error::invalid(format!("final fraction must lie in [0, 1], got {final_fraction}")));
+            }
+            LrSchedule::Cosine { final_fraction }
+        }
+        _ => return Err(Error::invalid(format!("unknown learning-rate schedule value {schedule}"))),
+    };
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dual training options
 
 /// Options for scones_dual_train. Defaults: KL, lambda = 1, squared Euclidean cost, two hidden
-/// layers of 256, Adam(lr 1e-3, 0.9, 0.999) with cosine decay to 1e-5, 1000 samples per batch,
-/// all-pairs batches, 5000 iterations, seed 0, CPU, no progress callback.
+/// layers of 256, Adam(lr 1e-3, 0.9, 0.999) with cosine decay to 1e-5, all-pairs batches of 500,
+/// 5000 iterations, seed 0, CPU, no progress callback.
 pub struct scones_dual_options {
     pub(crate) cfg: DualConfig,
     pub(crate) threads: usize,
@@ -296,33 +321,13 @@ pub extern "C" fn scones_dual_options_set_hidden_each(
 /// Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
 #[no_mangle]
 pub extern "C" fn scones_dual_options_set_adam(opts: *mut scones_dual_options, learning_rate: f64, beta1: f64, beta2: f64, err: *mut *mut scones_error) -> scones_status {
-    with_dual(opts, err, |o| {
-        let mut c = o.cfg.clone();
-        c.learning_rate = positive(learning_rate, "learning rate")?;
-        c.beta1 = beta1;
-        c.beta2 = beta2;
-        c.validate()?;
-        o.cfg = c;
-        Ok(())
-    })
+    with_dual(opts, err, |o| set_adam(&mut o.cfg.optim, learning_rate, beta1, beta2))
 }
 
 /// Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
 #[no_mangle]
 pub extern "C" fn scones_dual_options_set_schedule(opts: *mut scones_dual_options, schedule: scones_lr_schedule, final_fraction: f64, err: *mut *mut scones_error) -> scones_status {
-    with_dual(opts, err, |o| {
-        o.cfg.schedule = match schedule {
-            SCONES_LR_CONSTANT => LrSchedule::Constant,
-            SCONES_LR_COSINE => {
-                if !(0.0..=1.0).contains(&final_fraction) {
-                    return Err(Error::invalid(format!("final fraction must lie in [0, 1], got {final_fraction}")));
-                }
-                LrSchedule::Cosine { final_fraction }
-            }
-            _ => return Err(Error::invalid(format!("unknown learning-rate schedule value {schedule}"))),
-        };
-        Ok(())
-    })
+    with_dual(opts, err, |o| set_schedule(&mut o.cfg.optim, schedule, final_fraction))
 }
 
 /// Minibatch size m (> 0) and pairing mode.
@@ -337,7 +342,7 @@ pub extern "C" fn scones_dual_options_set_batch(opts: *mut scones_dual_options, 
             SCONES_BATCH_ALL_PAIRS => BatchMode::AllPairs,
             _ => return Err(Error::invalid(format!("unknown batch mode value {mode}"))),
         };
-        o.cfg.batch_size = batch_size;
+        o.cfg.optim.batch_size = batch_size;
         Ok(())
     })
 }
@@ -346,7 +351,7 @@ pub extern "C" fn scones_dual_options_set_batch(opts: *mut scones_dual_options, 
 #[no_mangle]
 pub extern "C" fn scones_dual_options_set_iterations(opts: *mut scones_dual_options, iterations: usize, err: *mut *mut scones_error) -> scones_status {
     with_dual(opts, err, |o| {
-        o.cfg.iterations = iterations;
+        o.cfg.optim.iterations = iterations;
         Ok(())
     })
 }
@@ -355,7 +360,7 @@ pub extern "C" fn scones_dual_options_set_iterations(opts: *mut scones_dual_opti
 #[no_mangle]
 pub extern "C" fn scones_dual_options_set_seed(opts: *mut scones_dual_options, seed: u64, err: *mut *mut scones_error) -> scones_status {
     with_dual(opts, err, |o| {
-        o.cfg.seed = seed;
+        o.cfg.optim.seed = seed;
         Ok(())
     })
 }
@@ -365,7 +370,7 @@ pub extern "C" fn scones_dual_options_set_seed(opts: *mut scones_dual_options, s
 #[no_mangle]
 pub extern "C" fn scones_dual_options_set_device(opts: *mut scones_dual_options, device: *const c_char, err: *mut *mut scones_error) -> scones_status {
     with_dual(opts, err, |o| {
-        o.cfg.device = parse_device(device)?;
+        o.cfg.optim.device = parse_device(device)?;
         Ok(())
     })
 }
@@ -387,7 +392,7 @@ pub extern "C" fn scones_dual_options_set_progress(opts: *mut scones_dual_option
             return Err(Error::invalid("progress interval must be > 0"));
         }
         o.progress = ProgressHook { f: callback, user: user_data };
-        o.cfg.report_every = every;
+        o.cfg.optim.report_every = every;
         Ok(())
     })
 }
@@ -406,7 +411,7 @@ pub extern "C" fn scones_dual_options_set_softplus_beta(opts: *mut scones_dual_o
 // Sampler options
 
 /// Options for scones_sampler_new. Defaults: the paper's Gaussian setting (no annealing,
-/// 1000 steps at eps = 5e-3), one sample per source, chains from N(0, I), no Metropolis
+/// 1000 steps at eps = 0.01), one sample per source, chains from N(0, I), no Metropolis
 /// adjustment, seed 0, CPU, no progress callback.
 pub struct scones_sampler_options {
     pub(crate) cfg: SamplerConfig,
@@ -562,6 +567,206 @@ pub extern "C" fn scones_sampler_options_set_progress(opts: *mut scones_sampler_
 pub extern "C" fn scones_sampler_options_set_softplus_beta(opts: *mut scones_sampler_options, beta: f64, err: *mut *mut scones_error) -> scones_status {
     with_sampler(opts, err, |o| {
         o.softplus_beta = Some(positive(beta, "softplus beta")?);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training options for score networks and barycentric maps
+
+/// Options for scones_score_train and scones_barycentric_train. Defaults: hidden layers
+/// {128, 128, 128} (SiLU) for score networks and {256, 256} for maps; Adam(0.9, 0.999) at
+/// 3e-3 for score networks (whose weights are averaged with EMA 0.999) and 1e-3 for maps, with
+/// cosine decay to 1% of it; batches of 500, 5000 iterations, seed 0, CPU; score noise levels:
+/// 10 geometric levels from the largest pairwise distance of the data down to 0.01.
+pub struct scones_train_options {
+    pub(crate) optim: Optim,
+    /// Set by scones_train_options_set_adam; otherwise each trainer's own default rate.
+    pub(crate) learning_rate_set: bool,
+    pub(crate) hidden: Option<Vec<usize>>,
+    pub(crate) noise: crate::score::trained::NoiseLevels,
+    pub(crate) threads: usize,
+    pub(crate) progress: ProgressHook,
+}
+
+impl scones_train_options {
+    /// The optimizer settings for a trainer whose own default learning rate is `default_lr`.
+    pub(crate) fn optim_for(&self, default_lr: f64) -> Optim {
+        let mut o = self.optim.clone();
+        if !self.learning_rate_set {
+            o.learning_rate = default_lr;
+        }
+        o
+    }
+}
+
+impl Default for scones_train_options {
+    fn default() -> Self {
+        scones_train_options {
+            optim: Optim::default(),
+            learning_rate_set: false,
+            hidden: None,
+            noise: Default::default(),
+            threads: 0,
+            progress: ProgressHook::none(),
+        }
+    }
+}
+
+/// Creates training options with the defaults above.
+#[no_mangle]
+pub extern "C" fn scones_train_options_new(out: *mut *mut scones_train_options, err: *mut *mut scones_error) -> scones_status {
+    boundary(err, || {
+        out_ptr(out, "out")?;
+        put(out, Box::into_raw(Box::default()));
+        Ok(())
+    })
+}
+
+/// Releases training options. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn scones_train_options_free(opts: *mut scones_train_options) {
+    free_box(opts)
+}
+
+fn with_train(opts: *mut scones_train_options, err: *mut *mut scones_error, f: impl FnOnce(&mut scones_train_options) -> Result<()>) -> scones_status {
+    boundary(err, || f(handle_mut(opts, "training options")?))
+}
+
+/// Hidden layer widths (n layers).
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_hidden(opts: *mut scones_train_options, widths_: *const usize, n: usize, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        o.hidden = Some(widths(widths_, n)?);
+        Ok(())
+    })
+}
+
+/// Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_adam(opts: *mut scones_train_options, learning_rate: f64, beta1: f64, beta2: f64, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        set_adam(&mut o.optim, learning_rate, beta1, beta2)?;
+        o.learning_rate_set = true;
+        Ok(())
+    })
+}
+
+/// Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_schedule(opts: *mut scones_train_options, schedule: scones_lr_schedule, final_fraction: f64, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| set_schedule(&mut o.optim, schedule, final_fraction))
+}
+
+/// Minibatch size (> 0).
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_batch_size(opts: *mut scones_train_options, batch_size: usize, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        if batch_size == 0 {
+            return Err(Error::invalid("batch size must be > 0"));
+        }
+        o.optim.batch_size = batch_size;
+        Ok(())
+    })
+}
+
+/// Number of training iterations.
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_iterations(opts: *mut scones_train_options, iterations: usize, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        o.optim.iterations = iterations;
+        Ok(())
+    })
+}
+
+/// Seed of initialization and batch draws.
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_seed(opts: *mut scones_train_options, seed: u64, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        o.optim.seed = seed;
+        Ok(())
+    })
+}
+
+/// Device, as for dual options.
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_device(opts: *mut scones_train_options, device: *const c_char, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        o.optim.device = parse_device(device)?;
+        Ok(())
+    })
+}
+
+/// libtorch intra-op threads during the call (process-wide; 0 = leave as is).
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_threads(opts: *mut scones_train_options, threads: usize, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        o.threads = threads;
+        Ok(())
+    })
+}
+
+/// Progress callback (NULL to remove), every `every` iterations (> 0); `objective` is the loss.
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_progress(opts: *mut scones_train_options, callback: scones_progress_fn, user_data: *mut c_void, every: usize, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        if every == 0 {
+            return Err(Error::invalid("progress interval must be > 0"));
+        }
+        o.progress = ProgressHook { f: callback, user: user_data };
+        o.optim.report_every = every;
+        Ok(())
+    })
+}
+
+/// Noise levels of score training: `levels` geometric levels from sigma_max down to sigma_min
+/// (0 < sigma_min <= sigma_max); sigma_max = 0 means the largest pairwise distance of the data.
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_noise_levels(opts: *mut scones_train_options, sigma_max: f64, sigma_min: f64, levels: usize, err: *mut *mut scones_error) -> scones_status {
+    with_train(opts, err, |o| {
+        let sigma_min = positive(sigma_min, "sigma_min")?;
+        if levels == 0 {
+            return Err(Error::invalid("need at least one noise level"));
+        }
+        let sigma_max = if sigma_max == 0.0 {
+            None
+        } else if sigma_max.is_finite() && sigma_max >= sigma_min {
+            Some(sigma_max)
+        } else {
+            return Err(Error::invalid(format!("sigma_max must be 0 (automatic) or >= sigma_min, got {sigma_max}")));
+        };
+        o.noise = crate::score::trained::NoiseLevels { sigma_max, sigma_min, levels };
+        Ok(())
+    })
+}
+
+/// Chains start at T(x) for the given barycentric map (whose dimensions must match the dual's
+/// when the sampler is made). The options keep their own copy of the map.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_init_map(opts: *mut scones_sampler_options, map: *const super::barycentric::scones_barycentric, err: *mut *mut scones_error) -> scones_status {
+    with_sampler(opts, err, |o| {
+        let m = super::handle(map, "barycentric map")?;
+        o.cfg.init = ChainInit::map(&m.inner.lock())?;
+        Ok(())
+    })
+}
+
+/// 1 (default): the conditional score s(y) + grad_y log M(V(x, y)). 0: the target score alone,
+/// ignoring the sources (samples tau itself: a check of a score source).
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_compatibility(opts: *mut scones_sampler_options, enabled: i32, err: *mut *mut scones_error) -> scones_status {
+    with_sampler(opts, err, |o| {
+        o.cfg.use_compatibility = flag(enabled, "compatibility")?;
+        Ok(())
+    })
+}
+
+/// With Metropolis adjustment: 1 tunes the step size during the first half of each noise
+/// level's steps towards 57% acceptance, then keeps it fixed; 0 (default) keeps the given step.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_adapt_step(opts: *mut scones_sampler_options, enabled: i32, err: *mut *mut scones_error) -> scones_status {
+    with_sampler(opts, err, |o| {
+        o.cfg.adapt_step = flag(enabled, "adapt_step")?;
         Ok(())
     })
 }

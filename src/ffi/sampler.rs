@@ -117,3 +117,44 @@ pub extern "C" fn scones_sampler_report(sampler: *const scones_sampler, out: *mu
         copy_prefix(&full, out, size)
     })
 }
+
+/// Replaces the sampler's progress callback (NULL removes it), called every `every` Langevin
+/// steps (> 0) of later scones_sample_batch calls. Lets a host pass per-call state (a
+/// cancellation context) without rebuilding the sampler.
+#[no_mangle]
+pub extern "C" fn scones_sampler_set_progress(
+    sampler: *mut scones_sampler,
+    callback: super::options::scones_progress_fn,
+    user_data: *mut std::ffi::c_void,
+    every: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    boundary(err, || {
+        let s = handle(sampler, "sampler")?;
+        if every == 0 {
+            return Err(Error::invalid("progress interval must be > 0"));
+        }
+        let mut st = s.inner.lock();
+        st.progress = ProgressHook { f: callback, user: user_data };
+        st.sampler.set_report_every(every);
+        Ok(())
+    })
+}
+
+/// Source dimension dx, target dimension dy and samples per source K: scones_sample_batch on n
+/// sources writes (n K) x dy.
+#[no_mangle]
+pub extern "C" fn scones_sampler_shape(sampler: *const scones_sampler, dx: *mut usize, dy: *mut usize, k: *mut usize, err: *mut *mut scones_error) -> scones_status {
+    boundary(err, || {
+        let s = handle(sampler, "sampler")?;
+        out_ptr(dx, "dx")?;
+        out_ptr(dy, "dy")?;
+        out_ptr(k, "k")?;
+        let st = s.inner.lock();
+        let (a, b) = st.sampler.dims();
+        put(dx, a);
+        put(dy, b);
+        put(k, st.sampler.config().samples_per_source);
+        Ok(())
+    })
+}

@@ -4,13 +4,21 @@
 //! A source is device-independent; [`ScoreSource::bind`] prepares it for one device (moves
 //! weights, precomputes matrices) and the bound object is what the Langevin loop calls.
 
+pub mod empirical;
+pub mod function;
 pub mod gaussian;
+pub mod torchscript;
+pub mod trained;
 
 use tch::{Device, Tensor};
 
 use crate::error::Result;
 
+pub use empirical::EmpiricalScore;
+pub use function::FunctionScore;
 pub use gaussian::GaussianScore;
+pub use torchscript::TorchScriptScore;
+pub use trained::TrainedScore;
 
 pub trait ScoreSource: Send + Sync {
     /// Dimension of the target space.

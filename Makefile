@@ -1,0 +1,95 @@
+# scones: `make test` runs every test, `make demo` the Gaussian transport demo. Both set up what
+# they need on first use (the cached torch 2.11.0 environment under ~/.cache/scones, the build).
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+CC ?= cc
+REL := target/release
+ENV := source scripts/env.sh &&
+
+.PHONY: all setup tools build install test test-rust test-cpp test-go test-julia-check test-install demo header bench clean
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+CXX ?= g++
+CXXFLAGS_TEST := -std=c++17 -O1 -g -Wall -Wextra -Werror -pedantic -Wshadow
+# Build-tree pkg-config file (scones-uninstalled.pc), written by `make build`.
+PKG_DEV := PKG_CONFIG_PATH=$(abspath $(REL))/pkgconfig
+
+all: build
+
+setup:
+	@scripts/setup-torch.sh >/dev/null
+
+# Host toolchains of the binding tests (g++, pkg-config, Go, CMake; tree-sitter for the Julia
+# checker): installed from Debian / PyPI when absent, quiet otherwise.
+tools:
+	@scripts/setup-tools.sh
+
+# The cdylib carries the soname libscones.so.0 (see build.rs); programs linked with -lscones
+# record that name, so the build folder gets the matching link.
+build: setup
+	$(ENV) cargo build --release --lib --examples
+	ln -sf libscones.so $(REL)/libscones.so.0
+	@scripts/dev-pkgconfig.sh
+
+# libscones.so.X.Y.Z (+ soname and link-name links), libscones.a, scones.h, scones.hpp,
+# pkgconfig/scones.pc and cmake/scones/sconesConfig*.cmake under PREFIX (DESTDIR stages).
+install: build
+	@scripts/install.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
+
+test: test-rust test-cpp test-go test-julia-check test-install
+
+test-rust: build
+	$(ENV) cargo test --release
+
+# libgomp's threads spin while waiting: on a busy 2-core machine (CI, or tests of several
+# bindings at once) that made the tiny binding tests 20-100x slower; sleeping waiters avoid it.
+test-rust test-cpp test-go test-install: export OMP_WAIT_POLICY = PASSIVE
+
+# The C++ wrapper: its test (two translation units including scones.hpp) and the example.
+test-cpp: build
+	@scripts/setup-tools.sh g++ pkg-config
+	@mkdir -p $(REL)/cpp-tests
+	$(CXX) $(CXXFLAGS_TEST) bindings/cpp/test/test_scones.cpp bindings/cpp/test/second_tu.cpp \
+	  $$($(PKG_DEV) pkg-config --cflags --libs scones) -o $(REL)/cpp-tests/test_scones
+	$(REL)/cpp-tests/test_scones $(REL)/cpp-tests tests/fixtures/score_module.pt
+	$(CXX) $(CXXFLAGS_TEST) examples/cpp/swiss_roll.cpp $$($(PKG_DEV) pkg-config --cflags --libs scones) \
+	  -o $(REL)/swiss_roll_cpp
+	$(REL)/swiss_roll_cpp --quick --out $(REL)/cpp-tests
+
+# The Go binding: go vet, go test (GOGC=1, full cgo pointer checks) and the example.
+test-go: build
+	@scripts/setup-tools.sh go pkg-config
+	scripts/test-go.sh
+
+# Julia cannot run here: every ccall of bindings/julia/Scones is checked against scones.h.
+test-julia-check:
+	@scripts/setup-tools.sh julia-check
+	$$(scripts/setup-tools.sh --python) scripts/check-julia-binding.py --selftest
+	$$(scripts/setup-tools.sh --python) scripts/check-julia-binding.py --suggest
+
+# make install into a temporary prefix; C and C++ consumers via pkg-config and find_package.
+test-install: build
+	@scripts/setup-tools.sh cmake pkg-config g++
+	scripts/test-install.sh
+
+C_EXAMPLE = $(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude $(1) -L$(REL) -lscones \
+	  -Wl,-rpath,$(abspath $(REL)) -lm -o $(2)
+
+demo: build
+	$(call C_EXAMPLE,examples/c/gaussian_transport.c,$(REL)/gaussian_transport)
+	$(call C_EXAMPLE,examples/c/swiss_roll.c,$(REL)/swiss_roll)
+	$(REL)/gaussian_transport --out out
+	$(REL)/swiss_roll --out out
+
+# Regenerates include/scones.h from src/ffi (tests/header.rs fails while it is stale).
+header: setup
+	$(ENV) cargo build --release --lib
+	cp "$$(ls -t $(REL)/build/scones-*/out/scones.h | head -1)" include/scones.h
+
+bench: build
+	$(ENV) cargo run --release --example bench -- --out out/bench.json
+
+clean:
+	cargo clean

@@ -1,0 +1,960 @@
+// scones.hpp: header-only C++17 RAII wrapper over the scones C ABI (scones.h).
+//
+// Thin by design: no math here, every call forwards to one C function.
+// - Handles (Dual, Score, Sampler, Measure, Barycentric, Figure, DualOptions, SamplerOptions,
+//   TrainOptions) are move-only and free their C handle in the destructor. A moved-from handle
+//   is empty; the library rejects it with Status::InvalidArgument.
+// - Failures throw scones::Error, a std::runtime_error carrying the status code and the
+//   library's message.
+// - Arrays cross as non-owning strided views (View, MutView) over double or float data, with
+//   rows = points and columns = coordinates: row-major, column-major, any strides; no copies.
+// - Options have fluent setters: DualOptions().regularizer(Regularizer::Kl, 4).iterations(500).
+// - Progress is a std::function<bool(const Progress&)>: return false to cancel (the call then
+//   throws Error with Status::Cancelled); an exception thrown by it is carried across the C
+//   boundary and rethrown from the call.
+// - Host callbacks (Score::callback, Measure::callback) are std::functions. One that throws stops
+//   the call, which throws Error with Status::Callback; the callback's own exception is nested in
+//   it (std::rethrow_if_nested recovers it). The wrapper keeps each function alive for as long as
+//   a C object can call it (a Sampler keeps its score's function).
+// - Thread safety as in scones.h: different handles may be used from different threads.
+//
+// Adding a C function is one line: a method whose body is detail::call(scones_fn, args...).
+#ifndef SCONES_HPP
+#define SCONES_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "scones.h"
+
+namespace scones {
+
+// ---------------------------------------------------------------------------------- enums
+
+enum class Status : scones_status {
+  Ok = SCONES_STATUS_OK,
+  InvalidArgument = SCONES_STATUS_INVALID_ARGUMENT,
+  ShapeMismatch = SCONES_STATUS_SHAPE_MISMATCH,
+  NonFinite = SCONES_STATUS_NON_FINITE,
+  Io = SCONES_STATUS_IO,
+  Format = SCONES_STATUS_FORMAT,
+  DeviceUnavailable = SCONES_STATUS_DEVICE_UNAVAILABLE,
+  Cancelled = SCONES_STATUS_CANCELLED,
+  Diverged = SCONES_STATUS_DIVERGED,
+  Callback = SCONES_STATUS_CALLBACK,
+  Internal = SCONES_STATUS_INTERNAL,
+};
+
+enum class Regularizer : scones_regularizer {
+  Kl = SCONES_REGULARIZER_KL,
+  ChiSquare = SCONES_REGULARIZER_CHI_SQUARE,
+  KlCuturi = SCONES_REGULARIZER_KL_CUTURI,
+  ReverseKl = SCONES_REGULARIZER_REVERSE_KL,
+  SquaredHellinger = SCONES_REGULARIZER_SQUARED_HELLINGER,
+  JensenShannon = SCONES_REGULARIZER_JENSEN_SHANNON,
+  Gan = SCONES_REGULARIZER_GAN,
+};
+
+enum class Cost : scones_cost {
+  SqEuclidean = SCONES_COST_SQEUCLIDEAN,
+  MeanSqEuclidean = SCONES_COST_MEAN_SQEUCLIDEAN,
+};
+
+enum class BatchMode : scones_batch_mode {
+  Paired = SCONES_BATCH_PAIRED,
+  AllPairs = SCONES_BATCH_ALL_PAIRS,
+};
+
+enum class LrSchedule : scones_lr_schedule {
+  Constant = SCONES_LR_CONSTANT,
+  Cosine = SCONES_LR_COSINE,
+};
+
+enum class ChainInit : scones_chain_init {
+  Noise = SCONES_INIT_NOISE,
+  Source = SCONES_INIT_SOURCE,
+};
+
+enum class Potential : scones_potential {
+  Phi = SCONES_POTENTIAL_PHI,
+  Psi = SCONES_POTENTIAL_PSI,
+};
+
+enum class Spectrum : scones_spectrum {
+  Geometric = SCONES_SPECTRUM_GEOMETRIC,
+  Uniform1To10 = SCONES_SPECTRUM_UNIFORM_1_10,
+};
+
+enum class Toy : scones_toy {
+  Gaussian = SCONES_TOY_GAUSSIAN,
+  SwissRoll = SCONES_TOY_SWISS_ROLL,
+  Moons = SCONES_TOY_MOONS,
+  Circle = SCONES_TOY_CIRCLE,
+  EightGaussians = SCONES_TOY_8GAUSSIANS,
+};
+
+enum class Phase : scones_phase {
+  DualTraining = SCONES_PHASE_DUAL_TRAINING,
+  Sampling = SCONES_PHASE_SAMPLING,
+  ScoreTraining = SCONES_PHASE_SCORE_TRAINING,
+  BarycentricTraining = SCONES_PHASE_BARYCENTRIC_TRAINING,
+};
+
+/// A static name for a status ("ok", "invalid_argument", ...).
+inline const char* status_name(Status s) noexcept { return scones_status_name(static_cast<scones_status>(s)); }
+
+/// Library version "MAJOR.MINOR.PATCH" (of the loaded library, not of this header).
+inline std::string version() { return scones_version(); }
+
+/// Whether this build can use CUDA on this machine.
+inline bool cuda_available() noexcept { return scones_cuda_available() != 0; }
+
+// ---------------------------------------------------------------------------------- errors
+
+/// A failed call: the status code and the library's message.
+class Error : public std::runtime_error {
+ public:
+  Error(Status status, const std::string& message)
+      : std::runtime_error(std::string(status_name(status)) + ": " + message), status_(status), message_(message) {}
+  Status status() const noexcept { return status_; }
+  scones_status code() const noexcept { return static_cast<scones_status>(status_); }
+  /// The library's message alone (what() is "<status name>: <message>").
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  Status status_;
+  std::string message_;
+};
+
+namespace detail {
+
+/// Turns a status and its error object into an exception (freeing the object).
+inline void throw_error(scones_status st, scones_error* err) {
+  std::string msg = err ? scones_error_message(err) : "";
+  scones_error_free(err);
+  throw Error(static_cast<Status>(st), msg.empty() ? std::string(scones_status_name(st)) : msg);
+}
+
+/// Calls a fallible C function, appending the `scones_error**` argument, and throws on failure.
+template <class F, class... Args>
+void call(F f, Args&&... args) {
+  scones_error* err = nullptr;
+  scones_status st = f(std::forward<Args>(args)..., &err);
+  if (st != SCONES_STATUS_OK) throw_error(st, err);
+}
+
+/// Unique ownership of a C handle released by Free (which accepts NULL).
+template <class T, void (*Free)(T*)>
+class Handle {
+ public:
+  Handle() noexcept = default;
+  explicit Handle(T* p) noexcept : p_(p) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) reset(std::exchange(o.p_, nullptr));
+    return *this;
+  }
+  ~Handle() { Free(p_); }
+  T* get() const noexcept { return p_; }
+  T* release() noexcept { return std::exchange(p_, nullptr); }
+  void reset(T* p = nullptr) noexcept { Free(std::exchange(p_, p)); }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+
+ private:
+  T* p_ = nullptr;
+};
+
+template <class T>
+constexpr scones_dtype dtype_of() {
+  static_assert(std::is_same<T, double>::value || std::is_same<T, float>::value,
+                "scones views hold double or float");
+  return std::is_same<T, double>::value ? SCONES_DTYPE_F64 : SCONES_DTYPE_F32;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------- views
+
+/// A read-only strided matrix view (rows = points, columns = coordinates); strides count
+/// elements. It does not own its data, which must outlive the calls it is passed to.
+class View {
+ public:
+  /// Contiguous row-major rows x cols.
+  template <class T>
+  View(const T* data, std::size_t rows, std::size_t cols)
+      : m_{data, rows, cols, static_cast<std::ptrdiff_t>(cols), 1, detail::dtype_of<T>()} {}
+  /// Any strides (in elements; may be negative).
+  template <class T>
+  View(const T* data, std::size_t rows, std::size_t cols, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride)
+      : m_{data, rows, cols, row_stride, col_stride, detail::dtype_of<T>()} {}
+  /// A contiguous container (std::vector<double>, std::array<float, N>, ...) read as row-major
+  /// rows of `cols` coordinates; throws Error(ShapeMismatch) if its size is not a multiple.
+  template <class C, class T = std::remove_const_t<std::remove_pointer_t<decltype(std::declval<const C&>().data())>>>
+  View(const C& c, std::size_t cols) : View(c.data(), cols ? c.size() / cols : 0, cols) {
+    if (cols == 0 || c.size() % cols != 0)
+      throw Error(Status::ShapeMismatch, std::to_string(c.size()) + " values are not rows of " + std::to_string(cols));
+  }
+  /// A column-major rows x cols matrix (e.g. Eigen's default, Fortran) with leading dimension ld.
+  template <class T>
+  static View col_major(const T* data, std::size_t rows, std::size_t cols, std::ptrdiff_t ld = 0) {
+    return View(data, rows, cols, 1, ld ? ld : static_cast<std::ptrdiff_t>(rows));
+  }
+  View(const scones_matrix& m) noexcept : m_(m) {}  // NOLINT: implicit from the C view
+
+  std::size_t rows() const noexcept { return m_.rows; }
+  std::size_t cols() const noexcept { return m_.cols; }
+  const scones_matrix* c() const noexcept { return &m_; }
+
+ private:
+  scones_matrix m_;
+};
+
+/// A writable strided matrix view, filled by the library (only on success).
+class MutView {
+ public:
+  template <class T>
+  MutView(T* data, std::size_t rows, std::size_t cols)
+      : m_{data, rows, cols, static_cast<std::ptrdiff_t>(cols), 1, detail::dtype_of<T>()} {}
+  template <class T>
+  MutView(T* data, std::size_t rows, std::size_t cols, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride)
+      : m_{data, rows, cols, row_stride, col_stride, detail::dtype_of<T>()} {}
+  template <class C, class T = std::remove_pointer_t<decltype(std::declval<C&>().data())>,
+            class = std::enable_if_t<!std::is_const<T>::value>>
+  MutView(C& c, std::size_t cols) : MutView(c.data(), cols ? c.size() / cols : 0, cols) {
+    if (cols == 0 || c.size() % cols != 0)
+      throw Error(Status::ShapeMismatch, std::to_string(c.size()) + " values are not rows of " + std::to_string(cols));
+  }
+  template <class T>
+  static MutView col_major(T* data, std::size_t rows, std::size_t cols, std::ptrdiff_t ld = 0) {
+    return MutView(data, rows, cols, 1, ld ? ld : static_cast<std::ptrdiff_t>(rows));
+  }
+  MutView(const scones_matrix_mut& m) noexcept : m_(m) {}  // NOLINT: implicit from the C view
+
+  std::size_t rows() const noexcept { return m_.rows; }
+  std::size_t cols() const noexcept { return m_.cols; }
+  const scones_matrix_mut* c() const noexcept { return &m_; }
+  /// The same memory as a read-only view.
+  View view() const noexcept { return View(scones_matrix{m_.data, m_.rows, m_.cols, m_.row_stride, m_.col_stride, m_.dtype}); }
+
+ private:
+  scones_matrix_mut m_;
+};
+
+/// An owning row-major matrix of doubles, returned by the convenience overloads.
+struct Matrix {
+  std::size_t rows = 0, cols = 0;
+  std::vector<double> data;
+
+  Matrix() = default;
+  Matrix(std::size_t r, std::size_t c) : rows(r), cols(c), data(r * c) {}
+  double& operator()(std::size_t i, std::size_t j) { return data[i * cols + j]; }
+  double operator()(std::size_t i, std::size_t j) const { return data[i * cols + j]; }
+  operator View() const { return View(data.data(), rows, cols); }  // NOLINT: a matrix is a view
+  MutView mut() { return MutView(data.data(), rows, cols); }
+};
+
+// ---------------------------------------------------------------------------------- progress
+
+/// A progress report (see scones_progress); NaN marks fields that do not apply.
+struct Progress {
+  Phase phase;
+  std::uint64_t iteration, total;
+  double objective, mean_compatibility, extension_fraction, acceptance;
+};
+
+/// Return true to continue, false to cancel the call.
+using ProgressFn = std::function<bool(const Progress&)>;
+
+namespace detail {
+
+/// The host side of a progress callback. Shared by options and the calls/samplers that use
+/// them: the C library keeps the user_data pointer for as long as a sampler lives.
+struct ProgressState {
+  ProgressFn fn;
+  std::exception_ptr error;
+
+  static int32_t trampoline(void* user, const scones_progress* p) noexcept {
+    auto* self = static_cast<ProgressState*>(user);
+    try {
+      Progress q{static_cast<Phase>(p->phase), p->iteration, p->total, p->objective,
+                 p->mean_compatibility, p->extension_fraction, p->acceptance};
+      return self->fn(q) ? 0 : 1;
+    } catch (...) {
+      self->error = std::current_exception();  // no exception crosses into the library
+      return 1;
+    }
+  }
+};
+
+/// The first exception a host score or measure callback threw on this thread during the
+/// current call. Callbacks run on the thread that made the call, so a thread-local slot keeps
+/// concurrent calls (two samplers sharing one callback score) apart.
+inline std::exception_ptr& callback_error() noexcept {
+  thread_local std::exception_ptr e;
+  return e;
+}
+
+inline int32_t keep_callback_error() noexcept {
+  if (!callback_error()) callback_error() = std::current_exception();
+  return 1;
+}
+
+/// Runs a call that may report progress to `state` or call host score / measure functions. An
+/// exception from the progress function is rethrown as itself (the call was cancelled); one from
+/// a host callback comes back as Error(Status::Callback) with the exception nested in it.
+template <class F, class... Args>
+void call_with_progress(ProgressState* state, F f, Args&&... args) {
+  if (state) state->error = nullptr;
+  std::exception_ptr outer = std::exchange(callback_error(), nullptr);  // a callback calling us
+  scones_error* err = nullptr;
+  scones_status st = f(std::forward<Args>(args)..., &err);
+  std::exception_ptr from_callback = std::exchange(callback_error(), outer);
+  if (st == SCONES_STATUS_OK) return;
+  if (state && state->error) {
+    scones_error_free(err);
+    std::rethrow_exception(std::exchange(state->error, nullptr));
+  }
+  if (from_callback && st == SCONES_STATUS_CALLBACK) {
+    std::string msg = err ? scones_error_message(err) : "host callback failed";
+    scones_error_free(err);
+    try {
+      std::rethrow_exception(from_callback);
+    } catch (const std::exception& e) {
+      std::throw_with_nested(Error(Status::Callback, msg + ": " + e.what()));
+    } catch (...) {
+      std::throw_with_nested(Error(Status::Callback, msg + ": a non-standard exception"));
+    }
+  }
+  throw_error(st, err);
+}
+
+/// Shared state of a progress callback installed in an option object.
+inline std::shared_ptr<ProgressState> make_progress(ProgressFn fn) {
+  if (!fn) return nullptr;
+  auto state = std::make_shared<ProgressState>();
+  state->fn = std::move(fn);
+  return state;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------- host callbacks
+
+/// A host score: fill out (n x d, row-major) with s(y, sigma) at the n rows of y (n x d,
+/// row-major); sigma = 0 is the clean target. Throwing fails the call with Status::Callback.
+using ScoreFn = std::function<void(const double* y, std::size_t n, std::size_t d, double sigma, double* out)>;
+
+/// A host sampler of a measure: fill out (m x d, row-major) with m points, drawn with `seed`
+/// (which comes from the training run's seeded stream). Throwing fails the call with
+/// Status::Callback.
+using MeasureFn = std::function<void(double* out, std::size_t m, std::size_t d, std::uint64_t seed)>;
+
+namespace detail {
+
+struct ScoreState {
+  ScoreFn fn;
+  static int32_t trampoline(void* user, const double* y, std::size_t n, std::size_t d, double sigma, double* out) noexcept {
+    try {
+      static_cast<ScoreState*>(user)->fn(y, n, d, sigma, out);
+      return 0;
+    } catch (...) {
+      return keep_callback_error();  // no exception crosses into the library
+    }
+  }
+};
+
+struct MeasureState {
+  MeasureFn fn;
+  static int32_t trampoline(void* user, std::size_t m, std::size_t d, std::uint64_t seed, double* out) noexcept {
+    try {
+      static_cast<MeasureState*>(user)->fn(out, m, d, seed);
+      return 0;
+    } catch (...) {
+      return keep_callback_error();
+    }
+  }
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------- options
+
+/// Options of Dual::train (defaults in scones.h: the paper's settings).
+class DualOptions {
+ public:
+  DualOptions() {
+    scones_dual_options* p = nullptr;
+    detail::call(scones_dual_options_new, &p);
+    h_.reset(p);
+  }
+  DualOptions& regularizer(Regularizer r, double lambda) { return set(scones_dual_options_set_regularizer, static_cast<scones_regularizer>(r), lambda); }
+  DualOptions& cost(Cost c) { return set(scones_dual_options_set_cost, static_cast<scones_cost>(c)); }
+  DualOptions& hidden(const std::vector<std::size_t>& widths) { return set(scones_dual_options_set_hidden, widths.data(), widths.size()); }
+  DualOptions& hidden_each(const std::vector<std::size_t>& phi, const std::vector<std::size_t>& psi) {
+    return set(scones_dual_options_set_hidden_each, phi.data(), phi.size(), psi.data(), psi.size());
+  }
+  DualOptions& adam(double learning_rate, double beta1 = 0.9, double beta2 = 0.999) { return set(scones_dual_options_set_adam, learning_rate, beta1, beta2); }
+  DualOptions& schedule(LrSchedule s, double final_fraction = 0.01) { return set(scones_dual_options_set_schedule, static_cast<scones_lr_schedule>(s), final_fraction); }
+  DualOptions& batch(std::size_t size, BatchMode mode = BatchMode::AllPairs) { return set(scones_dual_options_set_batch, size, static_cast<scones_batch_mode>(mode)); }
+  DualOptions& iterations(std::size_t n) { return set(scones_dual_options_set_iterations, n); }
+  DualOptions& seed(std::uint64_t s) { return set(scones_dual_options_set_seed, s); }
+  DualOptions& device(const std::string& d) { return set(scones_dual_options_set_device, d.c_str()); }
+  DualOptions& threads(std::size_t n) { return set(scones_dual_options_set_threads, n); }
+  DualOptions& softplus_beta(double beta) { return set(scones_dual_options_set_softplus_beta, beta); }
+  /// Progress every `every` iterations; an empty function removes it.
+  DualOptions& progress(ProgressFn fn, std::size_t every = 100) {
+    if (!fn) {
+      set(scones_dual_options_set_progress, nullptr, nullptr, every);
+      progress_.reset();
+      return *this;
+    }
+    auto state = detail::make_progress(std::move(fn));
+    set(scones_dual_options_set_progress, &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
+    progress_ = std::move(state);
+    return *this;
+  }
+
+  const scones_dual_options* get() const noexcept { return h_.get(); }
+  const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
+
+ private:
+  template <class F, class... Args>
+  DualOptions& set(F f, Args... args) {
+    detail::call(f, h_.get(), args...);
+    return *this;
+  }
+  detail::Handle<scones_dual_options, scones_dual_options_free> h_;
+  std::shared_ptr<detail::ProgressState> progress_;
+};
+
+class Barycentric;
+
+/// Options of Sampler (defaults in scones.h: the paper's Gaussian setting).
+class SamplerOptions {
+ public:
+  SamplerOptions() {
+    scones_sampler_options* p = nullptr;
+    detail::call(scones_sampler_options_new, &p);
+    h_.reset(p);
+  }
+  /// Annealed Langevin over `levels` geometric noise levels; levels = 0 switches it off.
+  SamplerOptions& annealing(double sigma_first, double sigma_last, std::size_t levels, bool denoise = true) {
+    return set(scones_sampler_options_set_annealing, sigma_first, sigma_last, levels, static_cast<int32_t>(denoise));
+  }
+  SamplerOptions& steps(std::size_t steps_per_level, double step_size) { return set(scones_sampler_options_set_steps, steps_per_level, step_size); }
+  SamplerOptions& samples_per_source(std::size_t k) { return set(scones_sampler_options_set_samples_per_source, k); }
+  SamplerOptions& init(ChainInit i) { return set(scones_sampler_options_set_init, static_cast<scones_chain_init>(i)); }
+  SamplerOptions& metropolis(bool on) { return set(scones_sampler_options_set_metropolis, static_cast<int32_t>(on)); }
+  SamplerOptions& chain_batch(std::size_t chains) { return set(scones_sampler_options_set_chain_batch, chains); }
+  SamplerOptions& seed(std::uint64_t s) { return set(scones_sampler_options_set_seed, s); }
+  SamplerOptions& device(const std::string& d) { return set(scones_sampler_options_set_device, d.c_str()); }
+  SamplerOptions& threads(std::size_t n) { return set(scones_sampler_options_set_threads, n); }
+  SamplerOptions& softplus_beta(double beta) { return set(scones_sampler_options_set_softplus_beta, beta); }
+  /// true (default): the conditional score of pi(y | x); false: the target score alone (samples
+  /// tau itself, a check of a score source).
+  SamplerOptions& compatibility(bool on) { return set(scones_sampler_options_set_compatibility, static_cast<int32_t>(on)); }
+  /// With Metropolis adjustment: tune the step towards 57% acceptance in the first half of each level.
+  SamplerOptions& adapt_step(bool on) { return set(scones_sampler_options_set_adapt_step, static_cast<int32_t>(on)); }
+  /// Chains start at T(x) of a barycentric map (the options keep their own copy of it).
+  SamplerOptions& init_map(const Barycentric& map);
+  /// Progress every `every` Langevin steps; an empty function removes it. A Sampler made from
+  /// these options keeps the function alive.
+  SamplerOptions& progress(ProgressFn fn, std::size_t every = 100) {
+    if (!fn) {
+      set(scones_sampler_options_set_progress, nullptr, nullptr, every);
+      progress_.reset();
+      return *this;
+    }
+    auto state = detail::make_progress(std::move(fn));
+    set(scones_sampler_options_set_progress, &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
+    progress_ = std::move(state);
+    return *this;
+  }
+
+  const scones_sampler_options* get() const noexcept { return h_.get(); }
+  const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
+
+ private:
+  template <class F, class... Args>
+  SamplerOptions& set(F f, Args... args) {
+    detail::call(f, h_.get(), args...);
+    return *this;
+  }
+  std::shared_ptr<detail::ProgressState> progress_;
+  detail::Handle<scones_sampler_options, scones_sampler_options_free> h_;
+};
+
+/// Options of Score::train and Barycentric::train (defaults in scones.h).
+class TrainOptions {
+ public:
+  TrainOptions() {
+    scones_train_options* p = nullptr;
+    detail::call(scones_train_options_new, &p);
+    h_.reset(p);
+  }
+  /// Hidden layer widths (default {128, 128, 128} for score networks, {256, 256} for maps).
+  TrainOptions& hidden(const std::vector<std::size_t>& widths) { return set(scones_train_options_set_hidden, widths.data(), widths.size()); }
+  TrainOptions& adam(double learning_rate, double beta1 = 0.9, double beta2 = 0.999) { return set(scones_train_options_set_adam, learning_rate, beta1, beta2); }
+  TrainOptions& schedule(LrSchedule s, double final_fraction = 0.01) { return set(scones_train_options_set_schedule, static_cast<scones_lr_schedule>(s), final_fraction); }
+  TrainOptions& batch_size(std::size_t n) { return set(scones_train_options_set_batch_size, n); }
+  TrainOptions& iterations(std::size_t n) { return set(scones_train_options_set_iterations, n); }
+  TrainOptions& seed(std::uint64_t s) { return set(scones_train_options_set_seed, s); }
+  TrainOptions& device(const std::string& d) { return set(scones_train_options_set_device, d.c_str()); }
+  TrainOptions& threads(std::size_t n) { return set(scones_train_options_set_threads, n); }
+  /// Score training: `levels` geometric noise levels from sigma_max down to sigma_min
+  /// (sigma_max = 0: the largest pairwise distance of the data).
+  TrainOptions& noise_levels(double sigma_max, double sigma_min, std::size_t levels) {
+    return set(scones_train_options_set_noise_levels, sigma_max, sigma_min, levels);
+  }
+  /// Progress every `every` iterations (objective = the training loss); an empty function removes it.
+  TrainOptions& progress(ProgressFn fn, std::size_t every = 100) {
+    auto state = detail::make_progress(std::move(fn));
+    if (state)
+      set(scones_train_options_set_progress, &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
+    else
+      set(scones_train_options_set_progress, nullptr, nullptr, every);
+    progress_ = std::move(state);
+    return *this;
+  }
+
+  const scones_train_options* get() const noexcept { return h_.get(); }
+  const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
+
+ private:
+  template <class F, class... Args>
+  TrainOptions& set(F f, Args... args) {
+    detail::call(f, h_.get(), args...);
+    return *this;
+  }
+  std::shared_ptr<detail::ProgressState> progress_;
+  detail::Handle<scones_train_options, scones_train_options_free> h_;
+};
+
+// ---------------------------------------------------------------------------------- measures
+
+/// A measure to train from: a point set (copied by the library) or a host sampler function.
+class Measure {
+ public:
+  Measure() noexcept = default;  // empty
+
+  /// The rows of `points` (n x d); the library keeps a float32 copy.
+  static Measure points(View points) {
+    scones_measure* out = nullptr;
+    detail::call(scones_measure_new_points, points.c(), &out);
+    return Measure(out, nullptr);
+  }
+  /// A measure in dimension d sampled by `fn`, called on the training thread for each minibatch.
+  static Measure callback(std::size_t d, MeasureFn fn) {
+    auto state = std::make_shared<detail::MeasureState>();
+    state->fn = std::move(fn);
+    scones_measure* out = nullptr;
+    detail::call(scones_measure_new_callback, d, &detail::MeasureState::trampoline, static_cast<void*>(state.get()), &out);
+    return Measure(out, std::move(state));
+  }
+
+  scones_measure* get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+ private:
+  Measure(scones_measure* p, std::shared_ptr<detail::MeasureState> state) : state_(std::move(state)), h_(p) {}
+  std::shared_ptr<detail::MeasureState> state_;  // the C measure's user_data; outlives it
+  detail::Handle<scones_measure, scones_measure_free> h_;
+};
+
+// ---------------------------------------------------------------------------------- models
+
+struct Problem {
+  Regularizer regularizer;
+  double lambda;
+  Cost cost;
+};
+
+/// Summary of a training run (scones_train_report).
+struct TrainReport {
+  std::uint64_t iterations;
+  double objective, mean_compatibility, extension_fraction, seconds, iterations_per_second;
+};
+
+/// Statistics of the last Sampler::sample (scones_sample_report).
+struct SampleReport {
+  std::uint64_t chains, steps_per_chain;
+  double seconds, chain_steps_per_second, acceptance;
+};
+
+/// Trained dual potentials (phi, psi): Algorithm 1.
+class Dual {
+ public:
+  Dual() noexcept = default;  // empty
+  explicit Dual(scones_dual* adopt) noexcept : h_(adopt) {}
+
+  /// Trains phi and psi between the rows of source (n x dx) and target (m x dy).
+  static Dual train(View source, View target, const DualOptions& options = DualOptions()) {
+    scones_dual* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_dual_train, source.c(), target.c(), options.get(), &out);
+    return Dual(out);
+  }
+  /// Trains phi and psi between two measures (point sets or host samplers drawn per minibatch).
+  static Dual train(const Measure& source, const Measure& target, const DualOptions& options = DualOptions()) {
+    scones_dual* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_dual_train_measures, source.get(), target.get(), options.get(), &out);
+    return Dual(out);
+  }
+  /// Loads a model written by save() onto `device`.
+  static Dual load(const std::string& path, const std::string& device = "cpu") {
+    scones_dual* out = nullptr;
+    detail::call(scones_dual_load, path.c_str(), device.c_str(), &out);
+    return Dual(out);
+  }
+  void save(const std::string& path) const { detail::call(scones_dual_save, get(), path.c_str()); }
+
+  std::pair<std::size_t, std::size_t> dims() const {
+    std::size_t dx = 0, dy = 0;
+    detail::call(scones_dual_dims, get(), &dx, &dy);
+    return {dx, dy};
+  }
+  Problem problem() const {
+    scones_regularizer r = 0;
+    scones_cost c = 0;
+    double lambda = 0;
+    detail::call(scones_dual_problem, get(), &r, &lambda, &c);
+    return {static_cast<Regularizer>(r), lambda, static_cast<Cost>(c)};
+  }
+  TrainReport train_report() const {
+    scones_train_report r{};
+    r.struct_size = sizeof r;
+    detail::call(scones_dual_train_report, get(), &r);
+    return {r.iterations, r.objective, r.mean_compatibility, r.extension_fraction, r.seconds, r.iterations_per_second};
+  }
+  /// phi (on source points) or psi (on target points) into out (n x 1).
+  void potential(Potential which, View points, MutView out) const {
+    detail::call(scones_dual_potential, get(), static_cast<scones_potential>(which), points.c(), out.c());
+  }
+  std::vector<double> potential(Potential which, View points) const {
+    std::vector<double> out(points.rows());
+    potential(which, points, MutView(out.data(), points.rows(), 1));
+    return out;
+  }
+  /// M(V(x_i, y_j)) for all pairs into out (n x m).
+  void compatibility(View x, View y, MutView out) const { detail::call(scones_dual_compatibility, get(), x.c(), y.c(), out.c()); }
+  Matrix compatibility(View x, View y) const {
+    Matrix out(x.rows(), y.rows());
+    compatibility(x, y, out.mut());
+    return out;
+  }
+
+  scones_dual* get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+ private:
+  detail::Handle<scones_dual, scones_dual_free> h_;
+};
+
+/// A target score source s(y, sigma) = grad_y log (tau * N(0, sigma^2 I))(y).
+class Score {
+ public:
+  Score() noexcept = default;
+  explicit Score(scones_score* adopt) noexcept : h_(adopt) {}
+
+  /// The exact score of N(mean, cov); mean is 1 x d or d x 1.
+  static Score gaussian(View mean, View cov) {
+    scones_score* out = nullptr;
+    detail::call(scones_score_new_gaussian, mean.c(), cov.c(), &out);
+    return Score(out);
+  }
+  static Score gaussian(const std::vector<double>& mean, View cov) { return gaussian(View(mean.data(), 1, mean.size()), cov); }
+  /// The exact score of the target points (n x d) smoothed by a Gaussian kernel of bandwidth h.
+  static Score empirical(View points, double bandwidth) {
+    scones_score* out = nullptr;
+    detail::call(scones_score_new_empirical, points.c(), bandwidth, &out);
+    return Score(out);
+  }
+  /// A score computed by `fn` in dimension d. Samplers made from this score keep `fn` alive.
+  static Score callback(std::size_t d, ScoreFn fn) {
+    auto state = std::make_shared<detail::ScoreState>();
+    state->fn = std::move(fn);
+    scones_score* out = nullptr;
+    detail::call(scones_score_new_callback, d, &detail::ScoreState::trampoline, static_cast<void*>(state.get()), &out);
+    Score s(out);
+    s.state_ = std::move(state);
+    return s;
+  }
+  /// A TorchScript module (torch.jit.save) with forward(y[n, d], sigma[n]) -> [n, d].
+  static Score torchscript(const std::string& path, std::size_t d) {
+    scones_score* out = nullptr;
+    detail::call(scones_score_new_torchscript, path.c_str(), d, &out);
+    return Score(out);
+  }
+  /// Trains a score network by denoising score matching on the target measure (NCSN).
+  static Score train(const Measure& target, const TrainOptions& options = TrainOptions()) {
+    scones_score* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_score_train, target.get(), options.get(), &out);
+    return Score(out);
+  }
+  /// Loads a score network written by save().
+  static Score load(const std::string& path) {
+    scones_score* out = nullptr;
+    detail::call(scones_score_load, path.c_str(), &out);
+    return Score(out);
+  }
+  /// Saves a trained score network (Status::InvalidArgument for other kinds of score).
+  void save(const std::string& path) const { detail::call(scones_score_save, get(), path.c_str()); }
+
+  std::size_t dim() const {
+    std::size_t d = 0;
+    detail::call(scones_score_dim, get(), &d);
+    return d;
+  }
+  void eval(View y, double sigma, MutView out) const {
+    detail::call_with_progress(nullptr, scones_score_eval, get(), y.c(), sigma, out.c());
+  }
+  Matrix eval(View y, double sigma) const {
+    Matrix out(y.rows(), y.cols());
+    eval(y, sigma, out.mut());
+    return out;
+  }
+
+  scones_score* get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+  /// The host function of a callback score (null for other kinds), shared with its samplers.
+  const std::shared_ptr<detail::ScoreState>& callback_state() const noexcept { return state_; }
+
+ private:
+  std::shared_ptr<detail::ScoreState> state_;  // user_data of a callback score
+  detail::Handle<scones_score, scones_score_free> h_;
+};
+
+/// A trained barycentric map T(x) = E_pi[y | x]: the baseline SCONES is compared with.
+class Barycentric {
+ public:
+  Barycentric() noexcept = default;
+  explicit Barycentric(scones_barycentric* adopt) noexcept : h_(adopt) {}
+
+  /// Trains T for the coupling of `dual` from its source and target measures.
+  static Barycentric train(const Dual& dual, const Measure& source, const Measure& target,
+                           const TrainOptions& options = TrainOptions()) {
+    scones_barycentric* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_barycentric_train, dual.get(), source.get(), target.get(), options.get(), &out);
+    return Barycentric(out);
+  }
+  static Barycentric load(const std::string& path) {
+    scones_barycentric* out = nullptr;
+    detail::call(scones_barycentric_load, path.c_str(), &out);
+    return Barycentric(out);
+  }
+  void save(const std::string& path) const { detail::call(scones_barycentric_save, get(), path.c_str()); }
+  /// Source and target dimensions (dx, dy).
+  std::pair<std::size_t, std::size_t> dims() const {
+    std::size_t dx = 0, dy = 0;
+    detail::call(scones_barycentric_dims, get(), &dx, &dy);
+    return {dx, dy};
+  }
+  /// T(x) for the rows of x (n x dx) into out (n x dy).
+  void map(View x, MutView out) const { detail::call(scones_barycentric_map, get(), x.c(), out.c()); }
+  Matrix map(View x) const {
+    Matrix out(x.rows(), dims().second);
+    map(x, out.mut());
+    return out;
+  }
+  Matrix operator()(View x) const { return map(x); }
+
+  scones_barycentric* get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+ private:
+  detail::Handle<scones_barycentric, scones_barycentric_free> h_;
+};
+
+inline SamplerOptions& SamplerOptions::init_map(const Barycentric& map) {
+  return set(scones_sampler_options_set_init_map, map.get());
+}
+
+/// Dimensions of a sampler: sample() on n sources writes (n k) x dy.
+struct SamplerShape {
+  std::size_t dx, dy, k;
+};
+
+/// A conditional sampler of pi(y | x): Algorithm 2. The dual and score may be destroyed after
+/// construction (the sampler holds copies, and keeps a callback score's function alive).
+class Sampler {
+ public:
+  Sampler() noexcept = default;
+  Sampler(const Dual& dual, const Score& score, const SamplerOptions& options = SamplerOptions())
+      : progress_(options.progress_state()), score_(score.callback_state()) {
+    scones_sampler* out = nullptr;
+    detail::call(scones_sampler_new, dual.get(), score.get(), options.get(), &out);
+    h_.reset(out);
+  }
+
+  /// K samples per source row into out ((n K) x dy); rows i K .. i K + K - 1 belong to source i.
+  void sample(View sources, MutView out) {
+    detail::call_with_progress(progress_.get(), scones_sample_batch, get(), sources.c(), out.c());
+  }
+  Matrix sample(View sources) {
+    SamplerShape s = shape();
+    Matrix out(sources.rows() * s.k, s.dy);
+    sample(sources, out.mut());
+    return out;
+  }
+  /// Replaces the progress function of later sample() calls (every `every` Langevin steps); an
+  /// empty function removes it.
+  Sampler& progress(ProgressFn fn, std::size_t every = 100) {
+    auto state = detail::make_progress(std::move(fn));
+    if (state)
+      detail::call(scones_sampler_set_progress, get(), &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
+    else
+      detail::call(scones_sampler_set_progress, get(), nullptr, nullptr, every);
+    progress_ = std::move(state);  // the old state is no longer referenced by the library
+    return *this;
+  }
+  SamplerShape shape() const {
+    SamplerShape s{0, 0, 0};
+    detail::call(scones_sampler_shape, get(), &s.dx, &s.dy, &s.k);
+    return s;
+  }
+  SampleReport report() const {
+    scones_sample_report r{};
+    r.struct_size = sizeof r;
+    detail::call(scones_sampler_report, get(), &r);
+    return {r.chains, r.steps_per_chain, r.seconds, r.chain_steps_per_second, r.acceptance};
+  }
+  std::size_t samples_per_source() const { return shape().k; }
+
+  scones_sampler* get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+ private:
+  // Declared before the handle, so destroyed after it: the C sampler points at both.
+  std::shared_ptr<detail::ProgressState> progress_;
+  std::shared_ptr<detail::ScoreState> score_;
+  detail::Handle<scones_sampler, scones_sampler_free> h_;
+};
+
+// ---------------------------------------------------------------------------------- figures
+
+/// A PNG figure of rows x cols scatter panels (numbered row by row from 0).
+class Figure {
+ public:
+  Figure(std::uint32_t width, std::uint32_t height, std::uint32_t rows = 1, std::uint32_t cols = 1) {
+    scones_figure* p = nullptr;
+    detail::call(scones_figure_new, width, height, rows, cols, &p);
+    h_.reset(p);
+  }
+  /// Scatter of the first two columns in color 0xRRGGBBAA.
+  Figure& scatter(std::size_t panel, View points, std::uint32_t rgba, double radius = 1.5) {
+    detail::call(scones_figure_scatter, h_.get(), panel, points.c(), rgba, radius);
+    return *this;
+  }
+  Figure& segments(std::size_t panel, View from, View to, std::uint32_t rgba) {
+    detail::call(scones_figure_segments, h_.get(), panel, from.c(), to.c(), rgba);
+    return *this;
+  }
+  Figure& title(std::size_t panel, const std::string& text) {
+    detail::call(scones_figure_title, h_.get(), panel, text.c_str());
+    return *this;
+  }
+  Figure& legend(std::size_t panel, const std::vector<std::pair<std::string, std::uint32_t>>& entries) {
+    std::vector<const char*> labels;
+    std::vector<std::uint32_t> colors;
+    for (const auto& e : entries) {
+      labels.push_back(e.first.c_str());
+      colors.push_back(e.second);
+    }
+    detail::call(scones_figure_legend, h_.get(), panel, labels.data(), colors.data(), entries.size());
+    return *this;
+  }
+  Figure& bounds(std::size_t panel, double xmin, double xmax, double ymin, double ymax) {
+    detail::call(scones_figure_set_bounds, h_.get(), panel, xmin, xmax, ymin, ymax);
+    return *this;
+  }
+  const Figure& save_png(const std::string& path) const {
+    detail::call(scones_figure_save_png, h_.get(), path.c_str());
+    return *this;
+  }
+  scones_figure* get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<scones_figure, scones_figure_free> h_;
+};
+
+// ---------------------------------------------------------------------------------- Gaussians, metrics
+
+namespace gaussian {
+
+/// U diag(w) U^T with Haar-random U (d x d).
+inline void random_covariance(std::size_t d, Spectrum spectrum, std::uint64_t seed, MutView out) {
+  detail::call(scones_gaussian_random_covariance, d, static_cast<scones_spectrum>(spectrum), seed, out.c());
+}
+inline Matrix random_covariance(std::size_t d, Spectrum spectrum, std::uint64_t seed) {
+  Matrix out(d, d);
+  random_covariance(d, spectrum, seed, out.mut());
+  return out;
+}
+/// n exact samples of N(mean, cov) (n x d).
+inline void sample(View mean, View cov, std::size_t n, std::uint64_t seed, MutView out) {
+  detail::call(scones_gaussian_sample, mean.c(), cov.c(), n, seed, out.c());
+}
+inline Matrix sample(View mean, View cov, std::size_t n, std::uint64_t seed) {
+  Matrix out(n, cov.cols());
+  sample(mean, cov, n, seed, out.mut());
+  return out;
+}
+/// Joint covariance (2d x 2d) of the closed-form KL coupling between N(0, a) and N(0, b).
+inline void entropic_coupling(View cov_source, View cov_target, double lambda, MutView out) {
+  detail::call(scones_gaussian_entropic_coupling, cov_source.c(), cov_target.c(), lambda, out.c());
+}
+inline Matrix entropic_coupling(View cov_source, View cov_target, double lambda) {
+  Matrix out(cov_source.rows() + cov_target.rows(), cov_source.rows() + cov_target.rows());
+  entropic_coupling(cov_source, cov_target, lambda, out.mut());
+  return out;
+}
+
+}  // namespace gaussian
+
+/// n points of a 2-D toy distribution into out (n x 2).
+inline void toy_sample(Toy toy, std::size_t n, std::uint64_t seed, MutView out) {
+  detail::call(scones_toy_sample, static_cast<scones_toy>(toy), n, seed, out.c());
+}
+inline Matrix toy_sample(Toy toy, std::size_t n, std::uint64_t seed) {
+  Matrix out(n, 2);
+  toy_sample(toy, n, seed, out.mut());
+  return out;
+}
+
+/// BW-UVP (0-100 scale) of an estimated covariance against a reference.
+inline double bw_uvp(View cov_estimate, View cov_reference) {
+  double out = 0;
+  detail::call(scones_bw_uvp, cov_estimate.c(), cov_reference.c(), &out);
+  return out;
+}
+/// Unbiased covariance of the joint rows (x_i, y_i).
+inline void joint_covariance(View x, View y, MutView out) { detail::call(scones_joint_covariance, x.c(), y.c(), out.c()); }
+inline Matrix joint_covariance(View x, View y) {
+  Matrix out(x.cols() + y.cols(), x.cols() + y.cols());
+  joint_covariance(x, y, out.mut());
+  return out;
+}
+/// Sliced 2-Wasserstein distance between the rows of a and b.
+inline double sliced_w2(View a, View b, std::size_t projections = 256, std::uint64_t seed = 0) {
+  double out = 0;
+  detail::call(scones_sliced_w2, a.c(), b.c(), projections, seed, &out);
+  return out;
+}
+
+}  // namespace scones
+
+#endif  // SCONES_HPP

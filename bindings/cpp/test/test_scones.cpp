@@ -1,0 +1,433 @@
+// Tests of the C++ wrapper (bindings/cpp/scones.hpp) against the real library: a tiny d = 2
+// Gaussian transport trained and sampled through the RAII classes, checked against the closed
+// form; errors arriving as scones::Error with their status; move-only handles; progress
+// callbacks that cancel or throw; strided (column-major, float) views; a PNG figure. Then the
+// host callbacks (a score and measures as std::functions, and ones that throw), the empirical,
+// trained and TorchScript scores, the barycentric map, toy data and per-sampler progress.
+//
+//   test_scones <scratch-dir> [<TorchScript fixture: tests/fixtures/score_module.pt>]
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "scones.hpp"
+
+double second_tu_bw_uvp(const scones::Matrix& x, const scones::Matrix& y, const scones::Matrix& cov_a,
+                        const scones::Matrix& cov_b, double lambda);
+std::string second_tu_version();
+
+static int g_checks = 0, g_failures = 0;
+#define CHECK(cond, ...)                                   \
+  do {                                                     \
+    g_checks++;                                            \
+    if (!(cond)) {                                         \
+      g_failures++;                                        \
+      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      std::fprintf(stderr, __VA_ARGS__);                   \
+      std::fprintf(stderr, "\n");                          \
+    }                                                      \
+  } while (0)
+
+// Runs `body`, expecting a scones::Error with status `want`.
+template <class F>
+static void expect_error(scones::Status want, F body, const char* what) {
+  g_checks++;
+  try {
+    body();
+    g_failures++;
+    std::fprintf(stderr, "FAIL %s: no exception, expected %s\n", what, scones::status_name(want));
+  } catch (const scones::Error& e) {
+    if (e.status() != want || e.message().empty() || e.code() != static_cast<scones_status>(want)) {
+      g_failures++;
+      std::fprintf(stderr, "FAIL %s: got %s (%s), expected %s\n", what, scones::status_name(e.status()), e.what(),
+                   scones::status_name(want));
+    } else {
+      std::string first = e.what();
+      first = first.substr(0, first.find('\n'));  // libtorch messages carry a backtrace
+      std::printf("  ok %-18s %s\n", scones::status_name(want), first.c_str());
+    }
+  }
+}
+
+// Runs `body`, expecting a scones::Error with Status::Callback whose nested exception is a
+// std::runtime_error saying `inner`.
+template <class F>
+static void expect_callback_error(F body, const char* inner, const char* what) {
+  g_checks++;
+  try {
+    body();
+    g_failures++;
+    std::fprintf(stderr, "FAIL %s: no exception, expected callback\n", what);
+  } catch (const scones::Error& e) {
+    std::string nested;
+    try {
+      std::rethrow_if_nested(e);
+    } catch (const std::runtime_error& r) {
+      nested = r.what();
+    } catch (...) {
+      nested = "(another type)";
+    }
+    if (e.status() != scones::Status::Callback || nested != inner) {
+      g_failures++;
+      std::fprintf(stderr, "FAIL %s: got %s, nested '%s'; expected callback with '%s'\n", what, e.what(), nested.c_str(), inner);
+    } else {
+      std::printf("  ok %-18s %s\n", "callback", e.what());
+    }
+  }
+}
+
+// A host "simulator" of N(center, 0.25 I) in 2-D, drawing from the library's seed.
+struct Simulator {
+  double center;
+  int calls = 0, fail_after = -1;
+  void operator()(double* out, std::size_t m, std::size_t d, std::uint64_t seed) {
+    calls++;
+    if (fail_after >= 0 && calls > fail_after) throw std::runtime_error("simulator broke");
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> z(center, 0.5);
+    for (std::size_t i = 0; i < m * d; i++) out[i] = z(rng);
+  }
+};
+
+// Host callbacks, the new score sources, the barycentric map and per-sampler progress.
+static void test_callbacks_and_maps(const std::string& dir, const std::string& fixture) {
+  auto t0 = std::chrono::steady_clock::now();
+  // ---- toy data
+  scones::Matrix roll = scones::toy_sample(scones::Toy::SwissRoll, 1000, 1);
+  double rmin = 1e9, rmax = 0;
+  for (std::size_t i = 0; i < roll.rows; i++) {
+    double r = std::hypot(roll(i, 0), roll(i, 1));
+    rmin = std::fmin(rmin, r);
+    rmax = std::fmax(rmax, r);
+  }
+  // t in [1.5 pi, 4.5 pi], radius t / 5 in [0.94, 2.83], plus N(0, 0.1^2) noise.
+  CHECK(roll.rows == 1000 && rmin > 0.4 && rmax < 3.4 && rmax > 2.3, "swiss roll radii [%g, %g]", rmin, rmax);
+  expect_error(scones::Status::InvalidArgument, [] { scones::toy_sample(static_cast<scones::Toy>(99), 10, 0); }, "unknown toy");
+
+  // ---- measures from host simulators: N(-1, .25 I) -> N(+1, .25 I), KL, lambda = 1
+  Simulator src{-1.0}, tgt{1.0};
+  scones::Measure ms = scones::Measure::callback(2, std::ref(src));
+  scones::Measure mt = scones::Measure::callback(2, std::ref(tgt));
+  scones::DualOptions dopt;
+  dopt.regularizer(scones::Regularizer::Kl, 1.0).hidden({32, 32}).batch(128).iterations(600).threads(1);
+  scones::Dual dual = scones::Dual::train(ms, mt, dopt);
+  CHECK(src.calls == 600 && tgt.calls == 600, "simulators called %d and %d times", src.calls, tgt.calls);
+  {
+    Simulator bad{1.0};
+    bad.fail_after = 4;
+    scones::Measure mb = scones::Measure::callback(2, std::ref(bad));
+    expect_callback_error([&] { scones::Dual::train(ms, mb, dopt); }, "simulator broke", "failing measure");
+    CHECK(bad.calls == 5, "failing simulator called %d times", bad.calls);
+  }
+
+  // ---- a host score: the exact score of the target N(1, .25 I), smoothed by sigma
+  int score_calls = 0;
+  auto gauss = [&score_calls](const double* y, std::size_t n, std::size_t d, double sigma, double* out) {
+    score_calls++;
+    for (std::size_t i = 0; i < n * d; i++) out[i] = -(y[i] - 1.0) / (0.25 + sigma * sigma);
+  };
+  const std::size_t n = 400;
+  scones::Matrix x(n, 2);
+  Simulator{-1.0}(x.data.data(), n, 2, 12345);
+  scones::Sampler sampler;
+  {
+    scones::Score host = scones::Score::callback(2, gauss);
+    CHECK(host.dim() == 2, "callback score dim");
+    // Agrees with the library's closed-form Gaussian score.
+    const std::vector<double> one = {1.0, 1.0}, cov = {0.25, 0.0, 0.0, 0.25};
+    scones::Score exact = scones::Score::gaussian(one, scones::View(cov.data(), 2, 2));
+    scones::View few(x.data.data(), 5, 2);
+    scones::Matrix a = host.eval(few, 0.3), b = exact.eval(few, 0.3);
+    double diff = 0;
+    for (std::size_t i = 0; i < a.data.size(); i++) diff = std::fmax(diff, std::fabs(a.data[i] - b.data[i]));
+    CHECK(score_calls == 1 && diff < 1e-4, "callback vs closed-form score: %d calls, max diff %g", score_calls, diff);
+    scones::SamplerOptions so;
+    so.steps(200, 0.01).seed(3).threads(1);
+    sampler = scones::Sampler(dual, host, so);
+  }  // the score is gone; the sampler keeps its function alive
+  score_calls = 0;
+  scones::Matrix y = sampler.sample(x);
+  CHECK(score_calls == 200, "score callback called %d times by 200 steps", score_calls);
+  double mean[2] = {0, 0}, cov[2] = {0, 0}, xm[2] = {0, 0};
+  for (std::size_t i = 0; i < n; i++)
+    for (int k = 0; k < 2; k++) mean[k] += y(i, k) / n, xm[k] += x(i, k) / n;
+  for (std::size_t i = 0; i < n; i++)
+    for (int k = 0; k < 2; k++) cov[k] += (x(i, k) - xm[k]) * (y(i, k) - mean[k]) / (n - 1);
+  // pi's y-marginal is N(1, .25 I); per axis Cov(x, y) = (sqrt(s^4 + 4ab) - s^2) / 2 = 0.1036
+  // for a = b = 0.25, s^2 = lambda / 2 (standard error 0.0135 at n = 400; 0 without coupling).
+  CHECK(std::fabs(mean[0] - 1) < 0.15 && std::fabs(mean[1] - 1) < 0.15, "sample mean (%g, %g)", mean[0], mean[1]);
+  CHECK(std::fabs(cov[0] - 0.1036) < 0.05 && std::fabs(cov[1] - 0.1036) < 0.05, "Cov(x, y) diag (%g, %g), closed form 0.1036",
+        cov[0], cov[1]);
+
+  // A host score that throws: the call fails with Status::Callback, the exception nested.
+  {
+    int calls = 0;
+    scones::Score failing = scones::Score::callback(2, [&calls](const double*, std::size_t, std::size_t, double, double*) {
+      if (++calls > 3) throw std::runtime_error("host score failed");
+    });
+    scones::Sampler s(dual, failing, scones::SamplerOptions().steps(10, 0.01));
+    std::vector<double> out(n * 2, 7.0);
+    expect_callback_error([&] { s.sample(x, scones::MutView(out.data(), n, 2)); }, "host score failed", "failing score");
+    CHECK(calls == 4 && out[0] == 7.0 && out[n * 2 - 1] == 7.0, "failed sampling: %d calls, output written", calls);
+    expect_callback_error([&] { failing.eval(x, 0.0); }, "host score failed", "failing score eval");
+  }
+
+  // ---- per-sampler progress replaces the callback between calls; shape sizes the outputs
+  {
+    scones::SamplerOptions so;
+    so.steps(50, 0.01).samples_per_source(3).seed(5).threads(1);
+    scones::Sampler s(dual, scones::Score::callback(2, gauss), so);
+    scones::SamplerShape sh = s.shape();
+    CHECK(sh.dx == 2 && sh.dy == 2 && sh.k == 3 && s.samples_per_source() == 3, "shape %zu %zu %zu", sh.dx, sh.dy, sh.k);
+    scones::View ten(x.data.data(), 10, 2);
+    CHECK(s.sample(ten).rows == 30, "K = 3 rows");
+    int reports = 0;
+    s.progress([&reports](const scones::Progress& p) { reports++; return p.iteration < 20; }, 10);
+    expect_error(scones::Status::Cancelled, [&] { s.sample(ten); }, "per-sampler progress cancels");
+    CHECK(reports == 2, "%d reports before cancelling", reports);
+    s.progress([&reports](const scones::Progress&) { reports += 100; return true; }, 25);
+    CHECK(s.sample(ten).rows == 30 && reports == 202, "replaced progress: %d", reports);
+    s.progress(nullptr);
+    CHECK(s.sample(ten).rows == 30 && reports == 202, "removed progress: %d", reports);
+  }
+
+  // ---- the empirical score: one point p gives exactly -(y - p) / (h^2 + sigma^2)
+  {
+    const std::vector<double> p = {0.5, -1.0};
+    scones::Score e = scones::Score::empirical(scones::View(p.data(), 1, 2), 0.2);
+    scones::View few(x.data.data(), 4, 2);
+    scones::Matrix s = e.eval(few, 0.3);
+    double diff = 0;
+    for (std::size_t i = 0; i < 4; i++)
+      for (int k = 0; k < 2; k++) diff = std::fmax(diff, std::fabs(s(i, k) + (x(i, k) - p[k]) / (0.04 + 0.09)));
+    CHECK(diff < 1e-4, "empirical score of one point: max error %g", diff);
+    scones::Score er = scones::Score::empirical(roll, 0.05);
+    CHECK(er.dim() == 2, "empirical score dim");
+    expect_error(scones::Status::InvalidArgument, [&] { scones::Score::empirical(roll, 0.0); }, "zero bandwidth");
+    expect_error(scones::Status::InvalidArgument, [&] { er.save(dir + "/empirical.safetensors"); }, "saving an empirical score");
+  }
+
+  // ---- a trained score network (tiny), saved and reloaded
+  {
+    scones::TrainOptions to;
+    int reports = 0;
+    to.hidden({16, 16}).iterations(100).batch_size(128).noise_levels(0, 0.05, 4).seed(1).threads(1)
+        .progress([&reports](const scones::Progress& p) { reports++; return p.phase == scones::Phase::ScoreTraining; }, 50);
+    scones::Score net = scones::Score::train(scones::Measure::points(roll), to);
+    CHECK(reports == 2, "%d score training reports", reports);
+    net.save(dir + "/cpp_score.safetensors");
+    scones::Score back = scones::Score::load(dir + "/cpp_score.safetensors");
+    scones::View few(roll.data.data(), 8, 2);
+    CHECK(net.eval(few, 0.1).data == back.eval(few, 0.1).data, "reloaded score network differs");
+    expect_error(scones::Status::InvalidArgument, [] { scones::TrainOptions().noise_levels(0.5, 1.0, 4); }, "bad noise levels");
+  }
+
+  // ---- a TorchScript score (the fixture: y -> expected scores in score_module_expected.json)
+  if (!fixture.empty()) {
+    scones::Score ts = scones::Score::torchscript(fixture, 2);
+    const std::vector<double> y1 = {1.0, 2.0};
+    scones::Matrix s = ts.eval(scones::View(y1.data(), 1, 2), 0.0);
+    CHECK(std::fabs(s(0, 0) + 0.3129626) < 1e-4 && std::fabs(s(0, 1) + 3.9734173) < 1e-4, "TorchScript score (%g, %g)",
+          s(0, 0), s(0, 1));
+    expect_error(scones::Status::Format, [&] { scones::Score::torchscript(dir + "/cpp_score.safetensors", 2); },
+                 "not a TorchScript file");
+  }
+
+  // ---- the barycentric map T(x) = E[y | x]: its mean is tau's, (+1, +1)
+  {
+    scones::TrainOptions to;
+    to.hidden({32, 32}).iterations(300).batch_size(128).seed(2).threads(1);
+    scones::Barycentric map = scones::Barycentric::train(dual, ms, mt, to);
+    auto d = map.dims();
+    CHECK(d.first == 2 && d.second == 2, "map dims %zu x %zu", d.first, d.second);
+    scones::Matrix tx = map(x);
+    double tm[2] = {0, 0};
+    for (std::size_t i = 0; i < n; i++)
+      for (int k = 0; k < 2; k++) tm[k] += tx(i, k) / n;
+    CHECK(std::fabs(tm[0] - 1) < 0.3 && std::fabs(tm[1] - 1) < 0.3, "barycentric map mean (%g, %g)", tm[0], tm[1]);
+    map.save(dir + "/cpp_map.safetensors");
+    scones::Barycentric back = scones::Barycentric::load(dir + "/cpp_map.safetensors");
+    CHECK(back.map(x).data == tx.data, "reloaded map differs");
+    expect_error(scones::Status::ShapeMismatch, [&] {
+      std::vector<double> out(3);
+      map.map(x, scones::MutView(out.data(), 3, 1));
+    }, "map output shape");
+    // Chains started at T(x), with the compatibility term off: samples of tau itself.
+    scones::SamplerOptions so;
+    so.steps(100, 0.01).init_map(back).compatibility(false).seed(4).threads(1);
+    scones::Sampler s(dual, scones::Score::callback(2, gauss), so);
+    scones::Matrix ys = s.sample(x);
+    double m0 = 0, c0 = 0, xm0 = 0;
+    for (std::size_t i = 0; i < n; i++) m0 += ys(i, 0) / n, xm0 += x(i, 0) / n;
+    for (std::size_t i = 0; i < n; i++) c0 += (x(i, 0) - xm0) * (ys(i, 0) - m0) / (n - 1);
+    CHECK(std::fabs(m0 - 1) < 0.15, "tau samples mean %g", m0);
+    std::printf("  barycentric map mean (%.3f, %.3f); Cov(x, y) %.4f with, %.4f without the compatibility term\n", tm[0],
+                tm[1], cov[0], c0);
+  }
+  std::printf("  callbacks, scores and maps: %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+static_assert(!std::is_copy_constructible<scones::Dual>::value, "handles are move-only");
+static_assert(!std::is_copy_assignable<scones::Sampler>::value, "handles are move-only");
+static_assert(std::is_nothrow_move_constructible<scones::Dual>::value, "moves do not throw");
+static_assert(std::is_nothrow_move_assignable<scones::Score>::value, "moves do not throw");
+static_assert(!std::is_copy_constructible<scones::DualOptions>::value, "options are move-only");
+static_assert(!std::is_copy_constructible<scones::Measure>::value, "handles are move-only");
+static_assert(!std::is_copy_constructible<scones::Barycentric>::value, "handles are move-only");
+static_assert(std::is_nothrow_move_assignable<scones::Sampler>::value, "moves do not throw");
+
+int main(int argc, char** argv) {
+  const std::string dir = argc > 1 ? argv[1] : ".";
+  CHECK(second_tu_version() == SCONES_VERSION_STRING, "library %s, header %s", second_tu_version().c_str(),
+        SCONES_VERSION_STRING);
+
+  // ---- errors arrive as scones::Error with the library's status
+  expect_error(scones::Status::InvalidArgument, [] { scones::DualOptions().regularizer(scones::Regularizer::Kl, -1.0); },
+               "negative lambda");
+  expect_error(scones::Status::InvalidArgument, [] { scones::SamplerOptions().steps(0, 0.1); }, "zero steps");
+  expect_error(scones::Status::Io, [&] { scones::Dual::load(dir + "/does-not-exist.safetensors"); }, "missing file");
+  std::vector<double> bad = {1.0, 2.0, 3.0};
+  expect_error(scones::Status::ShapeMismatch, [&] { scones::View v(bad, 2); (void)v; }, "container not rows");
+
+  // ---- the problem: d = 2 Gaussians, lambda = 2d, KL (the paper's Gaussian setting, tiny)
+  const std::size_t d = 2, n = 4000, n_eval = 1000;
+  const double lambda = 2.0 * d;
+  scones::Matrix cov_a = scones::gaussian::random_covariance(d, scones::Spectrum::Geometric, 1);
+  scones::Matrix cov_b = scones::gaussian::random_covariance(d, scones::Spectrum::Geometric, 2);
+  std::vector<double> zero(d, 0.0);
+  scones::View mean(zero.data(), 1, d);
+  scones::Matrix x = scones::gaussian::sample(mean, cov_a, n, 10);
+  scones::Matrix y = scones::gaussian::sample(mean, cov_b, n, 11);
+  scones::Matrix x_eval = scones::gaussian::sample(mean, cov_a, n_eval, 12);
+
+  // Target data as a float, column-major array: a strided view, no copy.
+  std::vector<float> y_colmajor(n * d);
+  for (std::size_t i = 0; i < n; i++)
+    for (std::size_t k = 0; k < d; k++) y_colmajor[k * n + i] = static_cast<float>(y(i, k));
+
+  int reports = 0;
+  double last_compat = 0;
+  scones::DualOptions opts;
+  opts.regularizer(scones::Regularizer::Kl, lambda)
+      .hidden({32, 32})
+      .batch(100, scones::BatchMode::AllPairs)
+      .iterations(300)
+      .seed(3)
+      .threads(1)  // tiny networks: one thread avoids OpenMP spinning on a busy machine
+      .progress([&](const scones::Progress& p) {
+        reports++;
+        last_compat = p.mean_compatibility;
+        return p.phase == scones::Phase::DualTraining;
+      }, 100);
+  scones::Dual dual = scones::Dual::train(x, scones::View::col_major(y_colmajor.data(), n, d), opts);
+  CHECK(reports == 3, "%d progress reports, expected 3", reports);
+  CHECK(std::isfinite(last_compat), "E[M(V)] %g", last_compat);
+  auto dims = dual.dims();
+  CHECK(dims.first == d && dims.second == d, "dims %zu x %zu", dims.first, dims.second);
+  scones::Problem pr = dual.problem();
+  CHECK(pr.regularizer == scones::Regularizer::Kl && pr.lambda == lambda && pr.cost == scones::Cost::SqEuclidean,
+        "problem round trip");
+  scones::TrainReport tr = dual.train_report();
+  CHECK(tr.iterations == 300, "report says %llu iterations", (unsigned long long)tr.iterations);
+
+  // Moves: the moved-from handle is empty and the library rejects it as an error.
+  scones::Dual moved = std::move(dual);
+  CHECK(!dual && moved, "move left the source empty");
+  expect_error(scones::Status::InvalidArgument, [&] { dual.dims(); }, "moved-from handle");
+  dual = std::move(moved);
+
+  std::vector<double> phi = dual.potential(scones::Potential::Phi, x_eval);
+  CHECK(phi.size() == n_eval && std::isfinite(phi[0]), "phi");
+  expect_error(scones::Status::ShapeMismatch, [&] {
+    std::vector<double> out(3);
+    dual.potential(scones::Potential::Phi, x_eval, scones::MutView(out.data(), 3, 1));
+  }, "wrong output shape");
+
+  // ---- Algorithm 2 with the exact target score, Metropolis-adjusted
+  scones::Score score = scones::Score::gaussian(zero, cov_b);
+  CHECK(score.dim() == d, "score dim");
+  int sampling_reports = 0;
+  scones::SamplerOptions sopt;
+  sopt.steps(150, 0.05).metropolis(true).seed(7).threads(1).progress([&](const scones::Progress& p) {
+    sampling_reports++;
+    return std::isnan(p.objective);
+  }, 100);
+  scones::Sampler sampler(dual, score, sopt);
+  scones::Matrix y_eval = sampler.sample(x_eval);
+  CHECK(y_eval.rows == n_eval && y_eval.cols == d, "samples %zu x %zu", y_eval.rows, y_eval.cols);
+  CHECK(sampling_reports >= 1, "%d sampling reports", sampling_reports);
+  scones::SampleReport sr = sampler.report();
+  CHECK(sr.chains == n_eval && sr.acceptance > 0.5, "chains %llu acceptance %g", (unsigned long long)sr.chains,
+        sr.acceptance);
+  double bw = second_tu_bw_uvp(x_eval, y_eval, cov_a, cov_b, lambda);
+  std::printf("  tiny d = 2 transport: BW-UVP %.3f (acceptance %.3f; training %.1f s, sampling %.1f s)\n", bw,
+              sr.acceptance, tr.seconds, sr.seconds);
+  CHECK(bw >= 0 && bw < 3.0, "BW-UVP %g >= 3 (closed-form coupling)", bw);
+  // The statistic of the samples themselves: their covariance approaches the target's.
+  scones::Matrix cov_y = scones::joint_covariance(y_eval, y_eval);
+  for (std::size_t i = 0; i < d; i++)
+    for (std::size_t j = 0; j < d; j++)
+      CHECK(std::fabs(cov_y(i, j) - cov_b(i, j)) < 0.15 * (cov_b(0, 0) + cov_b(1, 1)), "cov(y)[%zu,%zu] %g vs %g", i, j,
+            cov_y(i, j), cov_b(i, j));
+
+  // Output into a caller's column-major float buffer.
+  std::vector<float> out_colmajor(50 * d);
+  sampler.sample(scones::View(x_eval.data.data(), 50, d), scones::MutView::col_major(out_colmajor.data(), 50, d));
+  CHECK(std::isfinite(out_colmajor[0]) && std::isfinite(out_colmajor[99]), "column-major output");
+
+  // ---- progress that cancels, and progress that throws
+  {
+    scones::DualOptions o;
+    o.hidden({8}).batch(16).iterations(1000).progress([](const scones::Progress& p) { return p.iteration < 20; }, 10);
+    expect_error(scones::Status::Cancelled, [&] { scones::Dual::train(x, y, o); }, "progress returned false");
+    o.progress([](const scones::Progress&) -> bool { throw std::logic_error("from the callback"); }, 10);
+    g_checks++;
+    try {
+      scones::Dual::train(x, y, o);
+      g_failures++;
+      std::fprintf(stderr, "FAIL: throwing callback did not propagate\n");
+    } catch (const std::logic_error& e) {
+      if (std::strcmp(e.what(), "from the callback") != 0) g_failures++;
+    }
+  }
+  {
+    scones::SamplerOptions o;
+    o.steps(100, 0.05).progress([](const scones::Progress& p) { return p.iteration < 10; }, 10);
+    scones::Sampler s(dual, score, o);
+    expect_error(scones::Status::Cancelled, [&] { s.sample(x_eval); }, "sampler cancelled");
+    o.progress(nullptr).steps(5, 0.05);  // removing the callback
+    scones::Sampler s2(dual, score, o);
+    CHECK(s2.sample(scones::View(x_eval.data.data(), 10, d)).rows == 10, "sampling without a callback");
+  }
+
+  // ---- save / load round trip and a figure
+  const std::string model = dir + "/cpp_dual.safetensors";
+  dual.save(model);
+  scones::Dual loaded = scones::Dual::load(model);
+  std::vector<double> phi2 = loaded.potential(scones::Potential::Phi, x_eval);
+  CHECK(phi == phi2, "reloaded potentials differ");
+
+  scones::Figure fig(400, 300, 1, 2);
+  fig.scatter(0, x_eval, 0x1f77b480u).scatter(1, y_eval, 0x2ca02c80u).title(0, "x").title(1, "y ~ pi(y|x)");
+  fig.legend(1, {{"samples", 0x2ca02cffu}}).save_png(dir + "/cpp_figure.png");
+  std::FILE* f = std::fopen((dir + "/cpp_figure.png").c_str(), "rb");
+  unsigned char sig[8] = {0};
+  CHECK(f && std::fread(sig, 1, 8, f) == 8 && sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G', "PNG written");
+  if (f) std::fclose(f);
+
+  test_callbacks_and_maps(dir, argc > 2 ? argv[2] : "");
+
+  if (g_failures) {
+    std::fprintf(stderr, "cpp: %d of %d checks failed\n", g_failures, g_checks);
+    return 1;
+  }
+  std::printf("cpp: all %d checks passed\n", g_checks);
+  return 0;
+}

@@ -1,0 +1,3 @@
+module scones.dev/scones
+
+go 1.19

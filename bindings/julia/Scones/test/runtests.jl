@@ -1,0 +1,191 @@
+# Tests of the Julia binding against the real library:
+#   SCONES_LIBRARY=/path/to/scones/target/release julia --project=bindings/julia/Scones -e 'using Pkg; Pkg.test()'
+# A tiny d = 2 Gaussian transport trained and sampled through Scones.jl and checked against
+# the closed-form coupling, errors arriving as SconesError, cancellation, column-major and
+# transposed inputs, finalizers; measures (points and host samplers), empirical / host-function /
+# trained / TorchScript scores, barycentric maps, toy data, per-sampler progress and shape. (Julia cannot run on the project's CI machines: there
+# scripts/check-julia-binding.py checks every ccall against include/scones.h instead.)
+using Test
+using Scones
+using LinearAlgebra: transpose
+using Random
+
+@testset "Scones.jl" begin
+    @test Scones.version() == Scones.LibScones.SCONES_VERSION_STRING
+
+    d, λ = 2, 4.0
+    A = random_covariance(d; seed=1)
+    B = random_covariance(d; seed=2)
+    x = gaussian_sample(zeros(d), A, 4000; seed=10)   # d × n: points are columns
+    y = gaussian_sample(zeros(d), B, 4000; seed=11)
+    x_eval = gaussian_sample(zeros(d), A, 1000; seed=12)
+    @test size(x) == (d, 4000)
+
+    @testset "errors are SconesError" begin
+        e = try
+            train_dual(x, y; lambda=-1.0)
+        catch err
+            err
+        end
+        @test e isa SconesError
+        @test e.status === :invalid_argument
+        @test e.code == Scones.LibScones.SCONES_STATUS_INVALID_ARGUMENT
+        @test !isempty(e.message)
+        @test_throws SconesError load_dual(joinpath(mktempdir(), "missing.safetensors"))
+        @test_throws SconesError train_dual(x, y; regularizer=:no_such_regularizer)
+    end
+
+    @testset "tiny Gaussian transport" begin
+        reports = Ref(0)
+        # Targets passed as Float32 points-as-rows (a transpose): strided views, no copies.
+        yrows = Matrix{Float32}(permutedims(y))
+        dual = train_dual(x, transpose(yrows); regularizer=:kl, lambda=λ, hidden=[32, 32], batch_size=100,
+                          iterations=300, seed=3, threads=1, progress=p -> (reports[] += 1; p.phase === :dual_training),
+                          progress_every=100)
+        @test reports[] == 3
+        @test dims(dual) == (2, 2)
+        @test problem(dual) == (regularizer=:kl, lambda=λ, cost=:sqeuclidean)
+        @test train_report(dual).iterations == 300
+
+        s = gaussian_score(zeros(d), B)
+        @test dims(s) == d
+        sampler = Sampler(dual, s; steps=150, step_size=0.05, metropolis=true, seed=7, threads=1)
+        y_eval = sample(sampler, x_eval)
+        @test size(y_eval) == (d, 1000)
+        @test report(sampler).acceptance > 0.5
+        bw = bw_uvp(joint_covariance(x_eval, y_eval), gaussian_entropic_coupling(A, B, λ))
+        @info "tiny d = 2 transport" bw
+        @test 0 <= bw < 3
+        C = joint_covariance(y_eval, y_eval)[1:d, 1:d]
+        @test maximum(abs.(C .- B)) < 0.15 * (B[1, 1] + B[2, 2])
+
+        path = joinpath(mktempdir(), "dual.safetensors")
+        save(dual, path)
+        loaded = load_dual(path)
+        @test potential(loaded, :phi, x_eval) == potential(dual, :phi, x_eval)
+        @test_throws SconesError potential!(zeros(3), dual, :phi, x_eval)   # shape mismatch
+
+        fig = Figure(400, 300; cols=2)
+        scatter!(fig, 1, x_eval; color=0x1f77b480)
+        scatter!(fig, 2, y_eval; color=0x2ca02c80)
+        legend!(fig, 2, ["samples"], [0x2ca02cff])
+        png = savepng(fig, joinpath(mktempdir(), "julia.png"))
+        @test filesize(png) > 100
+
+        close(dual)
+        close(dual)   # closing twice is a no-op
+        @test_throws SconesError dims(dual)
+    end
+
+    @testset "cancellation" begin
+        e = try
+            train_dual(x, y; hidden=[8], batch_size=16, iterations=100_000, progress=p -> p.iteration < 20,
+                       progress_every=10)
+        catch err
+            err
+        end
+        @test e isa SconesError && e.status === :cancelled
+        # An exception thrown by the progress function comes back as itself.
+        @test_throws DomainError train_dual(x, y; hidden=[8], iterations=1000,
+                                            progress=p -> throw(DomainError(p.iteration)), progress_every=5)
+    end
+
+    @testset "toy data, measures, scores, barycentric maps" begin
+        g = toy_sample(:gaussian, 500; seed=1)
+        roll = toy_sample(:swiss_roll, 500; seed=2)
+        @test size(g) == (2, 500) && size(roll) == (2, 500)
+        @test toy_sample(:swiss_roll, 500; seed=2) == roll            # seeded
+        @test abs(sum(g) / length(g)) < 0.15                           # N(0, I)
+        @test_throws SconesError toy_sample(:no_such_toy, 10)
+
+        # A host sampler measure: N(0, I) drawn in Julia from the run's seed; out is d × m.
+        calls = Ref(0)
+        src = Measure(2) do out, seed
+            calls[] += 1
+            out .= randn(Random.MersenneTwister(seed), size(out)...)
+        end
+        tgt = Measure(roll)
+        dual = train_dual(src, tgt; lambda=2.0, hidden=[16], batch_size=32, iterations=20, seed=1, threads=1)
+        @test calls[] >= 20
+        @test dims(dual) == (2, 2)
+
+        # A host measure that throws: its exception comes back as itself.
+        bad = Measure((out, seed) -> throw(ArgumentError("no points today")), 2)
+        @test_throws ArgumentError train_dual(bad, tgt; hidden=[8], batch_size=8, iterations=5)
+
+        # The empirical score of the roll, and a host-function score of N(0, I): s(y) = -y / (1 + σ²).
+        emp = empirical_score(roll; bandwidth=0.1)
+        @test dims(emp) == 2
+        @test size(score(emp, g[:, 1:10], 0.5)) == (2, 10)
+        unit = Score(2) do out, y, σ
+            out .= -y ./ (1 + σ^2)
+        end
+        @test isapprox(score(unit, g[:, 1:5]), -g[:, 1:5]; atol=1e-5)   # float32 inside
+        # compatibility = false samples the target score alone: here N(0, I). (No Metropolis
+        # adjustment: a host score has no log-density.)
+        sampler = Sampler(dual, unit; compatibility=false, steps=200, step_size=0.05, samples_per_source=2,
+                          seed=3, threads=1)
+        @test shape(sampler) == (2, 2, 2)
+        ys = sample(sampler, g[:, 1:200])
+        @test size(ys) == (2, 400)
+        @test all(abs.(sum(ys; dims=2) ./ 400) .< 0.25)
+        @test 0.6 < sum(abs2, ys) / length(ys) < 1.5
+        failing = Score((out, y, σ) -> error("score failed"), 2)
+        @test_throws ErrorException score(failing, g[:, 1:3])
+        @test_throws ErrorException sample(Sampler(dual, failing; steps=2, threads=1), g[:, 1:3])
+
+        # Per-call cancellation through set_progress!.
+        set_progress!(sampler, p -> p.iteration < 50; every=10)
+        e = try
+            sample(sampler, g[:, 1:10])
+        catch err
+            err
+        end
+        @test e isa SconesError && e.status === :cancelled
+        set_progress!(sampler, nothing)
+        @test size(sample(sampler, g[:, 1:10])) == (2, 20)
+
+        # A barycentric map, callable, saved and loaded, and used as the chains' start.
+        T = train_barycentric(dual, g, roll; hidden=[16], batch_size=32, iterations=20, seed=1, threads=1)
+        @test dims(T) == (2, 2)
+        tx = T(g[:, 1:7])
+        @test size(tx) == (2, 7)
+        dir = mktempdir()
+        save(T, joinpath(dir, "T.safetensors"))
+        @test load_barycentric(joinpath(dir, "T.safetensors"))(g[:, 1:7]) == tx
+        s2 = Sampler(dual, emp; init_map=T, steps=10, step_size=1e-4, metropolis=true, adapt_step=true, seed=1,
+                     threads=1)
+        @test size(sample(s2, g[:, 1:7])) == (2, 7)
+
+        # A trained score network, saved and loaded; only trained scores can be saved.
+        net = train_score(roll; hidden=[16], batch_size=32, iterations=20, noise_levels=(1.0, 0.05, 3), seed=1, threads=1)
+        save(net, joinpath(dir, "score.safetensors"))
+        @test score(load_score(joinpath(dir, "score.safetensors")), g[:, 1:4], 0.1) == score(net, g[:, 1:4], 0.1)
+        @test_throws SconesError save(emp, joinpath(dir, "emp.safetensors"))
+
+        # The TorchScript fixture of the repository (forward(y, sigma) -> Tensor[n, d]).
+        fixture = joinpath(@__DIR__, "..", "..", "..", "..", "tests", "fixtures", "score_module.pt")
+        if isfile(fixture)
+            ts = torchscript_score(fixture, 2)
+            @test dims(ts) == 2
+            @test size(score(ts, g[:, 1:3], 0.1)) == (2, 3)
+        end
+        @test_throws SconesError torchscript_score(joinpath(dir, "missing.pt"), 2)
+        for h in (src, tgt, emp, unit, T, net)
+            close(h)
+            close(h)
+        end
+    end
+
+    @testset "finalizers" begin
+        for _ in 1:50
+            gaussian_score(zeros(d), B)
+            Figure(10, 10)
+            Measure(zeros(2, 3))
+            Score((out, y, σ) -> (out .= 0), 2)
+        end
+        GC.gc()
+        GC.gc()
+        @test true
+    end
+end
