@@ -36,6 +36,14 @@
 typedef struct scones_barycentric scones_barycentric;
 
 /**
+ * Options shared by the discrete solvers. Defaults: each solver's own tolerance (Sinkhorn 1e-6,
+ * IPOT and the f-divergence dual 1e-9 on the l1 marginal violation), iteration caps 100000
+ * (Sinkhorn, IPOT) and 200 sweeps + 200 Newton steps (f-divergence dual), IPOT beta = 0.05 max
+ * C with one inner Sinkhorn sweep per proximal step (the thesis' L = 1), no progress callback.
+ */
+typedef struct scones_discrete_options scones_discrete_options;
+
+/**
  * Trained dual potentials (phi, psi) with their regularizer, cost and dimensions.
  */
 typedef struct scones_dual scones_dual;
@@ -124,14 +132,91 @@ typedef struct scones_matrix_mut {
 } scones_matrix_mut;
 
 /**
- * Regularizer (f-divergence); one of the SCONES_REGULARIZER_* values.
+ * What a progress report is about; one of the SCONES_PHASE_* values.
  */
-typedef int32_t scones_regularizer;
+typedef int32_t scones_phase;
+
+/**
+ * A progress report. struct_size is sizeof(scones_progress) of the library that filled it:
+ * fields may be appended in later versions, never reordered.
+ */
+typedef struct scones_progress {
+  size_t struct_size;
+  scones_phase phase;
+  /**
+   * Iterations (training) or Langevin steps (sampling) done so far.
+   */
+  uint64_t iteration;
+  /**
+   * Total iterations or steps of the call.
+   */
+  uint64_t total;
+  /**
+   * Training: objective averaged since the last report (the dual objective J for dual
+   * training). NaN while sampling.
+   */
+  double objective;
+  /**
+   * Dual training: E[M(V)] averaged since the last report; tends to 1 as the marginal
+   * constraints are met. NaN otherwise.
+   */
+  double mean_compatibility;
+  /**
+   * Dual training: fraction of pair terms on a restricted-domain conjugate's extension.
+   */
+  double extension_fraction;
+  /**
+   * Metropolis-adjusted sampling: acceptance rate so far. NaN otherwise.
+   */
+  double acceptance;
+} scones_progress;
+
+/**
+ * Progress callback: return 0 to continue, anything else to cancel the call (which then fails
+ * with SCONES_STATUS_CANCELLED and produces nothing). Called on the thread that made the call.
+ */
+typedef int32_t (*scones_progress_fn)(void *user_data,
+                                      const struct scones_progress *progress);
 
 /**
  * Ground cost; one of the SCONES_COST_* values.
  */
 typedef int32_t scones_cost;
+
+/**
+ * Summary of a discrete solve. Set struct_size to sizeof(scones_discrete_report) before the
+ * call; fields beyond it are not written (so the struct can grow).
+ */
+typedef struct scones_discrete_report {
+  size_t struct_size;
+  /**
+   * <C, P> of the returned plan.
+   */
+  double transport_cost;
+  /**
+   * Sinkhorn and the f-divergence dual: the dual value (the regularized optimum at
+   * convergence). IPOT: <C, P>.
+   */
+  double objective;
+  /**
+   * l1 violation of the marginal constraints by the returned plan.
+   */
+  double marginal_error;
+  /**
+   * Iterations (Sinkhorn over all epsilon-scaling stages; IPOT proximal steps; f-divergence
+   * dual coordinate sweeps plus Newton steps).
+   */
+  uint64_t iterations;
+  /**
+   * 1 when the tolerance was reached, 0 when the iteration cap stopped the solver.
+   */
+  int32_t converged;
+} scones_discrete_report;
+
+/**
+ * Regularizer (f-divergence); one of the SCONES_REGULARIZER_* values.
+ */
+typedef int32_t scones_regularizer;
 
 /**
  * Summary of a training run. Set struct_size to sizeof(scones_train_report) before calling
@@ -188,53 +273,6 @@ typedef int32_t scones_lr_schedule;
  * Minibatch pairing for dual training; one of the SCONES_BATCH_* values.
  */
 typedef int32_t scones_batch_mode;
-
-/**
- * What a progress report is about; one of the SCONES_PHASE_* values.
- */
-typedef int32_t scones_phase;
-
-/**
- * A progress report. struct_size is sizeof(scones_progress) of the library that filled it:
- * fields may be appended in later versions, never reordered.
- */
-typedef struct scones_progress {
-  size_t struct_size;
-  scones_phase phase;
-  /**
-   * Iterations (training) or Langevin steps (sampling) done so far.
-   */
-  uint64_t iteration;
-  /**
-   * Total iterations or steps of the call.
-   */
-  uint64_t total;
-  /**
-   * Training: objective averaged since the last report (the dual objective J for dual
-   * training). NaN while sampling.
-   */
-  double objective;
-  /**
-   * Dual training: E[M(V)] averaged since the last report; tends to 1 as the marginal
-   * constraints are met. NaN otherwise.
-   */
-  double mean_compatibility;
-  /**
-   * Dual training: fraction of pair terms on a restricted-domain conjugate's extension.
-   */
-  double extension_fraction;
-  /**
-   * Metropolis-adjusted sampling: acceptance rate so far. NaN otherwise.
-   */
-  double acceptance;
-} scones_progress;
-
-/**
- * Progress callback: return 0 to continue, anything else to cancel the call (which then fails
- * with SCONES_STATUS_CANCELLED and produces nothing). Called on the thread that made the call.
- */
-typedef int32_t (*scones_progress_fn)(void *user_data,
-                                      const struct scones_progress *progress);
 
 /**
  * Where Langevin chains start; one of the SCONES_INIT_* values.
@@ -524,6 +562,129 @@ scones_status scones_barycentric_load(const char *path,
  * Releases a map. NULL is a no-op.
  */
 void scones_barycentric_free(struct scones_barycentric *map);
+
+/**
+ * Creates discrete-solver options with the defaults above; release with
+ * scones_discrete_options_free.
+ */
+scones_status scones_discrete_options_new(struct scones_discrete_options **out,
+                                          struct scones_error **err);
+
+/**
+ * Releases discrete-solver options. NULL is a no-op.
+ */
+void scones_discrete_options_free(struct scones_discrete_options *opts);
+
+/**
+ * Stopping tolerance on the l1 marginal violation (> 0).
+ */
+scones_status scones_discrete_options_set_tolerance(struct scones_discrete_options *opts,
+                                                    double tol,
+                                                    struct scones_error **err);
+
+/**
+ * Iteration cap (>= 1): Sinkhorn iterations, IPOT proximal steps, or, for the f-divergence
+ * dual, the cap on sweeps and on Newton steps each.
+ */
+scones_status scones_discrete_options_set_max_iterations(struct scones_discrete_options *opts,
+                                                         uint64_t max_iterations,
+                                                         struct scones_error **err);
+
+/**
+ * IPOT: proximal step beta as a fraction of max C (> 0; default 0.05) and Sinkhorn sweeps per
+ * proximal step (>= 1; default 1).
+ */
+scones_status scones_discrete_options_set_ipot(struct scones_discrete_options *opts,
+                                               double beta_relative,
+                                               size_t inner_iterations,
+                                               struct scones_error **err);
+
+/**
+ * Progress callback, called every `every` iterations (> 0) with phase
+ * SCONES_PHASE_DUAL_TRAINING and `objective` = the solver's current objective; a non-zero
+ * return cancels the call (SCONES_STATUS_CANCELLED). NULL callback removes it.
+ */
+scones_status scones_discrete_options_set_progress(struct scones_discrete_options *opts,
+                                                   scones_progress_fn callback,
+                                                   void *user_data,
+                                                   size_t every,
+                                                   struct scones_error **err);
+
+/**
+ * Entropic OT between the rows of `source` (m x d) and `target` (n x d) under `cost`, by
+ * log-domain Sinkhorn with epsilon scaling: min <C, P> + lambda KL(P || a b^T). The cost is
+ * formed in row blocks, so large m, n fit in memory when `plan` is NULL. `source_weights`
+ * (m, as 1 x m or m x 1) and `target_weights` may be NULL for uniform weights; given, they must
+ * be > 0 and sum to 1. Outputs: potentials `f` (m x 1) and `g` (n x 1), gauge sum a f = sum b g,
+ * with P_ij = a_i b_j exp((f_i + g_j - C_ij) / lambda); `plan` (m x n) may be NULL; `report`
+ * may be NULL. `options` may be NULL for the defaults. lambda is in cost units (e.g. 1e-3 times
+ * the largest cost).
+ */
+scones_status scones_sinkhorn(const struct scones_matrix *source,
+                              const struct scones_matrix *target,
+                              const struct scones_matrix *source_weights,
+                              const struct scones_matrix *target_weights,
+                              scones_cost cost,
+                              double lambda,
+                              const struct scones_discrete_options *options,
+                              const struct scones_matrix_mut *f,
+                              const struct scones_matrix_mut *g,
+                              const struct scones_matrix_mut *plan,
+                              struct scones_discrete_report *report_out,
+                              struct scones_error **err);
+
+/**
+ * Unregularized OT between the rows of `source` and `target` by IPOT (inexact proximal point,
+ * thesis ch. 2 Algorithm 1), in the log domain. The plan (m x n, required) converges to an
+ * optimal plan; weights, `options` and `report` as for scones_sinkhorn (the proximal step and
+ * inner iteration count are set with scones_discrete_options_set_ipot).
+ */
+scones_status scones_ipot(const struct scones_matrix *source,
+                          const struct scones_matrix *target,
+                          const struct scones_matrix *source_weights,
+                          const struct scones_matrix *target_weights,
+                          scones_cost cost,
+                          const struct scones_discrete_options *options,
+                          const struct scones_matrix_mut *plan,
+                          struct scones_discrete_report *report_out,
+                          struct scones_error **err);
+
+/**
+ * The f-divergence-regularized discrete dual, solved exactly (to the tolerance, default 1e-9 on
+ * the gradient norm): max sum a phi + sum b psi - sum_ij a_i b_j H*(phi_i + psi_j - C_ij),
+ * H*(v) = lambda f*(v / lambda), with the same conjugates as the neural dual
+ * (`regularizer` is a SCONES_REGULARIZER_* value, lambda > 0). Outputs phi (m x 1) and psi
+ * (n x 1) in the gauge sum a phi = sum b psi, and optionally the plan P_ij = a_i b_j M(V_ij)
+ * (m x n). The dense m x n problem is held in memory and Newton's method factors an
+ * min(m, n)^2 matrix: meant for up to a few thousand points.
+ */
+scones_status scones_discrete_fdual(const struct scones_matrix *source,
+                                    const struct scones_matrix *target,
+                                    const struct scones_matrix *source_weights,
+                                    const struct scones_matrix *target_weights,
+                                    scones_cost cost,
+                                    scones_regularizer regularizer,
+                                    double lambda,
+                                    const struct scones_discrete_options *options,
+                                    const struct scones_matrix_mut *phi,
+                                    const struct scones_matrix_mut *psi,
+                                    const struct scones_matrix_mut *plan,
+                                    struct scones_discrete_report *report_out,
+                                    struct scones_error **err);
+
+/**
+ * Exact optimal assignment for an n x n cost matrix (shortest augmenting paths, O(n^3)):
+ * `assignment[i]` (n entries, required) receives the column matched to row i, `total_cost`
+ * (may be NULL) sum_i C_{i, assignment[i]}, and `u` (n x 1) and `v` (n x 1), each may be NULL,
+ * dual potentials with u_i + v_j <= C_ij, equality on the assignment and sum u + sum v =
+ * total cost. Between uniform measures the transport cost is total_cost / n.
+ */
+scones_status scones_assignment(const struct scones_matrix *cost,
+                                size_t *assignment,
+                                double *total_cost,
+                                const struct scones_matrix_mut *u,
+                                const struct scones_matrix_mut *v,
+                                struct scones_error **err);
 
 /**
  * Algorithm 1: trains phi and psi between the rows of `source` (n x dx) and `target`

@@ -107,3 +107,10 @@ fn c_callbacks_scores_and_maps() {
     let out = run(&exe, &[&scratch("callbacks")]);
     assert!(out.contains("callbacks: all"), "{out}");
 }
+
+#[test]
+fn c_discrete_solvers() {
+    let exe = compile("discrete.c", false, &[]);
+    let out = run(&exe, &[]);
+    assert!(out.contains("discrete: all"), "{out}");
+}

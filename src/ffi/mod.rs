@@ -16,6 +16,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod barycentric;
+pub mod discrete;
 pub mod dual;
 pub mod error;
 pub mod gaussian;
