@@ -38,7 +38,7 @@ typedef struct scones_barycentric scones_barycentric;
 /**
  * Options shared by the discrete solvers. Defaults: each solver's own tolerance (Sinkhorn 1e-6,
  * IPOT and the f-divergence dual 1e-9 on the l1 marginal violation), iteration caps 100000
- * (Sinkhorn, IPOT) and 200 sweeps + 200 Newton steps (f-divergence dual), IPOT beta = 0.05 max
+ * (Sinkhorn, IPOT) and 10 coordinate sweeps + 200 Newton steps (f-divergence dual), IPOT beta = 0.05 max
  * C with one inner Sinkhorn sweep per proximal step (the thesis' L = 1), no progress callback.
  */
 typedef struct scones_discrete_options scones_discrete_options;
@@ -583,8 +583,8 @@ scones_status scones_discrete_options_set_tolerance(struct scones_discrete_optio
                                                     struct scones_error **err);
 
 /**
- * Iteration cap (>= 1): Sinkhorn iterations, IPOT proximal steps, or, for the f-divergence
- * dual, the cap on sweeps and on Newton steps each.
+ * Iteration cap (>= 1): Sinkhorn iterations, IPOT proximal steps, or the f-divergence dual's
+ * Newton steps.
  */
 scones_status scones_discrete_options_set_max_iterations(struct scones_discrete_options *opts,
                                                          uint64_t max_iterations,

@@ -50,7 +50,10 @@ pub struct FDualConfig {
     /// Stop when ||grad J||_1 (the l1 marginal violation; the weights sum to 1) is at most this.
     pub tol: f64,
     /// Coordinate sweeps before Newton takes over: until the violation is below `sweep_tol`, at
-    /// most `max_sweeps`.
+    /// most `max_sweeps` (default 10). Measured on 300 x 250 uniform points at lambda = 1e-2 and
+    /// 1e-3 max C: sweeps on restricted-domain divergences converge slowly (200 sweeps left GAN
+    /// at 28 s), while Newton with its line search converges from a 5-sweep start in 0.3-3 s to
+    /// the same 1e-9 for GAN, reverse KL and KL alike.
     pub sweep_tol: f64,
     pub max_sweeps: usize,
     pub max_newton: usize,
@@ -58,7 +61,7 @@ pub struct FDualConfig {
 
 impl Default for FDualConfig {
     fn default() -> Self {
-        FDualConfig { tol: 1e-9, sweep_tol: 1e-2, max_sweeps: 200, max_newton: 200 }
+        FDualConfig { tol: 1e-9, sweep_tol: 1e-2, max_sweeps: 10, max_newton: 200 }
     }
 }
 

@@ -678,4 +678,18 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.kind, crate::error::ErrorKind::Cancelled);
     }
+
+    /// The n = 20,000 point problem in d = 2 at lambda = 1e-3 max C, without the plan (the cost
+    /// is only ever formed in row blocks). Minutes on two cores, so ignored here; the
+    /// `bench_sinkhorn` example times it and writes out/bench_sinkhorn.json.
+    #[test]
+    #[ignore]
+    fn twenty_thousand_points() {
+        let n = 20_000;
+        let (x, y) = (uniform_points(n, 2, 1), uniform_points(n, 2, 2));
+        let maxc = crate::discrete::max_cost(Cost::SqEuclidean, &x, &y).unwrap();
+        let r = sinkhorn_points(Cost::SqEuclidean, &x, &y, None, None, &SinkhornConfig::new(1e-3 * maxc), &mut crate::progress::ignore).unwrap();
+        assert!(r.converged && r.marginal_error <= 1e-6 && r.plan.is_none());
+        assert!(r.transport_cost.is_finite() && r.transport_cost > 0.0 && r.dual_value.is_finite());
+    }
 }

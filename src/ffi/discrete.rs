@@ -19,7 +19,7 @@ use crate::progress::Progress;
 
 /// Options shared by the discrete solvers. Defaults: each solver's own tolerance (Sinkhorn 1e-6,
 /// IPOT and the f-divergence dual 1e-9 on the l1 marginal violation), iteration caps 100000
-/// (Sinkhorn, IPOT) and 200 sweeps + 200 Newton steps (f-divergence dual), IPOT beta = 0.05 max
+/// (Sinkhorn, IPOT) and 10 coordinate sweeps + 200 Newton steps (f-divergence dual), IPOT beta = 0.05 max
 /// C with one inner Sinkhorn sweep per proximal step (the thesis' L = 1), no progress callback.
 #[derive(Default)]
 pub struct scones_discrete_options {
@@ -82,8 +82,8 @@ pub extern "C" fn scones_discrete_options_set_tolerance(opts: *mut scones_discre
     })
 }
 
-/// Iteration cap (>= 1): Sinkhorn iterations, IPOT proximal steps, or, for the f-divergence
-/// dual, the cap on sweeps and on Newton steps each.
+/// Iteration cap (>= 1): Sinkhorn iterations, IPOT proximal steps, or the f-divergence dual's
+/// Newton steps.
 #[no_mangle]
 pub extern "C" fn scones_discrete_options_set_max_iterations(opts: *mut scones_discrete_options, max_iterations: u64, err: *mut *mut scones_error) -> scones_status {
     with_opts(opts, err, |o| {
@@ -319,7 +319,6 @@ pub extern "C" fn scones_discrete_fdual(
         let mut cfg = fdual::FDualConfig::default();
         cfg.tol = o.tol.unwrap_or(cfg.tol);
         if let Some(k) = o.max_iterations {
-            cfg.max_sweeps = k as usize;
             cfg.max_newton = k as usize;
         }
         let r = fdual::solve_points(&reg, cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut o.observer())?;
