@@ -91,6 +91,7 @@ pub struct FDualResult {
 }
 
 /// Solves the dual for points x [m, d], y [n, d] under `cost`.
+#[allow(clippy::too_many_arguments)]
 pub fn solve_points(
     reg: &Regularizer,
     cost: Cost,
@@ -182,6 +183,8 @@ fn increasing_root(mut lo: f64, mut hi: f64, x0: f64, r: impl Fn(f64) -> (f64, f
     x
 }
 
+// Index loops over the rows and columns of the cost read more plainly than zipped iterators here.
+#[allow(clippy::needless_range_loop)]
 impl Problem<'_> {
     /// (H*(v), M(v), dM/dv).
     #[inline]
@@ -361,13 +364,10 @@ impl Problem<'_> {
                 }
                 s *= 0.5;
             }
-            match accepted {
-                Some((tp, tq, et)) => {
-                    phi = tp;
-                    psi = tq;
-                    e = et;
-                }
-                None => {}
+            if let Some((tp, tq, et)) = accepted {
+                phi = tp;
+                psi = tq;
+                e = et;
             }
             if s < 1e-3 {
                 self.sweep(&mut phi, &mut psi, t1);

@@ -126,7 +126,7 @@ pub extern "C" fn scones_discrete_options_set_progress(opts: *mut scones_discret
     })
 }
 
-fn opts_or<'a>(p: *const scones_discrete_options, default: &'a scones_discrete_options) -> &'a scones_discrete_options {
+fn opts_or(p: *const scones_discrete_options, default: &scones_discrete_options) -> &scones_discrete_options {
     // SAFETY: NULL or options created by scones_discrete_options_new.
     unsafe { p.as_ref() }.unwrap_or(default)
 }
@@ -357,8 +357,7 @@ pub extern "C" fn scones_assignment(
             }
         }
         let a = assignment::solve(&c, r)?;
-        // SAFETY: checked non-NULL; the caller provides n writable entries (documented).
-        unsafe { std::slice::from_raw_parts_mut(assignment, r) }.copy_from_slice(&a.columns);
+        write_indices(assignment, &a.columns);
         if !total_cost.is_null() {
             put(total_cost, a.total_cost);
         }
@@ -372,3 +371,9 @@ pub extern "C" fn scones_assignment(
     })
 }
 
+
+/// Writes `v` to caller storage already checked non-NULL by [`out_ptr`].
+fn write_indices(p: *mut usize, v: &[usize]) {
+    // SAFETY: non-NULL (checked); the caller provides v.len() writable entries (documented).
+    unsafe { std::slice::from_raw_parts_mut(p, v.len()) }.copy_from_slice(v);
+}
