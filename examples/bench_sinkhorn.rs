@@ -4,6 +4,11 @@
 //! cargo run --release --example bench_sinkhorn -- [key=value ...]
 //! keys: n (20000), d (2), rel (1e-3), tol (1e-6), threads (2), kind (f64|f32), max_iter (100000),
 //!       seed (0), out (out/bench_sinkhorn.json)
+//!
+//! Measured once with the defaults (f64, 2 threads on a 2-core machine shared with other jobs,
+//! run at nice 19, so an upper bound): converged in 334 iterations over 11 epsilon-scaling stages
+//! (285 in the last), 1195 s = 3.6 s per iteration, marginal error 2.6e-7, <C, P> = 2.0817e-3.
+//! The first 20 iterations of an earlier run took 2.4 s each.
 
 use std::collections::HashMap;
 use std::time::Instant;
