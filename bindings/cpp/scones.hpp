@@ -2,13 +2,15 @@
 //
 // Thin by design: no math here, every call forwards to one C function.
 // - Handles (Dual, Score, Sampler, Measure, Barycentric, Figure, DualOptions, SamplerOptions,
-//   TrainOptions) are move-only and free their C handle in the destructor. A moved-from handle
+//   TrainOptions, DiscreteOptions) are move-only and free their C handle in the destructor. A moved-from handle
 //   is empty; the library rejects it with Status::InvalidArgument.
 // - Failures throw scones::Error, a std::runtime_error carrying the status code and the
 //   library's message.
 // - Arrays cross as non-owning strided views (View, MutView) over double or float data, with
 //   rows = points and columns = coordinates: row-major, column-major, any strides; no copies.
 // - Options have fluent setters: DualOptions().regularizer(Regularizer::Kl, 4).iterations(500).
+// - Discrete OT (sinkhorn, ipot, discrete_fdual, assignment) returns owning results with a
+//   DiscreteReport; DiscreteOptions().tolerance(1e-9).progress(fn) configures the solvers.
 // - Progress is a std::function<bool(const Progress&)>: return false to cancel (the call then
 //   throws Error with Status::Cancelled); an exception thrown by it is carried across the C
 //   boundary and rethrown from the call.
@@ -28,6 +30,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -953,6 +956,155 @@ inline double sliced_w2(View a, View b, std::size_t projections = 256, std::uint
   double out = 0;
   detail::call(scones_sliced_w2, a.c(), b.c(), projections, seed, &out);
   return out;
+}
+
+// ---------------------------------------------------------------------------------- discrete OT
+
+/// Options shared by the discrete solvers (defaults in scones.h: each solver's own tolerance).
+class DiscreteOptions {
+ public:
+  DiscreteOptions() {
+    scones_discrete_options* p = nullptr;
+    detail::call(scones_discrete_options_new, &p);
+    h_.reset(p);
+  }
+  /// Stopping tolerance on the l1 marginal violation (> 0).
+  DiscreteOptions& tolerance(double tol) { return set(scones_discrete_options_set_tolerance, tol); }
+  /// Sinkhorn iterations, IPOT proximal steps or the f-divergence dual's Newton steps (>= 1).
+  DiscreteOptions& max_iterations(std::uint64_t n) { return set(scones_discrete_options_set_max_iterations, n); }
+  /// IPOT: proximal step as a fraction of max C (> 0) and Sinkhorn sweeps per step (>= 1).
+  DiscreteOptions& ipot(double beta_relative, std::size_t inner_iterations = 1) {
+    return set(scones_discrete_options_set_ipot, beta_relative, inner_iterations);
+  }
+  /// Progress every `every` iterations (objective = the solver's current objective); an empty
+  /// function removes it.
+  DiscreteOptions& progress(ProgressFn fn, std::size_t every = 100) {
+    auto state = detail::make_progress(std::move(fn));
+    if (state)
+      set(scones_discrete_options_set_progress, &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
+    else
+      set(scones_discrete_options_set_progress, nullptr, nullptr, every);
+    progress_ = std::move(state);
+    return *this;
+  }
+
+  const scones_discrete_options* get() const noexcept { return h_.get(); }
+  const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
+
+ private:
+  template <class F, class... Args>
+  DiscreteOptions& set(F f, Args... args) {
+    detail::call(f, h_.get(), args...);
+    return *this;
+  }
+  std::shared_ptr<detail::ProgressState> progress_;
+  detail::Handle<scones_discrete_options, scones_discrete_options_free> h_;
+};
+
+/// Summary of a discrete solve (scones_discrete_report).
+struct DiscreteReport {
+  double transport_cost;  // <C, P> of the returned plan
+  double objective;       // Sinkhorn / f-divergence dual: the dual value; IPOT: <C, P>
+  double marginal_error;  // l1 violation of the marginals by the plan
+  std::uint64_t iterations;
+  bool converged;  // false when the iteration cap stopped the solver
+};
+
+/// Weights of the source and target points (each 1 x n or n x 1, > 0, summing to 1); an empty
+/// side is uniform. Views: the data must outlive the call.
+struct Weights {
+  std::optional<View> source, target;
+};
+
+struct SinkhornResult {
+  std::vector<double> f, g;  // potentials, P_ij = a_i b_j exp((f_i + g_j - C_ij) / lambda)
+  Matrix plan;               // m x n; empty when not requested
+  DiscreteReport report;
+};
+struct IpotResult {
+  Matrix plan;  // m x n
+  DiscreteReport report;
+};
+struct FDualResult {
+  std::vector<double> phi, psi;  // dual potentials, gauge sum a phi = sum b psi
+  Matrix plan;                   // m x n; empty when not requested
+  DiscreteReport report;
+};
+struct AssignmentResult {
+  std::vector<std::size_t> cols;  // cols[i]: the column matched to row i
+  double total_cost;              // sum_i C_{i, cols[i]} (the transport cost is total_cost / n)
+  std::vector<double> u, v;       // dual potentials, u_i + v_j <= C_ij, tight on the assignment
+};
+
+namespace detail {
+
+inline scones_discrete_report new_report() noexcept {
+  scones_discrete_report r{};
+  r.struct_size = sizeof r;
+  return r;
+}
+inline DiscreteReport to_report(const scones_discrete_report& r) noexcept {
+  return {r.transport_cost, r.objective, r.marginal_error, r.iterations, r.converged != 0};
+}
+inline const scones_matrix* opt(const std::optional<View>& v) noexcept { return v ? v->c() : nullptr; }
+
+}  // namespace detail
+
+/// Entropic OT between the rows of source (m x d) and target (n x d): log-domain Sinkhorn with
+/// epsilon scaling, min <C, P> + lambda KL(P || a b^T); lambda is in cost units.
+inline SinkhornResult sinkhorn(View source, View target, double lambda, const DiscreteOptions& options = DiscreteOptions(),
+                               Cost cost = Cost::SqEuclidean, const Weights& weights = {}, bool with_plan = true) {
+  SinkhornResult r{std::vector<double>(source.rows()), std::vector<double>(target.rows()),
+                   with_plan ? Matrix(source.rows(), target.rows()) : Matrix(), {}};
+  MutView f(r.f.data(), r.f.size(), 1), g(r.g.data(), r.g.size(), 1), plan = r.plan.mut();
+  scones_discrete_report rep = detail::new_report();
+  std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+  detail::call_with_progress(keep.get(), scones_sinkhorn, source.c(), target.c(), detail::opt(weights.source),
+                             detail::opt(weights.target), static_cast<scones_cost>(cost), lambda, options.get(), f.c(),
+                             g.c(), with_plan ? plan.c() : nullptr, &rep);
+  r.report = detail::to_report(rep);
+  return r;
+}
+
+/// Unregularized OT between the rows of source and target by IPOT (inexact proximal point);
+/// the plan converges to an optimal plan (step and inner sweeps: DiscreteOptions::ipot).
+inline IpotResult ipot(View source, View target, const DiscreteOptions& options = DiscreteOptions(),
+                       Cost cost = Cost::SqEuclidean, const Weights& weights = {}) {
+  IpotResult r{Matrix(source.rows(), target.rows()), {}};
+  MutView plan = r.plan.mut();
+  scones_discrete_report rep = detail::new_report();
+  std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+  detail::call_with_progress(keep.get(), scones_ipot, source.c(), target.c(), detail::opt(weights.source),
+                             detail::opt(weights.target), static_cast<scones_cost>(cost), options.get(), plan.c(), &rep);
+  r.report = detail::to_report(rep);
+  return r;
+}
+
+/// The f-divergence-regularized discrete dual, solved exactly (dense; up to a few thousand
+/// points): potentials phi, psi and the plan P_ij = a_i b_j M(V_ij).
+inline FDualResult discrete_fdual(View source, View target, Regularizer regularizer, double lambda,
+                                  const DiscreteOptions& options = DiscreteOptions(), Cost cost = Cost::SqEuclidean,
+                                  const Weights& weights = {}, bool with_plan = true) {
+  FDualResult r{std::vector<double>(source.rows()), std::vector<double>(target.rows()),
+                with_plan ? Matrix(source.rows(), target.rows()) : Matrix(), {}};
+  MutView phi(r.phi.data(), r.phi.size(), 1), psi(r.psi.data(), r.psi.size(), 1), plan = r.plan.mut();
+  scones_discrete_report rep = detail::new_report();
+  std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+  detail::call_with_progress(keep.get(), scones_discrete_fdual, source.c(), target.c(), detail::opt(weights.source),
+                             detail::opt(weights.target), static_cast<scones_cost>(cost),
+                             static_cast<scones_regularizer>(regularizer), lambda, options.get(), phi.c(), psi.c(),
+                             with_plan ? plan.c() : nullptr, &rep);
+  r.report = detail::to_report(rep);
+  return r;
+}
+
+/// Exact optimal assignment for an n x n cost matrix (shortest augmenting paths, O(n^3)).
+inline AssignmentResult assignment(View cost) {
+  const std::size_t n = cost.rows();
+  AssignmentResult r{std::vector<std::size_t>(n), 0.0, std::vector<double>(n), std::vector<double>(n)};
+  MutView u(r.u.data(), n, 1), v(r.v.data(), n, 1);
+  detail::call(scones_assignment, cost.c(), r.cols.data(), &r.total_cost, u.c(), v.c());
+  return r;
 }
 
 }  // namespace scones

@@ -3,7 +3,8 @@
 // form; errors arriving as scones::Error with their status; move-only handles; progress
 // callbacks that cancel or throw; strided (column-major, float) views; a PNG figure. Then the
 // host callbacks (a score and measures as std::functions, and ones that throw), the empirical,
-// trained and TorchScript scores, the barycentric map, toy data and per-sampler progress.
+// trained and TorchScript scores, the barycentric map, toy data and per-sampler progress; the
+// discrete solvers (Sinkhorn, IPOT, f-divergence dual, assignment).
 //
 //   test_scones <scratch-dir> [<TorchScript fixture: tests/fixtures/score_module.pt>]
 #include <chrono>
@@ -274,6 +275,96 @@ static void test_callbacks_and_maps(const std::string& dir, const std::string& f
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
+// Discrete OT on 6 + 6 points: Sinkhorn at small lambda, IPOT and the exact assignment agree on
+// the transport cost; the KL f-divergence dual meets uniform marginals; errors, cancellation and
+// a throwing progress function.
+static void test_discrete() {
+  const std::size_t n = 6;
+  std::vector<double> x(n * 2), y(n * 2);
+  unsigned s = 12345;
+  for (double* v : {x.data(), y.data()})
+    for (std::size_t i = 0; i < n * 2; i++) {
+      s = s * 1103515245u + 12345u;
+      v[i] = static_cast<double>((s >> 8) & 0xFFFF) / 65536.0;
+    }
+  scones::View xv(x, 2), yv(y, 2);
+  scones::Matrix c(n, n);
+  double maxc = 0;
+  for (std::size_t i = 0; i < n; i++)
+    for (std::size_t j = 0; j < n; j++) {
+      double dx = x[2 * i] - y[2 * j], dy = x[2 * i + 1] - y[2 * j + 1];
+      c(i, j) = dx * dx + dy * dy;
+      maxc = std::fmax(maxc, c(i, j));
+    }
+
+  scones::AssignmentResult a = scones::assignment(c);
+  double opt = a.total_cost / n, dual = 0;
+  for (std::size_t i = 0; i < n; i++) dual += a.u[i] + a.v[i];
+  CHECK(a.cols.size() == n && std::fabs(dual - a.total_cost) < 1e-12, "assignment duality gap %g", dual - a.total_cost);
+
+  int reports = 0;
+  scones::DiscreteOptions o;
+  o.tolerance(1e-9).progress([&](const scones::Progress&) { return ++reports > 0; }, 5);
+  scones::SinkhornResult sk = scones::sinkhorn(xv, yv, 1e-6 * maxc, o);
+  CHECK(sk.report.converged && std::fabs(sk.report.transport_cost - opt) <= 1e-5 * opt,
+        "sinkhorn cost %.12g vs optimum %.12g", sk.report.transport_cost, opt);
+  CHECK(sk.f.size() == n && sk.g.size() == n && sk.plan.rows == n && sk.plan.cols == n && reports > 0,
+        "sinkhorn shapes, %d progress reports", reports);
+  for (std::size_t i = 0; i < n; i++)
+    CHECK(std::fabs(sk.plan(i, a.cols[i]) - 1.0 / n) < 1e-5, "sinkhorn plan off the assignment at row %zu", i);
+  scones::SinkhornResult no_plan = scones::sinkhorn(xv, yv, 0.1, scones::DiscreteOptions(), scones::Cost::SqEuclidean, {}, false);
+  CHECK(no_plan.plan.data.empty() && no_plan.f.size() == n, "sinkhorn without a plan");
+
+  scones::DiscreteOptions io;
+  io.ipot(0.002, 1).max_iterations(2000);
+  scones::IpotResult ip = scones::ipot(xv, yv, io);
+  CHECK(std::fabs(ip.report.transport_cost - opt) <= 1e-5 * opt && ip.report.marginal_error < 1e-8,
+        "ipot cost %.12g vs optimum %.12g (marginal error %g)", ip.report.transport_cost, opt, ip.report.marginal_error);
+  std::printf("  discrete: optimum %.10g, sinkhorn %.10g (%llu it), ipot %.10g (%llu steps)\n", opt,
+              sk.report.transport_cost, static_cast<unsigned long long>(sk.report.iterations), ip.report.transport_cost,
+              static_cast<unsigned long long>(ip.report.iterations));
+
+  // f-divergence dual with KL: uniform weights given explicitly (a column) on the source side.
+  std::vector<double> w(n, 1.0 / n);
+  scones::FDualResult fd = scones::discrete_fdual(xv, yv, scones::Regularizer::Kl, 0.05, scones::DiscreteOptions(),
+                                                  scones::Cost::SqEuclidean, {scones::View(w.data(), n, 1), std::nullopt});
+  double worst = 0;
+  for (std::size_t i = 0; i < n; i++) {
+    double row = 0, col = 0;
+    for (std::size_t j = 0; j < n; j++) row += fd.plan(i, j), col += fd.plan(j, i);
+    worst = std::fmax(worst, std::fmax(std::fabs(row - 1.0 / n), std::fabs(col - 1.0 / n)));
+  }
+  CHECK(fd.report.converged && worst < 1e-8 && fd.phi.size() == n, "fdual marginal error %g", worst);
+
+  // Errors and cancellation.
+  expect_error(scones::Status::InvalidArgument, [&] { scones::sinkhorn(xv, yv, 0.0); }, "sinkhorn lambda = 0");
+  expect_error(scones::Status::InvalidArgument, [&] { scones::discrete_fdual(xv, yv, scones::Regularizer::Gan, -1.0); },
+               "fdual lambda < 0");
+  std::vector<double> y3(n * 3, 0.0);
+  expect_error(scones::Status::ShapeMismatch, [&] { scones::ipot(xv, scones::View(y3, 3)); }, "ipot dimensions");
+  expect_error(scones::Status::ShapeMismatch, [&] { scones::assignment(scones::View(x, 2)); }, "non-square assignment");
+  expect_error(scones::Status::InvalidArgument, [] { scones::DiscreteOptions().tolerance(0.0); }, "tolerance 0");
+  int calls = 0;
+  scones::DiscreteOptions co;
+  co.progress([&](const scones::Progress&) { return ++calls < 2; }, 1);
+  expect_error(scones::Status::Cancelled, [&] { scones::sinkhorn(xv, yv, 1e-3, co); }, "sinkhorn cancelled");
+  CHECK(calls == 2, "sinkhorn: %d progress calls before cancelling", calls);
+  calls = 0;
+  expect_error(scones::Status::Cancelled, [&] { scones::ipot(xv, yv, co); }, "ipot cancelled");
+  calls = 0;
+  expect_error(scones::Status::Cancelled, [&] { scones::discrete_fdual(xv, yv, scones::Regularizer::ChiSquare, 1e-3, co); },
+               "fdual cancelled");
+  co.progress([](const scones::Progress&) -> bool { throw std::logic_error("from discrete progress"); }, 1);
+  g_checks++;
+  try {
+    scones::sinkhorn(xv, yv, 1e-3, co);
+    g_failures++;
+    std::fprintf(stderr, "FAIL: throwing discrete progress did not propagate\n");
+  } catch (const std::logic_error& e) {
+    if (std::strcmp(e.what(), "from discrete progress") != 0) g_failures++;
+  }
+}
+
 static_assert(!std::is_copy_constructible<scones::Dual>::value, "handles are move-only");
 static_assert(!std::is_copy_assignable<scones::Sampler>::value, "handles are move-only");
 static_assert(std::is_nothrow_move_constructible<scones::Dual>::value, "moves do not throw");
@@ -282,6 +373,7 @@ static_assert(!std::is_copy_constructible<scones::DualOptions>::value, "options 
 static_assert(!std::is_copy_constructible<scones::Measure>::value, "handles are move-only");
 static_assert(!std::is_copy_constructible<scones::Barycentric>::value, "handles are move-only");
 static_assert(std::is_nothrow_move_assignable<scones::Sampler>::value, "moves do not throw");
+static_assert(!std::is_copy_constructible<scones::DiscreteOptions>::value, "options are move-only");
 
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : ".";
@@ -423,6 +515,7 @@ int main(int argc, char** argv) {
   if (f) std::fclose(f);
 
   test_callbacks_and_maps(dir, argc > 2 ? argv[2] : "");
+  test_discrete();
 
   if (g_failures) {
     std::fprintf(stderr, "cpp: %d of %d checks failed\n", g_failures, g_checks);
