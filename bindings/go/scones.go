@@ -13,6 +13,8 @@
 //     slices (row-major by default, any non-negative strides), passed without copies.
 //   - Long calls take a context.Context (cancellation, checked at progress reports) and
 //     optionally a ProgressFunc.
+//   - Discrete OT (Sinkhorn, IPOT, DiscreteFDual, Assignment) returns plain Go results with a
+//     DiscreteReport; DiscreteOptions configure the solvers, weights, cost and progress.
 //   - Host callbacks (MeasureFunc, ScoreFunc) reach C through runtime/cgo handles, never Go
 //     pointers; they run on the calling goroutine over matrices aliasing the library's buffers.
 //     Their error comes back wrapped in an *Error with StatusCallback (errors.Is and errors.As

@@ -20,6 +20,10 @@ scones_status go_train_options_set_progress(scones_train_options *o, uintptr_t h
 scones_status go_sampler_set_progress(scones_sampler *s, uintptr_t handle, size_t every, scones_error **err) {
   return scones_sampler_set_progress(s, handle ? go_progress : NULL, (void *)handle, every, err);
 }
+scones_status go_discrete_options_set_progress(scones_discrete_options *o, uintptr_t handle, size_t every,
+                                               scones_error **err) {
+  return scones_discrete_options_set_progress(o, handle ? go_progress : NULL, (void *)handle, every, err);
+}
 
 static int32_t go_measure(void *user, size_t m, size_t d, uint64_t seed, double *out) {
   return goSconesMeasure((uintptr_t)user, m, d, seed, out);
@@ -129,4 +133,38 @@ scones_status go_barycentric_map(const scones_barycentric *map, const void *xd, 
 scones_status go_toy_sample(scones_toy toy, size_t n, uint64_t seed, void *od, const go_shape *os, scones_error **err) {
   scones_matrix_mut o = go_mm(od, os);
   return scones_toy_sample(toy, n, seed, &o, err);
+}
+
+scones_status go_sinkhorn(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys, const void *ad,
+                          const go_shape *as, const void *bd, const go_shape *bs, scones_cost cost, double lambda,
+                          const scones_discrete_options *o, void *fd, const go_shape *fs, void *gd, const go_shape *gs,
+                          void *pd, const go_shape *ps, scones_discrete_report *report, scones_error **err) {
+  scones_matrix x = go_m(xd, xs), y = go_m(yd, ys), a, b;
+  scones_matrix_mut f = go_mm(fd, fs), g = go_mm(gd, gs), p;
+  return scones_sinkhorn(&x, &y, go_opt_m(&a, ad, as), go_opt_m(&b, bd, bs), cost, lambda, o, &f, &g,
+                         go_opt_mm(&p, pd, ps), report, err);
+}
+scones_status go_ipot(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys, const void *ad,
+                      const go_shape *as, const void *bd, const go_shape *bs, scones_cost cost,
+                      const scones_discrete_options *o, void *pd, const go_shape *ps, scones_discrete_report *report,
+                      scones_error **err) {
+  scones_matrix x = go_m(xd, xs), y = go_m(yd, ys), a, b;
+  scones_matrix_mut p = go_mm(pd, ps);
+  return scones_ipot(&x, &y, go_opt_m(&a, ad, as), go_opt_m(&b, bd, bs), cost, o, &p, report, err);
+}
+scones_status go_discrete_fdual(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys, const void *ad,
+                                const go_shape *as, const void *bd, const go_shape *bs, scones_cost cost,
+                                scones_regularizer regularizer, double lambda, const scones_discrete_options *o,
+                                void *fd, const go_shape *fs, void *gd, const go_shape *gs, void *pd,
+                                const go_shape *ps, scones_discrete_report *report, scones_error **err) {
+  scones_matrix x = go_m(xd, xs), y = go_m(yd, ys), a, b;
+  scones_matrix_mut f = go_mm(fd, fs), g = go_mm(gd, gs), p;
+  return scones_discrete_fdual(&x, &y, go_opt_m(&a, ad, as), go_opt_m(&b, bd, bs), cost, regularizer, lambda, o, &f,
+                               &g, go_opt_mm(&p, pd, ps), report, err);
+}
+scones_status go_assignment(const void *cd, const go_shape *cs, size_t *assignment, double *total_cost, void *ud,
+                            const go_shape *us, void *vd, const go_shape *vs, scones_error **err) {
+  scones_matrix c = go_m(cd, cs);
+  scones_matrix_mut u, v;
+  return scones_assignment(&c, assignment, total_cost, go_opt_mm(&u, ud, us), go_opt_mm(&v, vd, vs), err);
 }

@@ -32,12 +32,26 @@ static inline scones_matrix_mut go_mm(void *data, const go_shape *s) {
   return m;
 }
 
+/* An optional matrix: NULL when its shape is NULL. */
+static inline const scones_matrix *go_opt_m(scones_matrix *m, const void *data, const go_shape *s) {
+  if (!s) return NULL;
+  *m = go_m(data, s);
+  return m;
+}
+static inline const scones_matrix_mut *go_opt_mm(scones_matrix_mut *m, void *data, const go_shape *s) {
+  if (!s) return NULL;
+  *m = go_mm(data, s);
+  return m;
+}
+
 /* Progress: user_data carries a runtime/cgo.Handle (an integer, not a Go pointer). */
 scones_status go_dual_options_set_progress(scones_dual_options *o, uintptr_t handle, size_t every, scones_error **err);
 scones_status go_sampler_options_set_progress(scones_sampler_options *o, uintptr_t handle, size_t every, scones_error **err);
 
 scones_status go_train_options_set_progress(scones_train_options *o, uintptr_t handle, size_t every, scones_error **err);
 scones_status go_sampler_set_progress(scones_sampler *s, uintptr_t handle, size_t every, scones_error **err);
+scones_status go_discrete_options_set_progress(scones_discrete_options *o, uintptr_t handle, size_t every,
+                                               scones_error **err);
 
 /* Host callbacks: user_data carries a runtime/cgo.Handle of the Go function's state. */
 scones_status go_measure_new_callback(size_t d, uintptr_t handle, scones_measure **out, scones_error **err);
@@ -78,4 +92,21 @@ scones_status go_score_new_empirical(const void *pd, const go_shape *ps, double 
 scones_status go_barycentric_map(const scones_barycentric *map, const void *xd, const go_shape *xs, void *od,
                                  const go_shape *os, scones_error **err);
 scones_status go_toy_sample(scones_toy toy, size_t n, uint64_t seed, void *od, const go_shape *os, scones_error **err);
+
+/* Discrete OT: optional matrices (weights, plan, duals) pass a NULL shape. */
+scones_status go_sinkhorn(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys, const void *ad,
+                          const go_shape *as, const void *bd, const go_shape *bs, scones_cost cost, double lambda,
+                          const scones_discrete_options *o, void *fd, const go_shape *fs, void *gd, const go_shape *gs,
+                          void *pd, const go_shape *ps, scones_discrete_report *report, scones_error **err);
+scones_status go_ipot(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys, const void *ad,
+                      const go_shape *as, const void *bd, const go_shape *bs, scones_cost cost,
+                      const scones_discrete_options *o, void *pd, const go_shape *ps, scones_discrete_report *report,
+                      scones_error **err);
+scones_status go_discrete_fdual(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys, const void *ad,
+                                const go_shape *as, const void *bd, const go_shape *bs, scones_cost cost,
+                                scones_regularizer regularizer, double lambda, const scones_discrete_options *o,
+                                void *fd, const go_shape *fs, void *gd, const go_shape *gs, void *pd,
+                                const go_shape *ps, scones_discrete_report *report, scones_error **err);
+scones_status go_assignment(const void *cd, const go_shape *cs, size_t *assignment, double *total_cost, void *ud,
+                            const go_shape *us, void *vd, const go_shape *vs, scones_error **err);
 #endif
