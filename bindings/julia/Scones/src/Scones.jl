@@ -17,6 +17,9 @@ Conventions:
 - Failures throw [`SconesError`](@ref) (a status symbol, its code and the library's message).
 - Long calls take `progress = p -> ...`: a function of a [`Progress`](@ref) that returns `false`
   to cancel (the call then throws `SconesError` with status `:cancelled`).
+- Discrete OT between point clouds: [`sinkhorn`](@ref), [`ipot`](@ref),
+  [`discrete_fdual`](@ref) return named tuples with a [`DiscreteReport`](@ref);
+  [`assignment`](@ref) solves the exact assignment of a cost matrix (1-based columns).
 - Host callbacks ([`Measure`](@ref)`(f!, d)`, [`Score`](@ref)`(f!, d)`) receive column-major
   `d × n` matrices that alias the library's row-major buffers (no copies). An exception thrown by
   a callback (or by a progress function) stops the call and is rethrown as itself.
@@ -34,13 +37,14 @@ include("capi.jl")
 using .LibScones
 const C = LibScones
 
-export Dual, Score, Sampler, Figure, SconesError, Progress, Measure, Barycentric
+export Dual, Score, Sampler, Figure, SconesError, Progress, Measure, Barycentric, DiscreteReport
 export train_dual, load_dual, save, dims, problem, train_report, potential, potential!,
        compatibility, compatibility!, gaussian_score, score, score!, sample, sample!, report,
        empirical_score, torchscript_score, train_score, load_score, train_barycentric,
        load_barycentric, barycentric, barycentric!, toy_sample, shape, set_progress!,
        scatter!, segments!, title!, legend!, bounds!, savepng, random_covariance, gaussian_sample,
-       gaussian_entropic_coupling, bw_uvp, joint_covariance, sliced_w2
+       gaussian_entropic_coupling, bw_uvp, joint_covariance, sliced_w2, sinkhorn, ipot, discrete_fdual,
+       assignment
 
 # ------------------------------------------------------------------------------ library
 
@@ -248,7 +252,8 @@ for (T, CT, free) in ((:Dual, :scones_dual, :scones_dual_free), (:Figure, :scone
                       (:Barycentric, :scones_barycentric, :scones_barycentric_free),
                       (:TrainOptions, :scones_train_options, :scones_train_options_free),
                       (:DualOptions, :scones_dual_options, :scones_dual_options_free),
-                      (:SamplerOptions, :scones_sampler_options, :scones_sampler_options_free))
+                      (:SamplerOptions, :scones_sampler_options, :scones_sampler_options_free),
+                      (:DiscreteOptions, :scones_discrete_options, :scones_discrete_options_free))
     @eval begin
         mutable struct $T
             ptr::Ptr{C.$CT}
@@ -428,6 +433,23 @@ function _train_options(; hidden=nothing, learning_rate=nothing, betas=nothing, 
     if progress !== nothing
         state = ProgressState(progress, nothing)
         _check(C.scones_train_options_set_progress, o, _trampoline(), pointer_from_objref(state), progress_every)
+    end
+    return o, state
+end
+
+function _discrete_options(; tolerance=nothing, max_iterations=nothing, beta=nothing, inner_iterations=nothing,
+                           progress=nothing, progress_every=100)
+    out = Ref{Ptr{C.scones_discrete_options}}(C_NULL)
+    _check(C.scones_discrete_options_new, out)
+    o = DiscreteOptions(out[])
+    tolerance === nothing || _check(C.scones_discrete_options_set_tolerance, o, Float64(tolerance))
+    max_iterations === nothing || _check(C.scones_discrete_options_set_max_iterations, o, UInt64(max_iterations))
+    (beta !== nothing || inner_iterations !== nothing) &&
+        _check(C.scones_discrete_options_set_ipot, o, Float64(something(beta, 0.05)), something(inner_iterations, 1))
+    state = nothing
+    if progress !== nothing
+        state = ProgressState(progress, nothing)
+        _check(C.scones_discrete_options_set_progress, o, _trampoline(), pointer_from_objref(state), progress_every)
     end
     return o, state
 end
@@ -978,6 +1000,150 @@ function sliced_w2(a::AbstractMatrix, b::AbstractMatrix; projections::Integer=25
         _check(C.scones_sliced_w2, _points(A), _points(B), projections, UInt64(seed), out)
     end
     return out[]
+end
+
+# ------------------------------------------------------------------------------ discrete OT
+
+"""
+    DiscreteReport
+
+Summary of a discrete solve: `transport_cost` (⟨C, P⟩ of the returned plan), `objective`
+(Sinkhorn and the f-divergence dual: the dual value; IPOT: ⟨C, P⟩), `marginal_error` (l1
+violation of the marginals by the plan), `iterations`, `converged` (`false` when the iteration
+cap stopped the solver).
+"""
+struct DiscreteReport
+    transport_cost::Float64
+    objective::Float64
+    marginal_error::Float64
+    iterations::Int
+    converged::Bool
+end
+
+_new_report() = Ref(C.scones_discrete_report(sizeof(C.scones_discrete_report), NaN, NaN, NaN, 0, 0))
+_report(r::C.scones_discrete_report) =
+    DiscreteReport(r.transport_cost, r.objective, r.marginal_error, Int(r.iterations), r.converged != 0)
+
+# Optional arguments cross as Ptr: C_NULL, or a pointer to a Ref the caller keeps preserved.
+_opt_input(::Nothing) = nothing
+_opt_input(w::AbstractVector) = _input(w)
+_weights_ref(::Nothing) = nothing
+_weights_ref(w::StridedVector) = Ref(_row(w))
+_ptr(::Type{T}, ::Nothing) where {T} = Ptr{T}(C_NULL)
+_ptr(::Type{T}, r::Base.RefValue{T}) where {T} = Base.unsafe_convert(Ptr{T}, r)
+
+const _DISCRETE_DOC = """
+Keywords: `cost` (`:sqeuclidean`, `:mean_sqeuclidean`), `source_weights` / `target_weights`
+(vectors, > 0, summing to 1; `nothing`: uniform), `tolerance`, `max_iterations`, `progress` (a
+function of a [`Progress`](@ref); `false` cancels, the call then throws `SconesError` with status
+`:cancelled`) with `progress_every`."""
+
+"""
+    sinkhorn(source, target, λ; plan=true, kwargs...) -> (f, g, plan, report)
+
+Entropic OT between the points (columns) of `source` (d × m) and `target` (d × n) by log-domain
+Sinkhorn with ε-scaling: min ⟨C, P⟩ + λ KL(P ‖ a bᵀ), λ in cost units. Returns the potentials
+`f` (m) and `g` (n), gauge Σ a f = Σ b g, with P_ij = a_i b_j exp((f_i + g_j - C_ij) / λ), the
+plan (m × n; `nothing` with `plan=false`, which forms the cost in blocks so large problems fit
+in memory) and a [`DiscreteReport`](@ref).
+$_DISCRETE_DOC
+"""
+function sinkhorn(source::AbstractMatrix, target::AbstractMatrix, lambda::Real; cost=:sqeuclidean,
+                  source_weights=nothing, target_weights=nothing, plan::Bool=true, kwargs...)
+    x, y = _input(source), _input(target)
+    a, b = _opt_input(source_weights), _opt_input(target_weights)
+    m, n = _npoints(x), _npoints(y)
+    f, g = Vector{Float64}(undef, m), Vector{Float64}(undef, n)
+    P = plan ? Matrix{Float64}(undef, m, n) : nothing
+    opts, state = _discrete_options(; kwargs...)
+    ar, br, pr, rep = _weights_ref(a), _weights_ref(b), P === nothing ? nothing : Ref(_mat_out(P)), _new_report()
+    try
+        GC.@preserve x y a b f g P ar br pr rep opts state begin
+            _check_host((state,), C.scones_sinkhorn, _points(x), _points(y), _ptr(C.scones_matrix, ar),
+                        _ptr(C.scones_matrix, br), _enum(_COSTS, cost), Float64(lambda), opts, _col_out(f), _col_out(g),
+                        _ptr(C.scones_matrix_mut, pr), rep)
+        end
+    finally
+        close(opts)
+    end
+    return (f=f, g=g, plan=P, report=_report(rep[]))
+end
+
+"""
+    ipot(source, target; beta=0.05, inner_iterations=1, kwargs...) -> (plan, report)
+
+Unregularized OT between the points (columns) of `source` and `target` by IPOT (inexact
+proximal point): the plan (m × n) converges to an optimal plan. `beta` is the proximal step as a
+fraction of max C, `inner_iterations` the Sinkhorn sweeps per step.
+$_DISCRETE_DOC
+"""
+function ipot(source::AbstractMatrix, target::AbstractMatrix; cost=:sqeuclidean, source_weights=nothing,
+              target_weights=nothing, kwargs...)
+    x, y = _input(source), _input(target)
+    a, b = _opt_input(source_weights), _opt_input(target_weights)
+    P = Matrix{Float64}(undef, _npoints(x), _npoints(y))
+    opts, state = _discrete_options(; kwargs...)
+    ar, br, rep = _weights_ref(a), _weights_ref(b), _new_report()
+    try
+        GC.@preserve x y a b P ar br rep opts state begin
+            _check_host((state,), C.scones_ipot, _points(x), _points(y), _ptr(C.scones_matrix, ar),
+                        _ptr(C.scones_matrix, br), _enum(_COSTS, cost), opts, _mat_out(P), rep)
+        end
+    finally
+        close(opts)
+    end
+    return (plan=P, report=_report(rep[]))
+end
+
+"""
+    discrete_fdual(source, target, λ; regularizer=:kl, plan=true, kwargs...) -> (phi, psi, plan, report)
+
+The f-divergence-regularized discrete dual between the points (columns) of `source` and
+`target`, solved exactly (dense; up to a few thousand points), with the regularizers of
+[`train_dual`](@ref) and λ > 0. Returns φ (m) and ψ (n), gauge Σ a φ = Σ b ψ, the plan
+P_ij = a_i b_j M(V_ij) (m × n; `nothing` with `plan=false`) and a [`DiscreteReport`](@ref).
+$_DISCRETE_DOC
+"""
+function discrete_fdual(source::AbstractMatrix, target::AbstractMatrix, lambda::Real; regularizer=:kl,
+                        cost=:sqeuclidean, source_weights=nothing, target_weights=nothing, plan::Bool=true, kwargs...)
+    x, y = _input(source), _input(target)
+    a, b = _opt_input(source_weights), _opt_input(target_weights)
+    m, n = _npoints(x), _npoints(y)
+    phi, psi = Vector{Float64}(undef, m), Vector{Float64}(undef, n)
+    P = plan ? Matrix{Float64}(undef, m, n) : nothing
+    opts, state = _discrete_options(; kwargs...)
+    ar, br, pr, rep = _weights_ref(a), _weights_ref(b), P === nothing ? nothing : Ref(_mat_out(P)), _new_report()
+    try
+        GC.@preserve x y a b phi psi P ar br pr rep opts state begin
+            _check_host((state,), C.scones_discrete_fdual, _points(x), _points(y), _ptr(C.scones_matrix, ar),
+                        _ptr(C.scones_matrix, br), _enum(_COSTS, cost), _enum(_REGULARIZERS, regularizer),
+                        Float64(lambda), opts, _col_out(phi), _col_out(psi), _ptr(C.scones_matrix_mut, pr), rep)
+        end
+    finally
+        close(opts)
+    end
+    return (phi=phi, psi=psi, plan=P, report=_report(rep[]))
+end
+
+"""
+    assignment(C) -> (assignment, total_cost, u, v)
+
+Exact optimal assignment of the n × n cost matrix `C` (shortest augmenting paths, O(n³)):
+`assignment[i]` is the column (1-based) matched to row i, `total_cost` = Σ_i C[i, assignment[i]]
+(between uniform measures the transport cost is `total_cost / n`), and dual potentials `u`, `v`
+with u_i + v_j ≤ C_ij, equality on the assignment.
+"""
+function assignment(cost::AbstractMatrix)
+    c = cost isa StridedMatrix{<:Real32or64} ? cost : Matrix{Float64}(cost)
+    n = size(c, 1)
+    cols = Vector{Csize_t}(undef, n)
+    u, v = Vector{Float64}(undef, n), Vector{Float64}(undef, n)
+    total = Ref{Cdouble}(NaN)
+    ur, vr = Ref(_col_out(u)), Ref(_col_out(v))
+    GC.@preserve c cols u v ur vr begin
+        _check(C.scones_assignment, _mat(c), cols, total, _ptr(C.scones_matrix_mut, ur), _ptr(C.scones_matrix_mut, vr))
+    end
+    return (assignment=Int.(cols) .+ 1, total_cost=total[], u=u, v=v)
 end
 
 end # module Scones

@@ -38,6 +38,7 @@ mutable struct scones_score end
 mutable struct scones_measure end
 mutable struct scones_barycentric end
 mutable struct scones_train_options end
+mutable struct scones_discrete_options end
 
 # structs (C layout)
 struct scones_matrix
@@ -66,6 +67,15 @@ struct scones_train_report
     extension_fraction::Cdouble
     seconds::Cdouble
     iterations_per_second::Cdouble
+end
+
+struct scones_discrete_report
+    struct_size::Csize_t
+    transport_cost::Cdouble
+    objective::Cdouble
+    marginal_error::Cdouble
+    iterations::UInt64
+    converged::Int32
 end
 
 struct scones_progress
@@ -231,5 +241,17 @@ scones_train_options_set_schedule(opts, schedule, final_fraction, err) = ccall((
 scones_train_options_set_seed(opts, seed, err) = ccall((:scones_train_options_set_seed, libscones), scones_status, (Ptr{scones_train_options}, UInt64, Ref{Ptr{scones_error}}), opts, seed, err)
 scones_train_options_set_threads(opts, threads, err) = ccall((:scones_train_options_set_threads, libscones), scones_status, (Ptr{scones_train_options}, Csize_t, Ref{Ptr{scones_error}}), opts, threads, err)
 scones_version() = ccall((:scones_version, libscones), Cstring, ())
+
+# discrete OT; nullable matrices (weights, plan, duals) cross as Ptr (C_NULL or a pointer to a Ref)
+scones_assignment(cost, assignment, total_cost, u, v, err) = ccall((:scones_assignment, libscones), scones_status, (Ref{scones_matrix}, Ptr{Csize_t}, Ref{Cdouble}, Ptr{scones_matrix_mut}, Ptr{scones_matrix_mut}, Ref{Ptr{scones_error}}), cost, assignment, total_cost, u, v, err)
+scones_discrete_fdual(source, target, source_weights, target_weights, cost, regularizer, lambda, options, phi, psi, plan, report_out, err) = ccall((:scones_discrete_fdual, libscones), scones_status, (Ref{scones_matrix}, Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, scones_cost, scones_regularizer, Cdouble, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_matrix_mut}, Ptr{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), source, target, source_weights, target_weights, cost, regularizer, lambda, options, phi, psi, plan, report_out, err)
+scones_discrete_options_free(opts) = ccall((:scones_discrete_options_free, libscones), Cvoid, (Ptr{scones_discrete_options},), opts)
+scones_discrete_options_new(out, err) = ccall((:scones_discrete_options_new, libscones), scones_status, (Ref{Ptr{scones_discrete_options}}, Ref{Ptr{scones_error}}), out, err)
+scones_discrete_options_set_ipot(opts, beta_relative, inner_iterations, err) = ccall((:scones_discrete_options_set_ipot, libscones), scones_status, (Ptr{scones_discrete_options}, Cdouble, Csize_t, Ref{Ptr{scones_error}}), opts, beta_relative, inner_iterations, err)
+scones_discrete_options_set_max_iterations(opts, max_iterations, err) = ccall((:scones_discrete_options_set_max_iterations, libscones), scones_status, (Ptr{scones_discrete_options}, UInt64, Ref{Ptr{scones_error}}), opts, max_iterations, err)
+scones_discrete_options_set_progress(opts, callback, user_data, every, err) = ccall((:scones_discrete_options_set_progress, libscones), scones_status, (Ptr{scones_discrete_options}, Ptr{Cvoid}, Ptr{Cvoid}, Csize_t, Ref{Ptr{scones_error}}), opts, callback, user_data, every, err)
+scones_discrete_options_set_tolerance(opts, tol, err) = ccall((:scones_discrete_options_set_tolerance, libscones), scones_status, (Ptr{scones_discrete_options}, Cdouble, Ref{Ptr{scones_error}}), opts, tol, err)
+scones_ipot(source, target, source_weights, target_weights, cost, options, plan, report_out, err) = ccall((:scones_ipot, libscones), scones_status, (Ref{scones_matrix}, Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, scones_cost, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), source, target, source_weights, target_weights, cost, options, plan, report_out, err)
+scones_sinkhorn(source, target, source_weights, target_weights, cost, lambda, options, f, g, plan, report_out, err) = ccall((:scones_sinkhorn, libscones), scones_status, (Ref{scones_matrix}, Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, scones_cost, Cdouble, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_matrix_mut}, Ptr{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), source, target, source_weights, target_weights, cost, lambda, options, f, g, plan, report_out, err)
 
 end # module LibScones

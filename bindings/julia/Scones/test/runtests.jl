@@ -3,7 +3,8 @@
 # A tiny d = 2 Gaussian transport trained and sampled through Scones.jl and checked against
 # the closed-form coupling, errors arriving as SconesError, cancellation, column-major and
 # transposed inputs, finalizers; measures (points and host samplers), empirical / host-function /
-# trained / TorchScript scores, barycentric maps, toy data, per-sampler progress and shape. (Julia cannot run on the project's CI machines: there
+# trained / TorchScript scores, barycentric maps, toy data, per-sampler progress and shape; the
+# discrete solvers (Sinkhorn, IPOT, f-divergence dual, assignment). (Julia cannot run on the project's CI machines: there
 # scripts/check-julia-binding.py checks every ccall against include/scones.h instead.)
 using Test
 using Scones
@@ -175,6 +176,80 @@ using Random
             close(h)
             close(h)
         end
+    end
+
+    @testset "discrete OT" begin
+        # 6 + 6 deterministic points in the unit square, as columns.
+        n = 6
+        s = UInt32(12345)
+        pts = zeros(2, 2n)
+        for k in eachindex(pts)
+            s = s * UInt32(1103515245) + UInt32(12345)
+            pts[k] = ((s >> 8) & 0xFFFF) / 65536
+        end
+        xs, ys = pts[:, 1:n], pts[:, n+1:end]
+        Cm = [sum(abs2, xs[:, i] .- ys[:, j]) for i in 1:n, j in 1:n]
+        a = assignment(Cm)
+        opt = a.total_cost / n
+        @test sort(a.assignment) == 1:n
+        @test sum(a.u) + sum(a.v) ≈ a.total_cost atol = 1e-12
+        @test all(a.u[i] + a.v[j] <= Cm[i, j] + 1e-12 for i in 1:n, j in 1:n)
+
+        reports = Ref(0)
+        sk = sinkhorn(xs, ys, 1e-6 * maximum(Cm); tolerance=1e-9, progress=p -> (reports[] += 1; true), progress_every=5)
+        @test sk.report isa DiscreteReport
+        @test sk.report.converged
+        @test isapprox(sk.report.transport_cost, opt; rtol=1e-5)
+        @test reports[] > 0
+        @test size(sk.plan) == (n, n) && length(sk.f) == n && length(sk.g) == n
+        @test all(abs(sk.plan[i, a.assignment[i]] - 1 / n) < 1e-5 for i in 1:n)
+        @test sinkhorn(xs, ys, 0.1; plan=false).plan === nothing
+
+        ip = ipot(xs, ys; beta=0.002, inner_iterations=1, max_iterations=2000)
+        @test isapprox(ip.report.transport_cost, opt; rtol=1e-5)
+        @test ip.report.marginal_error < 1e-8
+        # Points as rows (a transpose) give the same plan.
+        @test ipot(transpose(Matrix(transpose(xs))), ys; beta=0.002, max_iterations=2000).plan ≈ ip.plan
+
+        fd = discrete_fdual(xs, ys, 0.05; regularizer=:kl, source_weights=fill(Float32(1 / n), n))
+        @test fd.report.converged
+        @test maximum(abs.(vec(sum(fd.plan; dims=2)) .- 1 / n)) < 1e-6
+        @test maximum(abs.(vec(sum(fd.plan; dims=1)) .- 1 / n)) < 1e-6
+
+        e = try
+            sinkhorn(xs, ys, 0.0)
+        catch err
+            err
+        end
+        @test e isa SconesError && e.status === :invalid_argument && !isempty(e.message)
+        @test_throws SconesError discrete_fdual(xs, ys, -1.0; regularizer=:gan)
+        @test_throws SconesError discrete_fdual(xs, ys, 0.1; regularizer=:no_such_regularizer)
+        e = try
+            ipot(xs, zeros(3, n))
+        catch err
+            err
+        end
+        @test e isa SconesError && e.status === :shape_mismatch
+        @test_throws SconesError assignment(zeros(3, 4))
+        @test_throws SconesError sinkhorn(xs, ys, 0.1; tolerance=0.0)
+
+        # Cancellation by the progress function, and an exception from it rethrown as itself.
+        calls = Ref(0)
+        stop = p -> (calls[] += 1) < 2
+        for solve in (() -> sinkhorn(xs, ys, 1e-3; progress=stop, progress_every=1),
+                      () -> ipot(xs, ys; progress=stop, progress_every=1),
+                      () -> discrete_fdual(xs, ys, 1e-3; regularizer=:chi_square, progress=stop, progress_every=1))
+            calls[] = 0
+            e = try
+                solve()
+            catch err
+                err
+            end
+            @test e isa SconesError && e.status === :cancelled
+            @test calls[] == 2
+        end
+        @test_throws ArgumentError sinkhorn(xs, ys, 1e-3; progress=p -> throw(ArgumentError("from progress")),
+                                            progress_every=1)
     end
 
     @testset "finalizers" begin
