@@ -12,11 +12,13 @@ pub trait Measure {
     fn sample(&mut self, m: usize, rng: &mut Rng64, device: Device) -> Result<Tensor>;
 }
 
-/// The empirical measure of a point set: batches are uniform draws with replacement.
+/// The empirical measure of a point set: batches are uniform draws with replacement, or, with
+/// [`Empirical::full_batches`], the whole set in order.
 pub struct Empirical {
     points: Tensor,
     n: usize,
     d: usize,
+    full: bool,
 }
 
 impl Empirical {
@@ -27,7 +29,16 @@ impl Empirical {
             return Err(Error::shape(format!("point set must be a non-empty [n, d] matrix, got {s:?}")));
         }
         let points = points.f_to_kind(Kind::Float)?.f_to_device(device)?;
-        Ok(Empirical { points, n: s[0] as usize, d: s[1] as usize })
+        Ok(Empirical { points, n: s[0] as usize, d: s[1] as usize, full: false })
+    }
+
+    /// Every batch is the whole point set (the batch size must equal its size). With all-pairs
+    /// dual batches on both sides the stochastic objective of Algorithm 1 becomes the exact
+    /// discrete dual of the two uniform point sets and its gradient the exact gradient: how small
+    /// discrete problems are solved to the precision of the exact discrete solvers.
+    pub fn full_batches(mut self) -> Empirical {
+        self.full = true;
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -49,6 +60,12 @@ impl Measure for Empirical {
     }
 
     fn sample(&mut self, m: usize, rng: &mut Rng64, device: Device) -> Result<Tensor> {
+        if self.full {
+            if m != self.n {
+                return Err(Error::shape(format!("a full-batch measure of {} points was asked for a batch of {m}", self.n)));
+            }
+            return Ok(self.points.f_to_device(device)?);
+        }
         let idx = rng.indices(m, self.n, self.points.device())?;
         Ok(self.points.f_index_select(0, &idx)?.f_to_device(device)?)
     }
