@@ -110,6 +110,26 @@ pub fn entropic_coupling_covariance(a: &[f64], b: &[f64], d: usize, lambda: f64)
     linalg::to_vec(&Tensor::f_cat(&[&top, &bottom], 0)?)
 }
 
+/// Joint covariance of (x, E[y | x]) under a centered Gaussian coupling with joint covariance
+/// `joint` [[S_xx, S_xy], [S_yx, S_yy]]: [[S_xx, S_xy], [S_yx, S_yx S_xx^-1 S_xy]]. The conditional
+/// mean is what barycentric projection estimates, so this is the BW-UVP reference for a perfect
+/// barycentric map: what the method gives up by collapsing pi(y | x) to a point.
+pub fn barycentric_projection_covariance(joint: &[f64], dx: usize, dy: usize) -> Result<Vec<f64>> {
+    let k = dx + dy;
+    if joint.len() != k * k {
+        return Err(Error::shape(format!("joint covariance must have {} entries, got {}", k * k, joint.len())));
+    }
+    let j = linalg::mat(joint, k)?;
+    let (kx, ky) = (dx as i64, dy as i64);
+    let sxx = j.f_narrow(0, 0, kx)?.f_narrow(1, 0, kx)?;
+    linalg::check_pd(&sxx, "source covariance")?;
+    let sxy = j.f_narrow(0, 0, kx)?.f_narrow(1, kx, ky)?;
+    let syy_bp = sxy.f_transpose(0, 1)?.f_matmul(&sxx.f_inverse()?)?.f_matmul(&sxy)?;
+    let top = Tensor::f_cat(&[&sxx, &sxy], 1)?;
+    let bottom = Tensor::f_cat(&[&sxy.f_transpose(0, 1)?, &linalg::symmetrize(&syy_bp)?], 1)?;
+    linalg::to_vec(&Tensor::f_cat(&[&top, &bottom], 0)?)
+}
+
 /// The Monge (Brenier) map between centered Gaussians, T = A^-1/2 (A^1/2 B A^1/2)^1/2 A^-1/2:
 /// the lambda -> 0 limit of the entropic coupling (whose cross-covariance tends to A T).
 pub fn monge_map(a: &[f64], b: &[f64], d: usize) -> Result<Vec<f64>> {
@@ -169,6 +189,19 @@ mod tests {
 
     fn inverse(m: &[f64], k: usize) -> Vec<f64> {
         linalg::to_vec(&linalg::mat(m, k).unwrap().inverse()).unwrap()
+    }
+
+    #[test]
+    fn barycentric_projection_covariance_by_hand_and_in_the_deterministic_limit() {
+        // d = 1: [[a, c], [c, b]] -> [[a, c], [c, c^2 / a]].
+        let bp = barycentric_projection_covariance(&[2.0, 0.6, 0.6, 1.5], 1, 1).unwrap();
+        assert!(close(&bp, &[2.0, 0.6, 0.6, 0.18], 1e-12), "{bp:?}");
+        // lambda -> 0: y = T x, E[y | x] = y, nothing is lost.
+        let a = random_covariance(3, Spectrum::Geometric, 1).unwrap();
+        let b = random_covariance(3, Spectrum::Geometric, 2).unwrap();
+        let joint = entropic_coupling_covariance(&a, &b, 3, 1e-8).unwrap();
+        let bp = barycentric_projection_covariance(&joint, 3, 3).unwrap();
+        assert!(close(&bp, &joint, 1e-5), "{bp:?} vs {joint:?}");
     }
 
     #[test]
