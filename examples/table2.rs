@@ -8,7 +8,7 @@
 //!       [--seeds N] [--width W] [--depth L] [--iterations N] [--batch M] [--steps T]
 //!       [--samples N] [--threads N] [--out-dir DIR]
 //!
-//! --quick runs d = 2 and 16 with 3 seeds on the CPU (675 s on 2 idle cores; the output is
+//! --quick runs d = 2 and 16 with 3 seeds on the CPU (675-881 s on 2 cores; the output is
 //! committed as docs/results/table2_quick.{md,json}).
 
 use std::sync::Arc;

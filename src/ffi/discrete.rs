@@ -179,6 +179,23 @@ fn report(out: *mut scones_discrete_report, transport_cost: f64, objective: f64,
     copy_prefix(&full, out, size)
 }
 
+/// The outputs of the solvers that return potentials: one [m] and one [n] vector, an optional
+/// [m, n] plan and the report, all checked before any work is done.
+fn check_dual_outputs(
+    potentials: [(*const scones_matrix_mut, &str); 2],
+    plan: *const scones_matrix_mut,
+    report: *const scones_discrete_report,
+    m: usize,
+    n: usize,
+) -> Result<()> {
+    check_out(potentials[0].0, potentials[0].1, m, 1)?;
+    check_out(potentials[1].0, potentials[1].1, n, 1)?;
+    if !plan.is_null() {
+        check_out(plan, "plan", m, n)?;
+    }
+    check_report(report)
+}
+
 fn check_report(out: *const scones_discrete_report) -> Result<()> {
     // SAFETY: NULL or caller storage with struct_size set.
     if !out.is_null() && unsafe { (*out).struct_size } < std::mem::size_of::<usize>() {
@@ -224,12 +241,7 @@ pub extern "C" fn scones_sinkhorn(
         let cost = cost_from(cost)?;
         let (x, y, a, b) = problem(source, target, source_weights, target_weights)?;
         let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
-        check_out(f, "f", m, 1)?;
-        check_out(g, "g", n, 1)?;
-        if !plan.is_null() {
-            check_out(plan, "plan", m, n)?;
-        }
-        check_report(report_out)?;
+        check_dual_outputs([(f, "f"), (g, "g")], plan, report_out, m, n)?;
         let default = scones_discrete_options::default();
         let o = opts_or(options, &default);
         let mut cfg = sinkhorn::SinkhornConfig::new(lambda);
@@ -308,12 +320,7 @@ pub extern "C" fn scones_discrete_fdual(
         let reg = Regularizer::new(regularizer_from(regularizer)?, lambda)?;
         let (x, y, a, b) = problem(source, target, source_weights, target_weights)?;
         let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
-        check_out(phi, "phi", m, 1)?;
-        check_out(psi, "psi", n, 1)?;
-        if !plan.is_null() {
-            check_out(plan, "plan", m, n)?;
-        }
-        check_report(report_out)?;
+        check_dual_outputs([(phi, "phi"), (psi, "psi")], plan, report_out, m, n)?;
         let default = scones_discrete_options::default();
         let o = opts_or(options, &default);
         let mut cfg = fdual::FDualConfig::default();
