@@ -12,12 +12,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use scones::dual::{self, BatchMode, DualConfig};
-use scones::gaussian::{self, Spectrum};
-use scones::measure::Empirical;
+use scones::neural::dual::{self, BatchMode, DualConfig};
+use scones::neural::sampler::{Sampler, SamplerConfig};
+use scones::ot::measure::Empirical;
 use scones::ot::{Divergence, Regularizer};
-use scones::sampler::{Sampler, SamplerConfig};
-use scones::{linalg, progress, score};
+use scones::reference::gaussian::{self, Spectrum};
+use scones::reference::linalg;
+use scones::runtime::progress;
+use scones::score;
 use tch::{Device, Kind, Tensor};
 
 fn pts(v: &[f64], d: usize) -> Tensor {
@@ -53,12 +55,18 @@ fn config(p: &Problem, width: usize, mode: BatchMode, m: usize, iterations: usiz
     cfg
 }
 
-fn train(p: &Problem, cfg: &DualConfig) -> (scones::dual::DualPotentials, scones::dual::TrainReport) {
-    dual::train(cfg, &mut Empirical::new(&p.x, Device::Cpu).unwrap(), &mut Empirical::new(&p.y, Device::Cpu).unwrap(), &mut progress::ignore).unwrap()
+fn train(p: &Problem, cfg: &DualConfig) -> (scones::neural::dual::DualPotentials, scones::neural::dual::TrainReport) {
+    dual::train(
+        cfg,
+        &mut Empirical::new(&p.x, Device::Cpu).unwrap(),
+        &mut Empirical::new(&p.y, Device::Cpu).unwrap(),
+        &mut progress::ignore,
+    )
+    .unwrap()
 }
 
 /// E_{sigma x tau} |M_hat - M*| on 20,000 fresh independent pairs.
-fn plan_l1(p: &Problem, pot: &scones::dual::DualPotentials) -> f64 {
+fn plan_l1(p: &Problem, pot: &scones::neural::dual::DualPotentials) -> f64 {
     let zero = vec![0.0; p.d];
     let xe = gaussian::sample(&zero, &p.a, 20_000, 20).unwrap();
     let ye = gaussian::sample(&zero, &p.b, 20_000, 21).unwrap();
@@ -87,7 +95,13 @@ fn main() {
     for &d in dims {
         let p = problem(d);
         for width in [64, 256] {
-            for (mode, m) in [(BatchMode::Paired, 1000), (BatchMode::Paired, 4000), (BatchMode::AllPairs, 250), (BatchMode::AllPairs, 500), (BatchMode::AllPairs, 1000)] {
+            for (mode, m) in [
+                (BatchMode::Paired, 1000),
+                (BatchMode::Paired, 4000),
+                (BatchMode::AllPairs, 250),
+                (BatchMode::AllPairs, 500),
+                (BatchMode::AllPairs, 1000),
+            ] {
                 let iters = if quick { 100 } else { 300 };
                 let (_, r) = train(&p, &config(&p, width, mode, m, iters));
                 let pairs = if mode == BatchMode::Paired { m } else { m * m };
@@ -103,7 +117,12 @@ fn main() {
     let p = problem(2);
     let budgets: &[f64] = if quick { &[5.0] } else { &[5.0, 20.0] };
     for &budget in budgets {
-        for (mode, m) in [(BatchMode::Paired, 1000), (BatchMode::Paired, 4000), (BatchMode::AllPairs, 250), (BatchMode::AllPairs, 500)] {
+        for (mode, m) in [
+            (BatchMode::Paired, 1000),
+            (BatchMode::Paired, 4000),
+            (BatchMode::AllPairs, 250),
+            (BatchMode::AllPairs, 500),
+        ] {
             // Calibrate the iteration count to the budget with a short run, then train once.
             let (_, probe) = train(&p, &config(&p, 128, mode, m, 50));
             let iters = (probe.iterations_per_second * budget) as usize;

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use scones::discrete::{self, sinkhorn};
 use scones::ot::Cost;
-use scones::rng::Rng64;
+use scones::runtime::rng::Rng64;
 use tch::{Kind, Tensor};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,7 +49,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut last = Instant::now();
     let r = sinkhorn::sinkhorn_points(Cost::SqEuclidean, &x, &y, None, None, &cfg, &mut |p| {
         if last.elapsed().as_secs_f64() > 30.0 {
-            eprintln!("iteration {}: marginal error {:.3e} ({:.0} s)", p.iteration, p.marginal_error, t.elapsed().as_secs_f64());
+            eprintln!(
+                "iteration {}: marginal error {:.3e} ({:.0} s)",
+                p.iteration,
+                p.marginal_error,
+                t.elapsed().as_secs_f64()
+            );
             last = Instant::now();
         }
         true

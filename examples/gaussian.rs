@@ -9,12 +9,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use scones::dual::{self, BatchMode, DualConfig};
-use scones::gaussian::{self, Spectrum};
-use scones::measure::Empirical;
+use scones::neural::dual::{self, BatchMode, DualConfig};
+use scones::neural::sampler::{ChainInit, Sampler, SamplerConfig};
+use scones::ot::measure::Empirical;
 use scones::ot::{Divergence, Regularizer};
-use scones::sampler::{ChainInit, Sampler, SamplerConfig};
-use scones::{metrics, score};
+use scones::reference::gaussian::{self, Spectrum};
+use scones::reference::metrics;
+use scones::score;
 use tch::{Kind, Tensor};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,7 +50,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.batch_mode = if get("mode", "all") == "paired" { BatchMode::Paired } else { BatchMode::AllPairs };
     cfg.optim.seed = seed;
     let t0 = Instant::now();
-    let (mut src, mut tgt) = (Empirical::new(&to_t(&xs), cfg.optim.device)?, Empirical::new(&to_t(&ys), cfg.optim.device)?);
+    let (mut src, mut tgt) =
+        (Empirical::new(&to_t(&xs), cfg.optim.device)?, Empirical::new(&to_t(&ys), cfg.optim.device)?);
     let (pot, rep) = dual::train(&cfg, &mut src, &mut tgt, &mut |p| {
         if p.iteration % 1000 == 0 {
             eprintln!("  it {} J {:.5} E[M] {:.4}", p.iteration, p.objective, p.mean_compatibility);
@@ -61,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (xe, ye) = (gaussian::sample(&zero, &a, 20_000, 400 + seed)?, gaussian::sample(&zero, &b, 20_000, 500 + seed)?);
     let exact = gaussian::density_ratio(&reference, d, d, &xe, &ye)?;
     let v = pot.phi(&to_t(&xe))?.f_add(&pot.psi(&to_t(&ye))?)?.f_sub(&pot.cost.paired(&to_t(&xe), &to_t(&ye))?)?;
-    let learned = scones::linalg::to_vec(&pot.regularizer.compatibility(&v)?)?;
+    let learned = scones::reference::linalg::to_vec(&pot.regularizer.compatibility(&v)?)?;
     let l1 = exact.iter().zip(&learned).map(|(e, l)| (e - l).abs()).sum::<f64>() / exact.len() as f64;
     println!("plan_l1={l1:.4}");
 
@@ -74,9 +76,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t1 = Instant::now();
     let mut s = Sampler::new(&pot, Arc::new(score::GaussianScore::new(&zero, &b)?), scfg)?;
     let x_eval = gaussian::sample(&zero, &a, n, 300 + seed)?;
-    let (y, srep) = s.sample(&to_t(&x_eval), &mut scones::progress::ignore)?;
+    let (y, srep) = s.sample(&to_t(&x_eval), &mut scones::runtime::progress::ignore)?;
     let sample_s = t1.elapsed().as_secs_f64();
-    let yv = scones::linalg::to_vec(&y)?;
+    let yv = scones::reference::linalg::to_vec(&y)?;
     let cov = metrics::joint_covariance(&x_eval, d, &yv, d)?;
     let bw = metrics::bw_uvp(&cov, &reference, 2 * d)?;
     println!(

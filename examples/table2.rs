@@ -14,13 +14,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use scones::barycentric::{self, BarycentricConfig};
-use scones::dual::{self, BatchMode, DualConfig};
-use scones::gaussian::{self, Spectrum};
-use scones::measure::Empirical;
+use scones::neural::barycentric::{self, BarycentricConfig};
+use scones::neural::dual::{self, BatchMode, DualConfig};
+use scones::neural::sampler::{Sampler, SamplerConfig};
+use scones::ot::measure::Empirical;
 use scones::ot::{Divergence, Regularizer};
-use scones::sampler::{Sampler, SamplerConfig};
-use scones::{linalg, metrics, progress, score};
+use scones::reference::gaussian::{self, Spectrum};
+use scones::reference::{linalg, metrics};
+use scones::runtime::progress;
+use scones::score;
 use tch::{Device, Kind, Tensor};
 
 const PAPER_DIMS: [usize; 5] = [2, 16, 64, 128, 256];
@@ -48,10 +50,15 @@ fn parse() -> Args {
     let quick = a.iter().any(|x| x == "--quick");
     let threads: i32 = get("--threads").map(|v| v.parse().unwrap()).unwrap_or(2);
     tch::set_num_threads(threads);
-    let device = scones::device::parse_device(&get("--device").unwrap_or_else(|| "cpu".into())).expect("device");
-    let dims = get("--dims")
-        .map(|v| v.split(',').map(|d| d.parse().unwrap()).collect())
-        .unwrap_or_else(|| if quick { vec![2, 16] } else { PAPER_DIMS.to_vec() });
+    let device =
+        scones::runtime::device::parse_device(&get("--device").unwrap_or_else(|| "cpu".into())).expect("device");
+    let dims = get("--dims").map(|v| v.split(',').map(|d| d.parse().unwrap()).collect()).unwrap_or_else(|| {
+        if quick {
+            vec![2, 16]
+        } else {
+            PAPER_DIMS.to_vec()
+        }
+    });
     Args {
         quick,
         device,
@@ -103,11 +110,24 @@ fn main() {
             cfg.optim.seed = seed;
             cfg.optim.device = args.device;
             let t = Instant::now();
-            let (pot, rep) = dual::train(&cfg, &mut Empirical::new(&xs, args.device).unwrap(), &mut Empirical::new(&ys, args.device).unwrap(), &mut progress::ignore).unwrap();
+            let (pot, rep) = dual::train(
+                &cfg,
+                &mut Empirical::new(&xs, args.device).unwrap(),
+                &mut Empirical::new(&ys, args.device).unwrap(),
+                &mut progress::ignore,
+            )
+            .unwrap();
             let t_train = t.elapsed().as_secs_f64();
             let x_eval = gaussian::sample(&zero, &a, args.samples, 1000 * seed + 5).unwrap();
             let xe = to_t(&x_eval, d);
-            let bw = |y: &Tensor| metrics::bw_uvp(&metrics::joint_covariance(&x_eval, d, &linalg::to_vec(y).unwrap(), d).unwrap(), &exact, 2 * d).unwrap();
+            let bw = |y: &Tensor| {
+                metrics::bw_uvp(
+                    &metrics::joint_covariance(&x_eval, d, &linalg::to_vec(y).unwrap(), d).unwrap(),
+                    &exact,
+                    2 * d,
+                )
+                .unwrap()
+            };
 
             // SCONES: Metropolis-adjusted Langevin with the exact score, step size adapted to
             // 57% acceptance, chains started from N(0, I) as in Algorithm 2.
@@ -131,14 +151,23 @@ fn main() {
             bc.optim.iterations = args.iterations / 2;
             bc.optim.seed = seed;
             bc.optim.device = args.device;
-            let (map, _) = barycentric::train(&bc, &pot, &mut Empirical::new(&xs, args.device).unwrap(), &mut Empirical::new(&ys, args.device).unwrap(), &mut progress::ignore).unwrap();
+            let (map, _) = barycentric::train(
+                &bc,
+                &pot,
+                &mut Empirical::new(&xs, args.device).unwrap(),
+                &mut Empirical::new(&ys, args.device).unwrap(),
+                &mut progress::ignore,
+            )
+            .unwrap();
             let b_bw = bw(&map.map(&xe.to_device(args.device)).unwrap());
 
             // The floor: exact samples of the coupling, same n.
             let z = gaussian::sample(&vec![0.0; 2 * d], &exact, args.samples, 1000 * seed + 6).unwrap();
             let f_bw = metrics::bw_uvp(&metrics::covariance(&z, 2 * d).unwrap(), &exact, 2 * d).unwrap();
             // A perfect barycentric map, E[y | x] in closed form: the floor of the BP column.
-            let ideal_bp = metrics::bw_uvp(&gaussian::barycentric_projection_covariance(&exact, d, d).unwrap(), &exact, 2 * d).unwrap();
+            let ideal_bp =
+                metrics::bw_uvp(&gaussian::barycentric_projection_covariance(&exact, d, d).unwrap(), &exact, 2 * d)
+                    .unwrap();
             println!(
                 "d={d} seed={seed}: SCONES {s_bw:.4}  BP {b_bw:.3} (E[y|x]: {ideal_bp:.3})  exact samples {f_bw:.4}  (train {t_train:.1}s at {:.0} it/s, E[M] {:.4}; sample {t_sample:.1}s, {:.3e} chain-steps/s, acceptance {:.2})",
                 rep.iterations_per_second, rep.mean_compatibility, srep.chain_steps_per_second, srep.acceptance
@@ -153,14 +182,23 @@ fn main() {
             i_vals.push(ideal_bp);
         }
         let paper = PAPER_DIMS.iter().position(|&p| p == d);
-        rows.push((d, mean_se(&s_vals), mean_se(&b_vals), mean_se(&f_vals), mean_se(&i_vals), paper, t_dim.elapsed().as_secs_f64()));
+        rows.push((
+            d,
+            mean_se(&s_vals),
+            mean_se(&b_vals),
+            mean_se(&f_vals),
+            mean_se(&i_vals),
+            paper,
+            t_dim.elapsed().as_secs_f64(),
+        ));
     }
 
     let mut md = String::from(
         "| d | SCONES (ours) | paper SCONES | BP (ours) | paper BP | E[y given x] (ideal BP) | exact samples | seeds | time |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for (d, s, b, f, ib, p, t) in &rows {
-        let (ps, pb) = p.map_or(("-".to_string(), "-".to_string()), |i| (PAPER_SCONES[i].to_string(), PAPER_BP[i].to_string()));
+        let (ps, pb) =
+            p.map_or(("-".to_string(), "-".to_string()), |i| (PAPER_SCONES[i].to_string(), PAPER_BP[i].to_string()));
         md += &format!(
             "| {d} | {:.4} ± {:.4} | {ps} | {:.2} ± {:.2} | {pb} | {:.2} ± {:.2} | {:.4} ± {:.4} | {} | {:.0} s |\n",
             s.0, s.1, b.0, b.1, ib.0, ib.1, f.0, f.1, args.seeds, t
@@ -177,13 +215,14 @@ fn main() {
         args.batch,
         args.iterations,
         args.steps,
-        scones::device::device_name(args.device),
+        scones::runtime::device::device_name(args.device),
         if args.quick { " (--quick)" } else { "" }
     );
     print!("\n{md}");
     std::fs::create_dir_all(&args.out_dir).unwrap();
     let name = if args.quick { "table2_quick" } else { "table2" };
     std::fs::write(format!("{}/{name}.md", args.out_dir), &md).unwrap();
-    std::fs::write(format!("{}/{name}.json", args.out_dir), format!("{{\"runs\": [\n  {}\n]}}\n", json.join(",\n  "))).unwrap();
+    std::fs::write(format!("{}/{name}.json", args.out_dir), format!("{{\"runs\": [\n  {}\n]}}\n", json.join(",\n  ")))
+        .unwrap();
     println!("wrote {}/{name}.md and .json", args.out_dir);
 }

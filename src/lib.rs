@@ -11,7 +11,7 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use scones::{dual, gaussian, measure::Empirical, ot, progress, sampler, score};
-//! # fn main() -> scones::error::Result<()> {
+//! # fn main() -> scones::runtime::error::Result<()> {
 //! let d = 2;
 //! let a = gaussian::random_covariance(d, gaussian::Spectrum::Geometric, 1)?;
 //! let b = gaussian::random_covariance(d, gaussian::Spectrum::Geometric, 2)?;
@@ -28,27 +28,17 @@
 //! # Ok(()) }
 //! ```
 
-pub mod device;
-pub mod barycentric;
 pub mod discrete;
-pub mod dual;
-pub mod error;
-pub mod gaussian;
-pub mod linalg;
-pub mod measure;
-pub mod metrics;
-pub mod model_file;
-pub mod nn;
+pub mod neural;
 pub mod ot;
-pub mod progress;
-pub mod rng;
-pub mod sampler;
+pub mod reference;
+pub mod runtime;
 pub mod score;
-pub mod toy;
-pub mod train;
 
 pub mod ffi;
 pub mod plot;
+
+pub use runtime::error::{Error, ErrorKind, Result};
 
 /// The library version, from Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -40,7 +40,11 @@ fn compile(source: &str, cxx: bool, extra: &[&str]) -> PathBuf {
     let src = manifest_dir().join("tests/c").join(source);
     let out = lib_dir().join("c-tests").join(source.replace('.', "_"));
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let compiler = if cxx { std::env::var("CXX").unwrap_or_else(|_| "c++".into()) } else { std::env::var("CC").unwrap_or_else(|_| "cc".into()) };
+    let compiler = if cxx {
+        std::env::var("CXX").unwrap_or_else(|_| "c++".into())
+    } else {
+        std::env::var("CC").unwrap_or_else(|_| "cc".into())
+    };
     let std_flag = if cxx { "-std=c++17" } else { "-std=c11" };
     let mut cmd = Command::new(&compiler);
     cmd.arg(std_flag)

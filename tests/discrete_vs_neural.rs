@@ -8,11 +8,12 @@
 //! far the networks are from the optimum, not a sampling error.
 
 use scones::discrete::fdual::{self, FDualConfig};
-use scones::dual::{self, BatchMode, DualConfig};
-use scones::measure::Empirical;
+use scones::neural::dual::{self, BatchMode, DualConfig};
+use scones::ot::measure::Empirical;
 use scones::ot::regularizer::ALL_DIVERGENCES;
 use scones::ot::{Cost, Divergence, Regularizer};
-use scones::{progress, toy};
+use scones::reference::toy;
+use scones::runtime::progress;
 use tch::{Kind, Tensor};
 
 const N: usize = 64;
@@ -35,7 +36,17 @@ fn neural_pseudo_plans_match_the_exact_discrete_plans_for_every_regularizer() {
     let mut failures = Vec::new();
     for div in ALL_DIVERGENCES {
         let reg = Regularizer::new(div, LAMBDA).unwrap();
-        let exact = fdual::solve_points(&reg, Cost::SqEuclidean, &x, &y, None, None, &FDualConfig::default(), &mut progress::ignore).unwrap();
+        let exact = fdual::solve_points(
+            &reg,
+            Cost::SqEuclidean,
+            &x,
+            &y,
+            None,
+            None,
+            &FDualConfig::default(),
+            &mut progress::ignore,
+        )
+        .unwrap();
         assert!(exact.converged && exact.extension_pairs == 0, "{div:?}: exact solver did not converge: {exact:?}");
 
         let mut cfg = DualConfig::new(reg);
@@ -52,7 +63,13 @@ fn neural_pseudo_plans_match_the_exact_discrete_plans_for_every_regularizer() {
         cfg.optim.learning_rate = if stiff { 3e-4 } else { 1e-3 };
         let device = cfg.optim.device;
         let (xs, ys) = (x.to_kind(Kind::Float), y.to_kind(Kind::Float));
-        let (pot, report) = dual::train(&cfg, &mut Empirical::new(&xs, device).unwrap().full_batches(), &mut Empirical::new(&ys, device).unwrap().full_batches(), &mut progress::ignore).unwrap();
+        let (pot, report) = dual::train(
+            &cfg,
+            &mut Empirical::new(&xs, device).unwrap().full_batches(),
+            &mut Empirical::new(&ys, device).unwrap().full_batches(),
+            &mut progress::ignore,
+        )
+        .unwrap();
         let plan = pot.compatibility(&xs, &ys).unwrap().to_kind(Kind::Double) / (N * N) as f64;
         let l1 = (&plan - &exact.plan).abs().sum(Kind::Double).double_value(&[]);
         let l1_independent = (&independent - &exact.plan).abs().sum(Kind::Double).double_value(&[]);

@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
-use scones::dual::{self, BatchMode, DualConfig};
-use scones::gaussian::{self, Spectrum};
-use scones::measure::Empirical;
+use scones::neural::dual::{self, BatchMode, DualConfig};
+use scones::neural::sampler::{Sampler, SamplerConfig};
+use scones::ot::measure::Empirical;
 use scones::ot::{Divergence, Regularizer};
-use scones::sampler::{Sampler, SamplerConfig};
-use scones::{linalg, metrics, progress, score};
+use scones::reference::gaussian::{self, Spectrum};
+use scones::reference::{linalg, metrics};
+use scones::runtime::progress;
+use scones::score;
 use tch::{Kind, Tensor};
 
 fn points(v: &[f64], d: usize) -> Tensor {

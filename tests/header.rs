@@ -7,10 +7,7 @@ use std::ffi::CStr;
 fn committed_header_is_fresh() {
     let generated = std::fs::read_to_string(env!("SCONES_GENERATED_HEADER")).unwrap();
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/scones.h")).unwrap();
-    assert!(
-        generated == committed,
-        "include/scones.h is stale: run `make header` and commit it (src/ffi changed)"
-    );
+    assert!(generated == committed, "include/scones.h is stale: run `make header` and commit it (src/ffi changed)");
 }
 
 #[test]

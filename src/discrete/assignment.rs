@@ -9,7 +9,7 @@
 //! result comes with an optimality certificate: sum_i u_i + sum_j v_j = cost and
 //! u_i + v_j <= C_ij. [`brute_force`] enumerates all n! permutations for tiny n.
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 use tch::Tensor;
 
 /// An optimal assignment: row i goes to column `columns[i]`.
@@ -37,13 +37,16 @@ impl Assignment {
         for (i, &j) in self.columns.iter().enumerate() {
             p[i * n + j] = 1.0 / n as f64;
         }
-        crate::linalg::mat(&p, n)
+        crate::reference::linalg::mat(&p, n)
     }
 }
 
 fn square(cost: &[f64], n: usize) -> Result<()> {
     if n == 0 || cost.len() != n * n {
-        return Err(Error::shape(format!("assignment needs an n x n cost with n >= 1, got {} values for n = {n}", cost.len())));
+        return Err(Error::shape(format!(
+            "assignment needs an n x n cost with n >= 1, got {} values for n = {n}",
+            cost.len()
+        )));
     }
     if cost.iter().any(|c| !c.is_finite()) {
         return Err(Error::non_finite("assignment cost holds NaN or infinity"));
@@ -58,7 +61,7 @@ pub fn solve_tensor(cost: &Tensor) -> Result<Assignment> {
     if s.len() != 2 || s[0] != s[1] {
         return Err(Error::shape(format!("assignment needs a square cost matrix, got {s:?}")));
     }
-    solve(&crate::linalg::to_vec(cost)?, s[0] as usize)
+    solve(&crate::reference::linalg::to_vec(cost)?, s[0] as usize)
 }
 
 /// Solves the assignment problem for a row-major n x n cost, in O(n^3).
@@ -165,7 +168,7 @@ mod tests {
     fn cost_of(n: usize, seed: u64) -> Vec<f64> {
         let x = uniform_points(n, 2, seed);
         let y = uniform_points(n, 2, seed + 1000);
-        crate::linalg::to_vec(&Cost::SqEuclidean.pairwise(&x, &y).unwrap()).unwrap()
+        crate::reference::linalg::to_vec(&Cost::SqEuclidean.pairwise(&x, &y).unwrap()).unwrap()
     }
 
     #[test]
@@ -176,7 +179,12 @@ mod tests {
                 let h = solve(&c, n).unwrap();
                 let b = brute_force(&c, n).unwrap();
                 // Both sum the same n terms, so they agree to rounding of n additions.
-                assert!((h.total_cost - b.total_cost).abs() <= 1e-12, "n {n} seed {seed}: {} vs {}", h.total_cost, b.total_cost);
+                assert!(
+                    (h.total_cost - b.total_cost).abs() <= 1e-12,
+                    "n {n} seed {seed}: {} vs {}",
+                    h.total_cost,
+                    b.total_cost
+                );
             }
         }
         // Ties and negative entries.
@@ -200,7 +208,8 @@ mod tests {
         let worst = (0..n * n).map(|k| a.u[k / n] + a.v[k % n] - c[k]).fold(f64::NEG_INFINITY, f64::max);
         assert!(worst <= 1e-12, "dual infeasible by {worst}");
         // Complementary slackness: every assigned pair is tight.
-        let slack = a.columns.iter().enumerate().map(|(i, &j)| (c[i * n + j] - a.u[i] - a.v[j]).abs()).fold(0.0, f64::max);
+        let slack =
+            a.columns.iter().enumerate().map(|(i, &j)| (c[i * n + j] - a.u[i] - a.v[j]).abs()).fold(0.0, f64::max);
         assert!(slack <= 1e-12, "assigned pair with slack {slack}");
         // The same on the brute-force sizes.
         for m in 1..=8 {
@@ -210,7 +219,10 @@ mod tests {
             for i in 0..m {
                 for j in 0..m {
                     let r = c[i * m + j] - a.u[i] - a.v[j];
-                    assert!(r >= -1e-12 && (a.columns[i] != j || r.abs() <= 1e-12), "n {m}: reduced cost {r} at ({i}, {j})");
+                    assert!(
+                        r >= -1e-12 && (a.columns[i] != j || r.abs() <= 1e-12),
+                        "n {m}: reduced cost {r} at ({i}, {j})"
+                    );
                 }
             }
         }

@@ -39,10 +39,10 @@
 //! extension cannot be active at the optimum.
 
 use crate::discrete::{check_cost_matrix, check_pair, weights};
-use crate::error::{Error, Result};
-use crate::linalg::to_vec;
 use crate::ot::{Cost, Divergence, Regularizer};
-use crate::progress::{Observer, Phase, Progress};
+use crate::reference::linalg::to_vec;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::progress::{Observer, Phase, Progress};
 use tch::{Device, Kind, Tensor};
 
 #[derive(Clone, Debug)]
@@ -108,7 +108,14 @@ pub fn solve_points(
 }
 
 /// Solves the dual for a dense cost c [m, n], weights a [m], b [n] (uniform when `None`).
-pub fn solve(reg: &Regularizer, c: &Tensor, a: Option<&Tensor>, b: Option<&Tensor>, cfg: &FDualConfig, observer: Observer) -> Result<FDualResult> {
+pub fn solve(
+    reg: &Regularizer,
+    c: &Tensor,
+    a: Option<&Tensor>,
+    b: Option<&Tensor>,
+    cfg: &FDualConfig,
+    observer: Observer,
+) -> Result<FDualResult> {
     check_cost_matrix(c)?;
     if !(cfg.tol > 0.0 && cfg.sweep_tol > 0.0) {
         return Err(Error::invalid("fdual tolerances must be > 0"));
@@ -175,7 +182,9 @@ fn increasing_root(mut lo: f64, mut hi: f64, x0: f64, r: impl Fn(f64) -> (f64, f
         let newton = x - v / dv;
         let next = if dv > 0.0 && newton > lo && newton < hi { newton } else { 0.5 * (lo + hi) };
         // Converged to rounding: the step no longer moves x, or the bracket is a few ulps wide.
-        if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs().max(1e-300) || hi - lo <= 4.0 * f64::EPSILON * hi.abs().max(lo.abs()) {
+        if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs().max(1e-300)
+            || hi - lo <= 4.0 * f64::EPSILON * hi.abs().max(lo.abs())
+        {
             return next;
         }
         x = next;
@@ -195,7 +204,8 @@ impl Problem<'_> {
 
     fn eval(&self, phi: &[f64], psi: &[f64], hessian: bool) -> Eval {
         let (m, n) = (self.m, self.n);
-        let mut j: f64 = (0..m).map(|i| self.a[i] * phi[i]).sum::<f64>() + (0..n).map(|k| self.b[k] * psi[k]).sum::<f64>();
+        let mut j: f64 =
+            (0..m).map(|i| self.a[i] * phi[i]).sum::<f64>() + (0..n).map(|k| self.b[k] * psi[k]).sum::<f64>();
         let mut g_phi = self.a.to_vec();
         let mut g_psi = self.b.to_vec();
         let mut w = if hessian { Some(vec![0.0; m * n]) } else { None };
@@ -380,7 +390,15 @@ impl Problem<'_> {
         self.finish(phi, psi, e, sweeps, newton_steps, converged)
     }
 
-    fn finish(&self, mut phi: Vec<f64>, mut psi: Vec<f64>, e: Eval, sweeps: usize, newton_steps: usize, converged: bool) -> Result<FDualResult> {
+    fn finish(
+        &self,
+        mut phi: Vec<f64>,
+        mut psi: Vec<f64>,
+        e: Eval,
+        sweeps: usize,
+        newton_steps: usize,
+        converged: bool,
+    ) -> Result<FDualResult> {
         let (m, n) = (self.m, self.n);
         let sa: f64 = (0..m).map(|i| self.a[i] * phi[i]).sum();
         let sb: f64 = (0..n).map(|k| self.b[k] * psi[k]).sum();
@@ -446,7 +464,9 @@ mod tests {
         for d in ALL_DIVERGENCES {
             for rel in [1.0, 0.05, 0.005] {
                 let reg = Regularizer::new(d, rel * maxc).unwrap();
-                let r = solve(&reg, &c, Some(&a), Some(&b), &FDualConfig::default(), &mut crate::progress::ignore).unwrap();
+                let r =
+                    solve(&reg, &c, Some(&a), Some(&b), &FDualConfig::default(), &mut crate::runtime::progress::ignore)
+                        .unwrap();
                 let what = format!("{d:?} lambda {rel} max C");
                 assert!(r.converged, "{what}: gradient norm {:e}", r.marginal_error);
                 assert_eq!(r.extension_pairs, 0, "{what}: extension active at the optimum");
@@ -474,10 +494,18 @@ mod tests {
             let mut cfg = SinkhornConfig::new(lambda);
             cfg.tol = 1e-12;
             cfg.return_plan = true;
-            let s = sinkhorn_dense(&c, Some(&a), Some(&b), &cfg, &mut crate::progress::ignore).unwrap();
+            let s = sinkhorn_dense(&c, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore).unwrap();
             let sp = s.plan.as_ref().unwrap();
             for d in [Divergence::Kl, Divergence::KlCuturi] {
-                let r = solve(&Regularizer::new(d, lambda).unwrap(), &c, Some(&a), Some(&b), &FDualConfig::default(), &mut crate::progress::ignore).unwrap();
+                let r = solve(
+                    &Regularizer::new(d, lambda).unwrap(),
+                    &c,
+                    Some(&a),
+                    Some(&b),
+                    &FDualConfig::default(),
+                    &mut crate::runtime::progress::ignore,
+                )
+                .unwrap();
                 let diff = max_abs_diff(&r.plan, sp);
                 assert!(diff < 1e-6, "{d:?} lambda {rel} max C: plans differ by {diff:e}");
                 if d == Divergence::KlCuturi {
@@ -494,8 +522,16 @@ mod tests {
         let (c, a, b, maxc) = problem(9);
         let reg = Regularizer::new(Divergence::SquaredHellinger, 0.1 * maxc).unwrap();
         let cfg = FDualConfig::default();
-        let r = solve(&reg, &c, Some(&a), Some(&b), &cfg, &mut crate::progress::ignore).unwrap();
-        let t = solve(&reg, &c.transpose(0, 1).contiguous(), Some(&b), Some(&a), &cfg, &mut crate::progress::ignore).unwrap();
+        let r = solve(&reg, &c, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore).unwrap();
+        let t = solve(
+            &reg,
+            &c.transpose(0, 1).contiguous(),
+            Some(&b),
+            Some(&a),
+            &cfg,
+            &mut crate::runtime::progress::ignore,
+        )
+        .unwrap();
         assert!(max_abs_diff(&r.plan, &t.plan.transpose(0, 1)) < 1e-10);
         assert!(max_abs_diff(&r.phi, &t.psi) < 1e-8 && max_abs_diff(&r.psi, &t.phi) < 1e-8);
         assert!((r.dual_value - t.dual_value).abs() < 1e-10);
@@ -506,7 +542,17 @@ mod tests {
         let x = uniform_points(12, 2, 1);
         let y = uniform_points(9, 2, 2);
         let reg = Regularizer::new(Divergence::Gan, 0.1).unwrap();
-        let r = solve_points(&reg, Cost::SqEuclidean, &x.to_kind(Kind::Float), &y.to_kind(Kind::Float), None, None, &FDualConfig::default(), &mut crate::progress::ignore).unwrap();
+        let r = solve_points(
+            &reg,
+            Cost::SqEuclidean,
+            &x.to_kind(Kind::Float),
+            &y.to_kind(Kind::Float),
+            None,
+            None,
+            &FDualConfig::default(),
+            &mut crate::runtime::progress::ignore,
+        )
+        .unwrap();
         assert!(r.converged && r.plan.size() == [12, 9]);
         let mut calls = 0;
         let e = solve_points(&reg, Cost::SqEuclidean, &x, &y, None, None, &FDualConfig::default(), &mut |_| {
@@ -514,12 +560,17 @@ mod tests {
             calls < 2
         })
         .unwrap_err();
-        assert_eq!(e.kind, crate::error::ErrorKind::Cancelled);
+        assert_eq!(e.kind, crate::runtime::error::ErrorKind::Cancelled);
         let c = Cost::SqEuclidean.pairwise(&x, &y).unwrap();
         let nan = c.copy();
         let _ = nan.get(0).get(0).fill_(f64::NAN);
-        assert_eq!(solve(&reg, &nan, None, None, &FDualConfig::default(), &mut crate::progress::ignore).unwrap_err().kind, crate::error::ErrorKind::NonFinite);
+        assert_eq!(
+            solve(&reg, &nan, None, None, &FDualConfig::default(), &mut crate::runtime::progress::ignore)
+                .unwrap_err()
+                .kind,
+            crate::runtime::error::ErrorKind::NonFinite
+        );
         let bad_cfg = FDualConfig { tol: 0.0, ..FDualConfig::default() };
-        assert!(solve(&reg, &c, None, None, &bad_cfg, &mut crate::progress::ignore).is_err());
+        assert!(solve(&reg, &c, None, None, &bad_cfg, &mut crate::runtime::progress::ignore).is_err());
     }
 }

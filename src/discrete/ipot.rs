@@ -27,9 +27,9 @@
 //! at most `tol` relative over the last `window` steps.
 
 use crate::discrete::{check_cost_matrix, check_pair, weights};
-use crate::error::{Error, Result};
 use crate::ot::Cost;
-use crate::progress::{Observer, Phase, Progress};
+use crate::runtime::error::{Error, Result};
+use crate::runtime::progress::{Observer, Phase, Progress};
 use tch::{Kind, Tensor};
 
 #[derive(Clone, Debug)]
@@ -68,13 +68,27 @@ pub struct IpotResult {
 }
 
 /// IPOT between points x [m, d] and y [n, d] under `cost` (the cost matrix is formed densely).
-pub fn ipot_points(cost: Cost, x: &Tensor, y: &Tensor, a: Option<&Tensor>, b: Option<&Tensor>, cfg: &IpotConfig, observer: Observer) -> Result<IpotResult> {
+pub fn ipot_points(
+    cost: Cost,
+    x: &Tensor,
+    y: &Tensor,
+    a: Option<&Tensor>,
+    b: Option<&Tensor>,
+    cfg: &IpotConfig,
+    observer: Observer,
+) -> Result<IpotResult> {
     check_pair(cost, x, y)?;
     ipot(&cost.pairwise(x, y)?, a, b, cfg, observer)
 }
 
 /// IPOT on a dense cost matrix c [m, n] with weights mu [m], nu [n] (uniform when `None`).
-pub fn ipot(c: &Tensor, mu: Option<&Tensor>, nu: Option<&Tensor>, cfg: &IpotConfig, observer: Observer) -> Result<IpotResult> {
+pub fn ipot(
+    c: &Tensor,
+    mu: Option<&Tensor>,
+    nu: Option<&Tensor>,
+    cfg: &IpotConfig,
+    observer: Observer,
+) -> Result<IpotResult> {
     check_cost_matrix(c)?;
     if cfg.inner_iterations == 0 || cfg.max_iter == 0 || cfg.window == 0 {
         return Err(Error::invalid("IPOT needs inner_iterations, max_iter and window >= 1"));
@@ -111,9 +125,16 @@ pub fn ipot(c: &Tensor, mu: Option<&Tensor>, nu: Option<&Tensor>, cfg: &IpotConf
         iterations += 1;
         let gamma = log_gamma.f_exp()?;
         let cost = gamma.f_mul(c)?.f_sum(Kind::Double)?.f_double_value(&[])?;
-        err = gamma.f_sum_dim_intlist(1, false, Kind::Double)?.f_sub(&mu.f_to_kind(Kind::Double)?)?.f_abs()?.f_sum(Kind::Double)?.f_double_value(&[])?;
+        err = gamma
+            .f_sum_dim_intlist(1, false, Kind::Double)?
+            .f_sub(&mu.f_to_kind(Kind::Double)?)?
+            .f_abs()?
+            .f_sum(Kind::Double)?
+            .f_double_value(&[])?;
         if !(cost.is_finite() && err.is_finite()) {
-            return Err(Error::diverged(format!("IPOT produced a non-finite plan at step {iterations} (beta {beta:e})")));
+            return Err(Error::diverged(format!(
+                "IPOT produced a non-finite plan at step {iterations} (beta {beta:e})"
+            )));
         }
         costs.push(cost);
         let mut p = Progress::new(Phase::DualTraining, iterations, cfg.max_iter);
@@ -150,9 +171,12 @@ mod tests {
         let x = uniform_points(n, 2, seed);
         let y = uniform_points(n, 2, seed + 100);
         let c = Cost::SqEuclidean.pairwise(&x, &y).unwrap();
-        let opt = if n <= 8 { assignment::brute_force(&vals(&c), n) } else { assignment::solve_tensor(&c) }.unwrap().transport_cost();
-        let cfg = IpotConfig { beta_relative: 0.002, max_iter: if n <= 8 { 2000 } else { 5000 }, ..IpotConfig::default() };
-        (ipot(&c, None, None, &cfg, &mut crate::progress::ignore).unwrap(), opt)
+        let opt = if n <= 8 { assignment::brute_force(&vals(&c), n) } else { assignment::solve_tensor(&c) }
+            .unwrap()
+            .transport_cost();
+        let cfg =
+            IpotConfig { beta_relative: 0.002, max_iter: if n <= 8 { 2000 } else { 5000 }, ..IpotConfig::default() };
+        (ipot(&c, None, None, &cfg, &mut crate::runtime::progress::ignore).unwrap(), opt)
     }
 
     #[test]
@@ -161,7 +185,11 @@ mod tests {
             for seed in 0..3 {
                 let (r, opt) = run(n, seed);
                 let rel = (r.transport_cost - opt) / opt;
-                assert!(rel.abs() <= 1e-6 && r.marginal_error < 1e-8, "n {n} seed {seed}: rel err {rel:e}, marginal error {:e}", r.marginal_error);
+                assert!(
+                    rel.abs() <= 1e-6 && r.marginal_error < 1e-8,
+                    "n {n} seed {seed}: rel err {rel:e}, marginal error {:e}",
+                    r.marginal_error
+                );
             }
         }
     }
@@ -179,13 +207,19 @@ mod tests {
         let x = uniform_points(10, 2, 1);
         let c = Cost::SqEuclidean.pairwise(&x, &uniform_points(12, 2, 2)).unwrap();
         let cfg = IpotConfig { inner_iterations: 3, max_iter: 50, ..IpotConfig::default() };
-        let r = ipot(&c, None, None, &cfg, &mut crate::progress::ignore).unwrap();
+        let r = ipot(&c, None, None, &cfg, &mut crate::runtime::progress::ignore).unwrap();
         assert_eq!(r.iterations, 50);
         assert_eq!(r.plan.size(), [10, 12]);
-        for bad in [IpotConfig { inner_iterations: 0, ..IpotConfig::default() }, IpotConfig { beta: Some(0.0), ..IpotConfig::default() }] {
-            assert_eq!(ipot(&c, None, None, &bad, &mut crate::progress::ignore).unwrap_err().kind, crate::error::ErrorKind::InvalidArgument);
+        for bad in [
+            IpotConfig { inner_iterations: 0, ..IpotConfig::default() },
+            IpotConfig { beta: Some(0.0), ..IpotConfig::default() },
+        ] {
+            assert_eq!(
+                ipot(&c, None, None, &bad, &mut crate::runtime::progress::ignore).unwrap_err().kind,
+                crate::runtime::error::ErrorKind::InvalidArgument
+            );
         }
         let e = ipot(&c, None, None, &IpotConfig::default(), &mut |_| false).unwrap_err();
-        assert_eq!(e.kind, crate::error::ErrorKind::Cancelled);
+        assert_eq!(e.kind, crate::runtime::error::ErrorKind::Cancelled);
     }
 }

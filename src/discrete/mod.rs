@@ -16,12 +16,12 @@
 //! ```no_run
 //! use scones::discrete::{self, sinkhorn::{self, SinkhornConfig}};
 //! use scones::ot::Cost;
-//! # fn main() -> scones::error::Result<()> {
+//! # fn main() -> scones::runtime::error::Result<()> {
 //! let x = tch::Tensor::rand([20_000, 2], (tch::Kind::Double, tch::Device::Cpu));
 //! let y = tch::Tensor::rand([20_000, 2], (tch::Kind::Double, tch::Device::Cpu));
 //! let scale = discrete::max_cost(Cost::SqEuclidean, &x, &y)?;
 //! let cfg = SinkhornConfig::new(1e-3 * scale);
-//! let r = sinkhorn::sinkhorn_points(Cost::SqEuclidean, &x, &y, None, None, &cfg, &mut scones::progress::ignore)?;
+//! let r = sinkhorn::sinkhorn_points(Cost::SqEuclidean, &x, &y, None, None, &cfg, &mut scones::runtime::progress::ignore)?;
 //! println!("<C, P> = {} after {} iterations, marginal error {:e}", r.transport_cost, r.iterations, r.marginal_error);
 //! # Ok(()) }
 //! ```
@@ -32,19 +32,19 @@
 //! - Marginal errors are l1: sum_i |sum_j P_ij - a_i| + sum_j |sum_i P_ij - b_j|.
 //! - Potentials are returned in the gauge sum_i a_i phi_i = sum_j b_j psi_j (the dual objectives
 //!   are invariant under phi + c, psi - c), so results of different solvers compare directly.
-//! - Long solvers report through a [`progress::Observer`](crate::progress::Observer) once per
-//!   iteration, with [`Phase::DualTraining`](crate::progress::Phase) (there is no discrete phase
+//! - Long solvers report through a [`progress::Observer`](crate::runtime::progress::Observer) once per
+//!   iteration, with [`Phase::DualTraining`](crate::runtime::progress::Phase) (there is no discrete phase
 //!   yet; adding one needs an arm in the C ABI's phase mapping), `objective` = the current
 //!   objective and `marginal_error` = the current marginal violation. Returning `false` cancels
-//!   with [`ErrorKind::Cancelled`](crate::error::ErrorKind).
+//!   with [`ErrorKind::Cancelled`](crate::runtime::error::ErrorKind).
 
 pub mod assignment;
 pub mod fdual;
 pub mod ipot;
 pub mod sinkhorn;
 
-use crate::error::{Error, Result};
 use crate::ot::Cost;
+use crate::runtime::error::{Error, Result};
 use tch::{Device, Kind, Tensor};
 
 /// Weights of a discrete measure with `n` atoms, in `kind` on `device`: uniform when `None`;
@@ -59,7 +59,7 @@ pub fn weights(w: Option<&Tensor>, n: i64, kind: Kind, device: Device, what: &st
     if w.dim() != 1 || w.size()[0] != n {
         return Err(Error::shape(format!("{what} weights must have shape [{n}], got {:?}", w.size())));
     }
-    let v = crate::linalg::to_vec(w)?;
+    let v = crate::reference::linalg::to_vec(w)?;
     if v.iter().any(|x| !x.is_finite()) {
         return Err(Error::non_finite(format!("{what} weights hold NaN or infinity")));
     }
@@ -151,7 +151,7 @@ pub(crate) fn balance_gauge(phi: &Tensor, psi: &Tensor, a: &Tensor, b: &Tensor) 
 
 #[cfg(test)]
 pub(crate) mod testutil {
-    use crate::rng::Rng64;
+    use crate::runtime::rng::Rng64;
     use tch::{Kind, Tensor};
 
     /// n points uniform in the unit square [0, 1]^d, f64, from a fixed seed.
@@ -170,7 +170,7 @@ pub(crate) mod testutil {
     }
 
     pub fn vals(t: &Tensor) -> Vec<f64> {
-        crate::linalg::to_vec(t).unwrap()
+        crate::reference::linalg::to_vec(t).unwrap()
     }
 
     pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
@@ -186,15 +186,15 @@ mod tests {
     fn weights_are_checked_and_normalized() {
         let f64c = (Kind::Double, Device::Cpu);
         let u = weights(None, 4, Kind::Double, Device::Cpu, "source").unwrap();
-        assert_eq!(crate::linalg::to_vec(&u).unwrap(), vec![0.25; 4]);
+        assert_eq!(crate::reference::linalg::to_vec(&u).unwrap(), vec![0.25; 4]);
         let w = Tensor::from_slice(&[0.5, 0.25, 0.25 + 1e-9]);
         let s = weights(Some(&w), 3, Kind::Double, Device::Cpu, "source").unwrap().sum(Kind::Double).double_value(&[]);
         assert!((s - 1.0).abs() < 1e-15);
         let bad = [
-            (Tensor::from_slice(&[0.5, 0.5, 0.0]), crate::error::ErrorKind::InvalidArgument),
-            (Tensor::from_slice(&[0.5, 0.6, 0.1]), crate::error::ErrorKind::InvalidArgument),
-            (Tensor::from_slice(&[0.5, f64::NAN, 0.5]), crate::error::ErrorKind::NonFinite),
-            (Tensor::ones([4], f64c), crate::error::ErrorKind::ShapeMismatch),
+            (Tensor::from_slice(&[0.5, 0.5, 0.0]), crate::runtime::error::ErrorKind::InvalidArgument),
+            (Tensor::from_slice(&[0.5, 0.6, 0.1]), crate::runtime::error::ErrorKind::InvalidArgument),
+            (Tensor::from_slice(&[0.5, f64::NAN, 0.5]), crate::runtime::error::ErrorKind::NonFinite),
+            (Tensor::ones([4], f64c), crate::runtime::error::ErrorKind::ShapeMismatch),
         ];
         for (w, kind) in bad {
             assert_eq!(weights(Some(&w), 3, Kind::Double, Device::Cpu, "source").unwrap_err().kind, kind);

@@ -49,9 +49,9 @@
 //! `marginal_error` (columns) is recomputed exactly in the final pass that forms <C, P>.
 
 use crate::discrete::{balance_gauge, check_cost_matrix, check_pair, rows_for, weights};
-use crate::error::{Error, Result};
 use crate::ot::Cost;
-use crate::progress::{Observer, Phase, Progress};
+use crate::runtime::error::{Error, Result};
+use crate::runtime::progress::{Observer, Phase, Progress};
 use tch::{Kind, Tensor};
 
 #[derive(Clone, Debug)]
@@ -113,7 +113,10 @@ impl SinkhornConfig {
             return Err(Error::invalid(format!("lambda must be a finite number > 0, got {}", self.lambda)));
         }
         if !pos(self.tol) || !pos(self.stage_tol) {
-            return Err(Error::invalid(format!("tolerances must be > 0, got tol {} and stage_tol {}", self.tol, self.stage_tol)));
+            return Err(Error::invalid(format!(
+                "tolerances must be > 0, got tol {} and stage_tol {}",
+                self.tol, self.stage_tol
+            )));
         }
         if !(self.scaling > 0.0 && self.scaling < 1.0) {
             return Err(Error::invalid(format!("scaling must lie in (0, 1), got {}", self.scaling)));
@@ -164,7 +167,15 @@ pub struct SinkhornResult {
 enum Ground<'a> {
     Dense(&'a Tensor),
     /// c = s (|x|^2 + |y|^2 - 2 x.y): `xx` = s |x_i|^2 [m], `yy` = s |y_j|^2 [n], `yt` = y^T.
-    Points { cost: Cost, x: &'a Tensor, y: &'a Tensor, s: f64, xx: Tensor, yy: Tensor, yt: Tensor },
+    Points {
+        cost: Cost,
+        x: &'a Tensor,
+        y: &'a Tensor,
+        s: f64,
+        xx: Tensor,
+        yy: Tensor,
+        yt: Tensor,
+    },
 }
 
 impl<'a> Ground<'a> {
@@ -173,7 +184,8 @@ impl<'a> Ground<'a> {
             Cost::SqEuclidean => 1.0,
             Cost::MeanSqEuclidean => 1.0 / x.size()[1] as f64,
         };
-        let sq = |t: &Tensor| -> Result<Tensor> { Ok(t.f_square()?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(s)?) };
+        let sq =
+            |t: &Tensor| -> Result<Tensor> { Ok(t.f_square()?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(s)?) };
         Ok(Ground::Points { cost, x, y, s, xx: sq(x)?, yy: sq(y)?, yt: y.f_transpose(0, 1)?.f_contiguous()? })
     }
 
@@ -294,7 +306,15 @@ impl Solver<'_> {
 
     /// The f update for rows [i0, i0 + len), relaxed by omega: returns (f_new, d = f_sink - f_old,
     /// row violation terms a_i |exp(-d_i / lambda) - 1| of the plan of (f_old, g_old)).
-    fn relax_rows(&self, f: &Tensor, i0: i64, len: i64, f_sink: &Tensor, lambda: f64, omega: f64) -> Result<(Tensor, Tensor, Tensor)> {
+    fn relax_rows(
+        &self,
+        f: &Tensor,
+        i0: i64,
+        len: i64,
+        f_sink: &Tensor,
+        lambda: f64,
+        omega: f64,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
         let f_old = f.f_narrow(0, i0, len)?;
         let d = f_sink.f_sub(&f_old)?;
         let f_new = if omega == 1.0 { f_sink.shallow_clone() } else { f_old.f_add(&d.f_mul_scalar(omega)?)? };
@@ -382,7 +402,15 @@ impl Solver<'_> {
 
     /// From the log column masses of the plan of (f_new, g_old): g_sink = g - lambda log(mass / b),
     /// relaxed by omega.
-    fn finish_step(&self, f_parts: Vec<Tensor>, err_parts: Vec<Tensor>, col_log: Tensor, g: &Tensor, lambda: f64, omega: f64) -> Result<Step> {
+    fn finish_step(
+        &self,
+        f_parts: Vec<Tensor>,
+        err_parts: Vec<Tensor>,
+        col_log: Tensor,
+        g: &Tensor,
+        lambda: f64,
+        omega: f64,
+    ) -> Result<Step> {
         let f = Tensor::f_cat(&f_parts, 0)?;
         let row_err = Tensor::f_cat(&err_parts, 0)?.f_sum(Kind::Double)?.f_double_value(&[])?;
         let col_err = col_log.f_exp()?.f_sub(&self.b)?.f_abs()?.f_sum(Kind::Double)?.f_double_value(&[])?;
@@ -440,7 +468,13 @@ pub fn sinkhorn_points(
 }
 
 /// Sinkhorn on a dense cost matrix c [m, n] (small problems, or costs that are not a [`Cost`]).
-pub fn sinkhorn_dense(c: &Tensor, a: Option<&Tensor>, b: Option<&Tensor>, cfg: &SinkhornConfig, observer: Observer) -> Result<SinkhornResult> {
+pub fn sinkhorn_dense(
+    c: &Tensor,
+    a: Option<&Tensor>,
+    b: Option<&Tensor>,
+    cfg: &SinkhornConfig,
+    observer: Observer,
+) -> Result<SinkhornResult> {
     check_cost_matrix(c)?;
     solve(Ground::Dense(c), c.kind(), c.device(), a, b, cfg, observer)
 }
@@ -528,7 +562,9 @@ fn solve(
             *stage_iterations.last_mut().expect("pushed") += 1;
             let err = step.row_err + step.col_err;
             if !err.is_finite() {
-                return Err(Error::diverged(format!("Sinkhorn produced non-finite potentials at lambda {lambda:e} (iteration {iterations})")));
+                return Err(Error::diverged(format!(
+                    "Sinkhorn produced non-finite potentials at lambda {lambda:e} (iteration {iterations})"
+                )));
             }
             f = step.f;
             g = step.g;
@@ -555,12 +591,28 @@ fn solve(
     let (f, transport_cost, cols_sum, plan) = solver.evaluate(&g, lambda, cfg.return_plan)?;
     let (f, g) = balance_gauge(&f, &g, &solver.a, &solver.b)?;
     // Rows are exact by construction of the final half step; only columns can be off.
-    let marginal_error = cols_sum.f_sub(&solver.b.f_to_kind(Kind::Double)?)?.f_abs()?.f_sum(Kind::Double)?.f_double_value(&[])?;
-    let dot = |u: &Tensor, w: &Tensor| -> Result<f64> { Ok(u.f_to_kind(Kind::Double)?.f_dot(&w.f_to_kind(Kind::Double)?)?.f_double_value(&[])?) };
+    let marginal_error =
+        cols_sum.f_sub(&solver.b.f_to_kind(Kind::Double)?)?.f_abs()?.f_sum(Kind::Double)?.f_double_value(&[])?;
+    let dot = |u: &Tensor, w: &Tensor| -> Result<f64> {
+        Ok(u.f_to_kind(Kind::Double)?.f_dot(&w.f_to_kind(Kind::Double)?)?.f_double_value(&[])?)
+    };
     // Total mass is exactly 1 (rows exact), so the dual value is sum a f + sum b g.
     let dual_value = dot(&f, &solver.a)? + dot(&g, &solver.b)?;
     let stages = stage_iterations.len() as u32;
-    Ok(SinkhornResult { f, g, plan, transport_cost, dual_value, marginal_error, iterations, stages, stage_iterations, converged, lambda, max_cost })
+    Ok(SinkhornResult {
+        f,
+        g,
+        plan,
+        transport_cost,
+        dual_value,
+        marginal_error,
+        iterations,
+        stages,
+        stage_iterations,
+        converged,
+        lambda,
+        max_cost,
+    })
 }
 
 #[cfg(test)]
@@ -607,11 +659,14 @@ mod tests {
             // linear rate is 1 minus about that (measured: n = 8 stalls near 5e-9 for 2e5
             // iterations). So 1e-9 is asked only where the plan has collapsed.
             cfg.tol = if rel < 1e-6 { 1e-9 } else { 1e-6 };
-            let r = sinkhorn_dense(c, None, None, &cfg, &mut crate::progress::ignore).unwrap();
+            let r = sinkhorn_dense(c, None, None, &cfg, &mut crate::runtime::progress::ignore).unwrap();
             assert!(r.converged, "n {n} seed {seed} lambda {rel}: not converged, error {:e}", r.marginal_error);
             let gap = r.transport_cost - opt;
             let bound = lambda * (n as f64).ln() + maxc * r.marginal_error;
-            assert!(gap >= -maxc * r.marginal_error && gap <= bound, "n {n} seed {seed} lambda {rel}: gap {gap:e} outside [.., {bound:e}]");
+            assert!(
+                gap >= -maxc * r.marginal_error && gap <= bound,
+                "n {n} seed {seed} lambda {rel}: gap {gap:e} outside [.., {bound:e}]"
+            );
             eprintln!("sinkhorn n {n} seed {seed} lambda {rel:e} maxC: rel err {:.2e} (bound {:.2e}), {} iterations, {} stages", gap / opt, bound / opt, r.iterations, r.stages);
             if rel > 1e-8 {
                 continue;
@@ -619,7 +674,10 @@ mod tests {
             let perm = rounded(r.plan.as_ref().unwrap()).expect("plan rounds to a permutation");
             let cv = vals(c);
             let rcost = perm.iter().enumerate().map(|(i, &j)| cv[i * n + j]).sum::<f64>() / n as f64;
-            assert!((rcost - opt).abs() <= 1e-12 * opt.abs().max(1e-300) + 1e-15, "n {n} seed {seed}: rounded {rcost} vs {opt}");
+            assert!(
+                (rcost - opt).abs() <= 1e-12 * opt.abs().max(1e-300) + 1e-15,
+                "n {n} seed {seed}: rounded {rcost} vs {opt}"
+            );
             assert!(gap.abs() <= 1e-6 * opt, "n {n} seed {seed}: relative error {:e}", gap / opt);
         }
     }
@@ -648,26 +706,46 @@ mod tests {
         // Row blocks of 7 rows (not dividing m), non-uniform weights, float32 and float64.
         let x = uniform_points(45, 3, 1);
         let y = uniform_points(38, 3, 2);
-        let (a, b) = (crate::discrete::testutil::random_weights(45, 3), crate::discrete::testutil::random_weights(38, 4));
+        let (a, b) =
+            (crate::discrete::testutil::random_weights(45, 3), crate::discrete::testutil::random_weights(38, 4));
         for cost in [Cost::SqEuclidean, Cost::MeanSqEuclidean] {
             let c = cost.pairwise(&x, &y).unwrap();
             let mut cfg = SinkhornConfig::new(0.01);
             cfg.tol = 1e-10;
             cfg.return_plan = true;
-            let dense = sinkhorn_dense(&c, Some(&a), Some(&b), &cfg, &mut crate::progress::ignore).unwrap();
+            let dense = sinkhorn_dense(&c, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore).unwrap();
             cfg.block_rows = Some(7);
-            let pts = sinkhorn_points(cost, &x, &y, Some(&a), Some(&b), &cfg, &mut crate::progress::ignore).unwrap();
+            let pts =
+                sinkhorn_points(cost, &x, &y, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore).unwrap();
             let d = crate::discrete::testutil::max_abs_diff(dense.plan.as_ref().unwrap(), pts.plan.as_ref().unwrap());
             assert!(d < 1e-10, "{cost:?}: blocked plan differs by {d:e}");
             assert!((dense.transport_cost - pts.transport_cost).abs() < 1e-10);
             assert!(pts.marginal_error <= 1e-10 && pts.converged);
             cfg.return_plan = false;
-            let f32r = sinkhorn_points(cost, &x.to_kind(Kind::Float), &y.to_kind(Kind::Float), Some(&a), Some(&b), &SinkhornConfig { tol: 1e-4, ..cfg.clone() }, &mut crate::progress::ignore).unwrap();
-            assert!(f32r.plan.is_none() && (f32r.transport_cost - dense.transport_cost).abs() < 1e-4, "float32 {}", f32r.transport_cost);
+            let f32r = sinkhorn_points(
+                cost,
+                &x.to_kind(Kind::Float),
+                &y.to_kind(Kind::Float),
+                Some(&a),
+                Some(&b),
+                &SinkhornConfig { tol: 1e-4, ..cfg.clone() },
+                &mut crate::runtime::progress::ignore,
+            )
+            .unwrap();
+            assert!(
+                f32r.plan.is_none() && (f32r.transport_cost - dense.transport_cost).abs() < 1e-4,
+                "float32 {}",
+                f32r.transport_cost
+            );
         }
         let c = Cost::SqEuclidean.pairwise(&x, &y).unwrap();
         for lambda in [0.0, -1.0, f64::NAN] {
-            assert_eq!(sinkhorn_dense(&c, None, None, &SinkhornConfig::new(lambda), &mut crate::progress::ignore).unwrap_err().kind, crate::error::ErrorKind::InvalidArgument);
+            assert_eq!(
+                sinkhorn_dense(&c, None, None, &SinkhornConfig::new(lambda), &mut crate::runtime::progress::ignore)
+                    .unwrap_err()
+                    .kind,
+                crate::runtime::error::ErrorKind::InvalidArgument
+            );
         }
         let mut k = 0;
         let e = sinkhorn_dense(&c, None, None, &SinkhornConfig::new(1e-3), &mut |p| {
@@ -676,7 +754,7 @@ mod tests {
             k < 3
         })
         .unwrap_err();
-        assert_eq!(e.kind, crate::error::ErrorKind::Cancelled);
+        assert_eq!(e.kind, crate::runtime::error::ErrorKind::Cancelled);
     }
 
     /// The n = 20,000 point problem in d = 2 at lambda = 1e-3 max C, without the plan (the cost
@@ -688,7 +766,16 @@ mod tests {
         let n = 20_000;
         let (x, y) = (uniform_points(n, 2, 1), uniform_points(n, 2, 2));
         let maxc = crate::discrete::max_cost(Cost::SqEuclidean, &x, &y).unwrap();
-        let r = sinkhorn_points(Cost::SqEuclidean, &x, &y, None, None, &SinkhornConfig::new(1e-3 * maxc), &mut crate::progress::ignore).unwrap();
+        let r = sinkhorn_points(
+            Cost::SqEuclidean,
+            &x,
+            &y,
+            None,
+            None,
+            &SinkhornConfig::new(1e-3 * maxc),
+            &mut crate::runtime::progress::ignore,
+        )
+        .unwrap();
         assert!(r.converged && r.marginal_error <= 1e-6 && r.plan.is_none());
         assert!(r.transport_cost.is_finite() && r.transport_cost > 0.0 && r.dual_value.is_finite());
     }

@@ -10,7 +10,7 @@ use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, wr
 use super::measure::scones_measure;
 use super::options::scones_train_options;
 use super::{c_path, handle, out_ptr, put};
-use crate::barycentric::{self, BarycentricConfig, BarycentricMap};
+use crate::neural::barycentric::{self, BarycentricConfig, BarycentricMap};
 
 /// A trained barycentric map T: R^dx -> R^dy.
 pub struct scones_barycentric {
@@ -40,7 +40,7 @@ pub extern "C" fn scones_barycentric_train(
         if let Some(h) = &o.hidden {
             cfg.hidden = h.clone();
         }
-        crate::device::set_threads(o.threads);
+        crate::runtime::device::set_threads(o.threads);
         let (mut sm, mut tm) = (s.instantiate(cfg.optim.device)?, t.instantiate(cfg.optim.device)?);
         let hook = o.progress;
         let (map, _) = barycentric::train(&cfg, &d.inner.lock(), sm.as_mut(), tm.as_mut(), &mut |p| hook.observe(p))?;
@@ -51,7 +51,12 @@ pub extern "C" fn scones_barycentric_train(
 
 /// T(x) for the rows of x (n x dx) into out (n x dy).
 #[no_mangle]
-pub extern "C" fn scones_barycentric_map(map: *const scones_barycentric, x: *const scones_matrix, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_barycentric_map(
+    map: *const scones_barycentric,
+    x: *const scones_matrix,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let m = handle(map, "barycentric map")?;
         let xs = read_tensor(x, "x")?;
@@ -63,7 +68,12 @@ pub extern "C" fn scones_barycentric_map(map: *const scones_barycentric, x: *con
 
 /// Source and target dimensions of the map.
 #[no_mangle]
-pub extern "C" fn scones_barycentric_dims(map: *const scones_barycentric, dx: *mut usize, dy: *mut usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_barycentric_dims(
+    map: *const scones_barycentric,
+    dx: *mut usize,
+    dy: *mut usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let m = handle(map, "barycentric map")?;
         out_ptr(dx, "dx")?;
@@ -77,13 +87,21 @@ pub extern "C" fn scones_barycentric_dims(map: *const scones_barycentric, dx: *m
 
 /// Saves the map (safetensors with metadata, written atomically).
 #[no_mangle]
-pub extern "C" fn scones_barycentric_save(map: *const scones_barycentric, path: *const c_char, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_barycentric_save(
+    map: *const scones_barycentric,
+    path: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || handle(map, "barycentric map")?.inner.lock().save(&c_path(path, "path")?))
 }
 
 /// Loads a map saved by scones_barycentric_save.
 #[no_mangle]
-pub extern "C" fn scones_barycentric_load(path: *const c_char, out: *mut *mut scones_barycentric, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_barycentric_load(
+    path: *const c_char,
+    out: *mut *mut scones_barycentric,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let m = BarycentricMap::load(&c_path(path, "path")?)?;

@@ -13,9 +13,9 @@ use super::matrix::{check_out, read_f64, read_vector, scones_matrix, scones_matr
 use super::options::{cost_from, regularizer_from, scones_cost, scones_progress_fn, scones_regularizer, ProgressHook};
 use super::{handle_mut, out_ptr, put};
 use crate::discrete::{assignment, fdual, ipot, sinkhorn};
-use crate::error::{Error, Result};
 use crate::ot::Regularizer;
-use crate::progress::Progress;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::progress::Progress;
 
 /// Options shared by the discrete solvers. Defaults: each solver's own tolerance (Sinkhorn 1e-6,
 /// IPOT and the f-divergence dual 1e-9 on the l1 marginal violation), iteration caps 100000
@@ -52,7 +52,10 @@ pub struct scones_discrete_report {
 /// Creates discrete-solver options with the defaults above; release with
 /// scones_discrete_options_free.
 #[no_mangle]
-pub extern "C" fn scones_discrete_options_new(out: *mut *mut scones_discrete_options, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_discrete_options_new(
+    out: *mut *mut scones_discrete_options,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         put(out, Box::into_raw(Box::default()));
@@ -66,13 +69,21 @@ pub extern "C" fn scones_discrete_options_free(opts: *mut scones_discrete_option
     free_box(opts)
 }
 
-fn with_opts(opts: *mut scones_discrete_options, err: *mut *mut scones_error, f: impl FnOnce(&mut scones_discrete_options) -> Result<()>) -> scones_status {
+fn with_opts(
+    opts: *mut scones_discrete_options,
+    err: *mut *mut scones_error,
+    f: impl FnOnce(&mut scones_discrete_options) -> Result<()>,
+) -> scones_status {
     boundary(err, || f(handle_mut(opts, "discrete options")?))
 }
 
 /// Stopping tolerance on the l1 marginal violation (> 0).
 #[no_mangle]
-pub extern "C" fn scones_discrete_options_set_tolerance(opts: *mut scones_discrete_options, tol: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_discrete_options_set_tolerance(
+    opts: *mut scones_discrete_options,
+    tol: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_opts(opts, err, |o| {
         if !(tol.is_finite() && tol > 0.0) {
             return Err(Error::invalid(format!("tolerance must be a finite number > 0, got {tol}")));
@@ -85,7 +96,11 @@ pub extern "C" fn scones_discrete_options_set_tolerance(opts: *mut scones_discre
 /// Iteration cap (>= 1): Sinkhorn iterations, IPOT proximal steps, or the f-divergence dual's
 /// Newton steps.
 #[no_mangle]
-pub extern "C" fn scones_discrete_options_set_max_iterations(opts: *mut scones_discrete_options, max_iterations: u64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_discrete_options_set_max_iterations(
+    opts: *mut scones_discrete_options,
+    max_iterations: u64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_opts(opts, err, |o| {
         if max_iterations == 0 {
             return Err(Error::invalid("max_iterations must be >= 1"));
@@ -98,7 +113,12 @@ pub extern "C" fn scones_discrete_options_set_max_iterations(opts: *mut scones_d
 /// IPOT: proximal step beta as a fraction of max C (> 0; default 0.05) and Sinkhorn sweeps per
 /// proximal step (>= 1; default 1).
 #[no_mangle]
-pub extern "C" fn scones_discrete_options_set_ipot(opts: *mut scones_discrete_options, beta_relative: f64, inner_iterations: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_discrete_options_set_ipot(
+    opts: *mut scones_discrete_options,
+    beta_relative: f64,
+    inner_iterations: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_opts(opts, err, |o| {
         if !(beta_relative.is_finite() && beta_relative > 0.0) {
             return Err(Error::invalid(format!("IPOT beta_relative must be a finite number > 0, got {beta_relative}")));
@@ -116,7 +136,13 @@ pub extern "C" fn scones_discrete_options_set_ipot(opts: *mut scones_discrete_op
 /// SCONES_PHASE_DUAL_TRAINING and `objective` = the solver's current objective; a non-zero
 /// return cancels the call (SCONES_STATUS_CANCELLED). NULL callback removes it.
 #[no_mangle]
-pub extern "C" fn scones_discrete_options_set_progress(opts: *mut scones_discrete_options, callback: scones_progress_fn, user_data: *mut c_void, every: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_discrete_options_set_progress(
+    opts: *mut scones_discrete_options,
+    callback: scones_progress_fn,
+    user_data: *mut c_void,
+    every: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_opts(opts, err, |o| {
         if every == 0 {
             return Err(Error::invalid("progress interval must be > 0"));
@@ -162,7 +188,14 @@ fn rows(m: *const scones_matrix) -> usize {
     unsafe { (*m).rows }
 }
 
-fn report(out: *mut scones_discrete_report, transport_cost: f64, objective: f64, marginal_error: f64, iterations: u64, converged: bool) -> Result<()> {
+fn report(
+    out: *mut scones_discrete_report,
+    transport_cost: f64,
+    objective: f64,
+    marginal_error: f64,
+    iterations: u64,
+    converged: bool,
+) -> Result<()> {
     if out.is_null() {
         return Ok(());
     }
@@ -206,7 +239,12 @@ fn check_report(out: *const scones_discrete_report) -> Result<()> {
 
 /// Reads source (m x d) and target (n x d) points and optional weights; the points are used in
 /// f64 on the CPU.
-fn problem(source: *const scones_matrix, target: *const scones_matrix, a: *const scones_matrix, b: *const scones_matrix) -> Result<(Tensor, Tensor, Option<Tensor>, Option<Tensor>)> {
+fn problem(
+    source: *const scones_matrix,
+    target: *const scones_matrix,
+    a: *const scones_matrix,
+    b: *const scones_matrix,
+) -> Result<(Tensor, Tensor, Option<Tensor>, Option<Tensor>)> {
     let x = points(source, "source")?;
     let y = points(target, "target")?;
     let a = weights(a, rows(source), "source weights")?;
@@ -334,7 +372,14 @@ pub extern "C" fn scones_discrete_fdual(
         if !plan.is_null() {
             write_tensor(plan, &r.plan)?;
         }
-        report(report_out, r.transport_cost, r.dual_value, r.marginal_error, (r.sweeps + r.newton_steps) as u64, r.converged)
+        report(
+            report_out,
+            r.transport_cost,
+            r.dual_value,
+            r.marginal_error,
+            (r.sweeps + r.newton_steps) as u64,
+            r.converged,
+        )
     })
 }
 
@@ -377,7 +422,6 @@ pub extern "C" fn scones_assignment(
         Ok(())
     })
 }
-
 
 /// Writes `v` to caller storage already checked non-NULL by [`out_ptr`].
 fn write_indices(p: *mut usize, v: &[usize]) {

@@ -10,9 +10,9 @@ use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, wr
 use super::measure::scones_measure;
 use super::options::{cost_to, regularizer_to, scones_cost, scones_dual_options, scones_regularizer};
 use super::{c_path, c_str, handle, out_ptr, put};
-use crate::dual::{self, DualPotentials, TrainReport};
-use crate::error::{Error, Result};
-use crate::measure::Empirical;
+use crate::neural::dual::{self, DualPotentials, TrainReport};
+use crate::ot::measure::Empirical;
+use crate::runtime::error::{Error, Result};
 
 /// Trained dual potentials (phi, psi) with their regularizer, cost and dimensions.
 pub struct scones_dual {
@@ -59,7 +59,7 @@ pub extern "C" fn scones_dual_train(
         let opts = unsafe { options.as_ref() }.unwrap_or(&default);
         let x = read_tensor(source, "source")?;
         let y = read_tensor(target, "target")?;
-        crate::device::set_threads(opts.threads);
+        crate::runtime::device::set_threads(opts.threads);
         let mut src = Empirical::new(&x, opts.cfg.optim.device)?;
         let mut tgt = Empirical::new(&y, opts.cfg.optim.device)?;
         let hook = opts.progress;
@@ -86,7 +86,7 @@ pub extern "C" fn scones_dual_train_measures(
         // SAFETY: NULL or options created by scones_dual_options_new.
         let opts = unsafe { options.as_ref() }.unwrap_or(&default);
         opts.cfg.cost.check_dims(s.dim(), t.dim())?;
-        crate::device::set_threads(opts.threads);
+        crate::runtime::device::set_threads(opts.threads);
         let device = opts.cfg.optim.device;
         let (mut sm, mut tm) = (s.instantiate(device)?, t.instantiate(device)?);
         let hook = opts.progress;
@@ -104,7 +104,11 @@ pub extern "C" fn scones_dual_free(dual: *mut scones_dual) {
 
 /// Writes the model to `path` (one self-describing safetensors file, written atomically).
 #[no_mangle]
-pub extern "C" fn scones_dual_save(dual: *const scones_dual, path: *const c_char, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_save(
+    dual: *const scones_dual,
+    path: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let d = handle(dual, "dual")?;
         let path = c_path(path, "path")?;
@@ -114,11 +118,20 @@ pub extern "C" fn scones_dual_save(dual: *const scones_dual, path: *const c_char
 
 /// Loads a model saved by scones_dual_save onto `device` (NULL means "cpu").
 #[no_mangle]
-pub extern "C" fn scones_dual_load(path: *const c_char, device: *const c_char, out: *mut *mut scones_dual, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_load(
+    path: *const c_char,
+    device: *const c_char,
+    out: *mut *mut scones_dual,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let path = c_path(path, "path")?;
-        let device = if device.is_null() { Device::Cpu } else { crate::device::parse_device(c_str(device, "device")?)? };
+        let device = if device.is_null() {
+            Device::Cpu
+        } else {
+            crate::runtime::device::parse_device(c_str(device, "device")?)?
+        };
         let d = DualPotentials::load(&path, device)?;
         put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(d), report: None })));
         Ok(())
@@ -127,7 +140,12 @@ pub extern "C" fn scones_dual_load(path: *const c_char, device: *const c_char, o
 
 /// Source and target dimensions.
 #[no_mangle]
-pub extern "C" fn scones_dual_dims(dual: *const scones_dual, dx: *mut usize, dy: *mut usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_dims(
+    dual: *const scones_dual,
+    dx: *mut usize,
+    dy: *mut usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let d = handle(dual, "dual")?;
         out_ptr(dx, "dx")?;
@@ -141,7 +159,13 @@ pub extern "C" fn scones_dual_dims(dual: *const scones_dual, dx: *mut usize, dy:
 
 /// Regularizer, lambda and cost of the model.
 #[no_mangle]
-pub extern "C" fn scones_dual_problem(dual: *const scones_dual, regularizer: *mut scones_regularizer, lambda: *mut f64, cost: *mut scones_cost, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_problem(
+    dual: *const scones_dual,
+    regularizer: *mut scones_regularizer,
+    lambda: *mut f64,
+    cost: *mut scones_cost,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let d = handle(dual, "dual")?;
         out_ptr(regularizer, "regularizer")?;
@@ -158,11 +182,18 @@ pub extern "C" fn scones_dual_problem(dual: *const scones_dual, regularizer: *mu
 /// Summary of the training run that made this dual (SCONES_STATUS_INVALID_ARGUMENT for a loaded
 /// model, which carries none).
 #[no_mangle]
-pub extern "C" fn scones_dual_train_report(dual: *const scones_dual, out: *mut scones_train_report, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_train_report(
+    dual: *const scones_dual,
+    out: *mut scones_train_report,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let d = handle(dual, "dual")?;
         out_ptr(out, "out")?;
-        let r = d.report.as_ref().ok_or_else(|| Error::invalid("this dual was loaded from a file and has no training report"))?;
+        let r = d
+            .report
+            .as_ref()
+            .ok_or_else(|| Error::invalid("this dual was loaded from a file and has no training report"))?;
         // SAFETY: checked non-NULL; the caller set struct_size to the size it allocated.
         let size = unsafe { (*out).struct_size };
         let full = scones_train_report {

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::runtime::error::{Error, ErrorKind, Result};
 
 /// Status code returned by every fallible call; one of the SCONES_STATUS_* values.
 pub type scones_status = i32;

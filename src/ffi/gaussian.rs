@@ -4,10 +4,10 @@
 use super::error::{boundary, scones_error, scones_status};
 use super::matrix::{check_out, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64};
 use super::{out_ptr, put};
-use crate::error::{Error, Result};
-use crate::gaussian::{self, Spectrum};
-use crate::metrics;
-use crate::toy::{self, Toy};
+use crate::reference::gaussian::{self, Spectrum};
+use crate::reference::metrics;
+use crate::reference::toy::{self, Toy};
+use crate::runtime::error::{Error, Result};
 
 /// Eigenvalue spectrum of random test covariances; one of the SCONES_SPECTRUM_* values.
 pub type scones_spectrum = i32;
@@ -26,7 +26,13 @@ fn square(m: *const scones_matrix, what: &str) -> Result<(Vec<f64>, usize)> {
 
 /// U diag(w) U^T with Haar-random U and eigenvalues from `spectrum`, into out (d x d).
 #[no_mangle]
-pub extern "C" fn scones_gaussian_random_covariance(d: usize, spectrum: scones_spectrum, seed: u64, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_gaussian_random_covariance(
+    d: usize,
+    spectrum: scones_spectrum,
+    seed: u64,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let sp = match spectrum {
             SCONES_SPECTRUM_GEOMETRIC => Spectrum::Geometric,
@@ -44,7 +50,14 @@ pub extern "C" fn scones_gaussian_random_covariance(d: usize, spectrum: scones_s
 
 /// n exact samples of N(mean, cov) into out (n x d).
 #[no_mangle]
-pub extern "C" fn scones_gaussian_sample(mean: *const scones_matrix, cov: *const scones_matrix, n: usize, seed: u64, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_gaussian_sample(
+    mean: *const scones_matrix,
+    cov: *const scones_matrix,
+    n: usize,
+    seed: u64,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let mu = read_vector(mean, "mean")?;
         let (c, d) = square(cov, "cov")?;
@@ -63,7 +76,13 @@ pub extern "C" fn scones_gaussian_sample(mean: *const scones_matrix, cov: *const
 /// Joint covariance (2d x 2d) of the closed-form KL-regularized coupling between N(0, cov_source)
 /// and N(0, cov_target) for the squared Euclidean cost at regularization lambda.
 #[no_mangle]
-pub extern "C" fn scones_gaussian_entropic_coupling(cov_source: *const scones_matrix, cov_target: *const scones_matrix, lambda: f64, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_gaussian_entropic_coupling(
+    cov_source: *const scones_matrix,
+    cov_target: *const scones_matrix,
+    lambda: f64,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let (a, d) = square(cov_source, "cov_source")?;
         let (b, d2) = square(cov_target, "cov_target")?;
@@ -81,7 +100,12 @@ pub extern "C" fn scones_gaussian_entropic_coupling(cov_source: *const scones_ma
 
 /// BW-UVP (0-100 scale) of an estimated covariance against a reference covariance.
 #[no_mangle]
-pub extern "C" fn scones_bw_uvp(cov_estimate: *const scones_matrix, cov_reference: *const scones_matrix, out: *mut f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_bw_uvp(
+    cov_estimate: *const scones_matrix,
+    cov_reference: *const scones_matrix,
+    out: *mut f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let (e, k) = square(cov_estimate, "cov_estimate")?;
@@ -96,7 +120,12 @@ pub extern "C" fn scones_bw_uvp(cov_estimate: *const scones_matrix, cov_referenc
 
 /// Unbiased covariance ((dx + dy) square) of the joint rows (x_i, y_i); x is n x dx, y n x dy.
 #[no_mangle]
-pub extern "C" fn scones_joint_covariance(x: *const scones_matrix, y: *const scones_matrix, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_joint_covariance(
+    x: *const scones_matrix,
+    y: *const scones_matrix,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let (xv, n, dx) = read_f64(x, "x")?;
         let (yv, m, dy) = read_f64(y, "y")?;
@@ -114,7 +143,14 @@ pub extern "C" fn scones_joint_covariance(x: *const scones_matrix, y: *const sco
 
 /// Sliced 2-Wasserstein distance between the rows of a and b (same number of columns).
 #[no_mangle]
-pub extern "C" fn scones_sliced_w2(a: *const scones_matrix, b: *const scones_matrix, projections: usize, seed: u64, out: *mut f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sliced_w2(
+    a: *const scones_matrix,
+    b: *const scones_matrix,
+    projections: usize,
+    seed: u64,
+    out: *mut f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let (av, _, d) = read_f64(a, "a")?;
@@ -142,7 +178,13 @@ pub const SCONES_TOY_8GAUSSIANS: scones_toy = 4;
 
 /// n points of a 2-D toy distribution into out (n x 2).
 #[no_mangle]
-pub extern "C" fn scones_toy_sample(toy: scones_toy, n: usize, seed: u64, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_toy_sample(
+    toy: scones_toy,
+    n: usize,
+    seed: u64,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let t = match toy {
             SCONES_TOY_GAUSSIAN => Toy::Gaussian,

@@ -9,7 +9,7 @@ use std::ffi::c_void;
 
 use tch::Tensor;
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 
 /// Element type of a matrix view; one of the SCONES_DTYPE_* values.
 pub type scones_dtype = i32;
@@ -42,9 +42,19 @@ pub struct scones_matrix_mut {
     pub dtype: scones_dtype,
 }
 
-fn check_layout(what: &str, data_null: bool, rows: usize, cols: usize, rs: isize, cs: isize, dtype: scones_dtype) -> Result<()> {
+fn check_layout(
+    what: &str,
+    data_null: bool,
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+    dtype: scones_dtype,
+) -> Result<()> {
     if dtype != SCONES_DTYPE_F32 && dtype != SCONES_DTYPE_F64 {
-        return Err(Error::invalid(format!("{what}: unknown dtype {dtype} (expected SCONES_DTYPE_F32 or SCONES_DTYPE_F64)")));
+        return Err(Error::invalid(format!(
+            "{what}: unknown dtype {dtype} (expected SCONES_DTYPE_F32 or SCONES_DTYPE_F64)"
+        )));
     }
     if rows == 0 || cols == 0 {
         return Err(Error::invalid(format!("{what}: matrix has {rows} rows and {cols} columns; both must be > 0")));
@@ -138,7 +148,7 @@ pub(crate) fn write_f64(m: *const scones_matrix_mut, values: &[f64]) {
 
 /// Writes a 1-D or 2-D tensor (row-major order) into a validated view.
 pub(crate) fn write_tensor(m: *const scones_matrix_mut, t: &Tensor) -> Result<()> {
-    let v = crate::linalg::to_vec(t)?;
+    let v = crate::reference::linalg::to_vec(t)?;
     write_f64(m, &v);
     Ok(())
 }

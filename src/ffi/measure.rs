@@ -9,13 +9,14 @@ use tch::{Device, Tensor};
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{read_tensor, scones_matrix};
 use super::{out_ptr, put};
-use crate::error::{Error, ErrorKind, Result};
-use crate::measure::{Empirical, FunctionMeasure, Measure};
+use crate::ot::measure::{Empirical, FunctionMeasure, Measure};
+use crate::runtime::error::{Error, ErrorKind, Result};
 
 /// Fills `out` (m x d, row-major, contiguous) with m points drawn from the measure. `seed` comes
 /// from the training run's seeded stream: draw from it to make runs reproducible. Return 0 on
 /// success; anything else stops the training call with SCONES_STATUS_CALLBACK.
-pub type scones_measure_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, m: usize, d: usize, seed: u64, out: *mut f64) -> i32>;
+pub type scones_measure_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, m: usize, d: usize, seed: u64, out: *mut f64) -> i32>;
 
 /// A measure to train from: a point set or a host sampler callback.
 pub struct scones_measure {
@@ -59,7 +60,11 @@ impl scones_measure {
 
 /// A measure given by its points (n x d); the library keeps a float32 copy.
 #[no_mangle]
-pub extern "C" fn scones_measure_new_points(points: *const scones_matrix, out: *mut *mut scones_measure, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_measure_new_points(
+    points: *const scones_matrix,
+    out: *mut *mut scones_measure,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let t = read_tensor(points, "points")?;
@@ -70,14 +75,23 @@ pub extern "C" fn scones_measure_new_points(points: *const scones_matrix, out: *
 
 /// A measure in dimension d given by a host sampler callback.
 #[no_mangle]
-pub extern "C" fn scones_measure_new_callback(d: usize, callback: scones_measure_fn, user_data: *mut c_void, out: *mut *mut scones_measure, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_measure_new_callback(
+    d: usize,
+    callback: scones_measure_fn,
+    user_data: *mut c_void,
+    out: *mut *mut scones_measure,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let f = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
         if d == 0 {
             return Err(Error::invalid("dimension must be > 0"));
         }
-        put(out, Box::into_raw(Box::new(scones_measure { kind: MeasureKind::Callback { d, f, user: user_data as usize } })));
+        put(
+            out,
+            Box::into_raw(Box::new(scones_measure { kind: MeasureKind::Callback { d, f, user: user_data as usize } })),
+        );
         Ok(())
     })
 }

@@ -30,7 +30,7 @@ pub mod score;
 use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 
 pub use error::*;
 pub use matrix::*;
@@ -47,7 +47,7 @@ pub extern "C" fn scones_version() -> *const c_char {
 /// Whether this build of the library can use CUDA on this machine (1) or not (0).
 #[no_mangle]
 pub extern "C" fn scones_cuda_available() -> i32 {
-    std::panic::catch_unwind(crate::device::cuda_available).map(i32::from).unwrap_or(0)
+    std::panic::catch_unwind(crate::runtime::device::cuda_available).map(i32::from).unwrap_or(0)
 }
 
 pub(crate) fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str> {
@@ -55,9 +55,7 @@ pub(crate) fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str> {
         return Err(Error::invalid(format!("{what} is NULL")));
     }
     // SAFETY: the caller passes a NUL-terminated string (documented).
-    unsafe { CStr::from_ptr(p) }
-        .to_str()
-        .map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
+    unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
 }
 
 pub(crate) fn c_path(p: *const c_char, what: &str) -> Result<PathBuf> {

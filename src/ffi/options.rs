@@ -7,12 +7,12 @@ use tch::Device;
 
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::{c_str, handle_mut, out_ptr, put};
-use crate::dual::{BatchMode, DualConfig};
-use crate::train::{LrSchedule, Optim};
-use crate::error::{Error, Result};
+use crate::neural::dual::{BatchMode, DualConfig};
+use crate::neural::optim::{LrSchedule, Optim};
+use crate::neural::sampler::{Annealing, ChainInit, SamplerConfig};
 use crate::ot::{Cost, Divergence, Regularizer};
-use crate::progress::{Phase, Progress};
-use crate::sampler::{Annealing, ChainInit, SamplerConfig};
+use crate::runtime::error::{Error, Result};
+use crate::runtime::progress::{Phase, Progress};
 
 /// Regularizer (f-divergence); one of the SCONES_REGULARIZER_* values.
 pub type scones_regularizer = i32;
@@ -89,7 +89,8 @@ pub struct scones_progress {
 
 /// Progress callback: return 0 to continue, anything else to cancel the call (which then fails
 /// with SCONES_STATUS_CANCELLED and produces nothing). Called on the thread that made the call.
-pub type scones_progress_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, progress: *const scones_progress) -> i32>;
+pub type scones_progress_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, progress: *const scones_progress) -> i32>;
 
 #[derive(Clone, Copy)]
 pub(crate) struct ProgressHook {
@@ -201,7 +202,7 @@ fn widths(p: *const usize, n: usize) -> Result<Vec<usize>> {
 }
 
 fn parse_device(p: *const c_char) -> Result<Device> {
-    crate::device::parse_device(c_str(p, "device")?)
+    crate::runtime::device::parse_device(c_str(p, "device")?)
 }
 
 fn set_adam(o: &mut Optim, learning_rate: f64, beta1: f64, beta2: f64) -> Result<()> {
@@ -252,7 +253,10 @@ impl Default for scones_dual_options {
 
 /// Creates dual training options with the defaults above.
 #[no_mangle]
-pub extern "C" fn scones_dual_options_new(out: *mut *mut scones_dual_options, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_new(
+    out: *mut *mut scones_dual_options,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         put(out, Box::into_raw(Box::default()));
@@ -266,13 +270,22 @@ pub extern "C" fn scones_dual_options_free(opts: *mut scones_dual_options) {
     free_box(opts)
 }
 
-fn with_dual(opts: *mut scones_dual_options, err: *mut *mut scones_error, f: impl FnOnce(&mut scones_dual_options) -> Result<()>) -> scones_status {
+fn with_dual(
+    opts: *mut scones_dual_options,
+    err: *mut *mut scones_error,
+    f: impl FnOnce(&mut scones_dual_options) -> Result<()>,
+) -> scones_status {
     boundary(err, || f(handle_mut(opts, "dual options")?))
 }
 
 /// Regularizer and its strength lambda > 0.
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_regularizer(opts: *mut scones_dual_options, regularizer: scones_regularizer, lambda: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_regularizer(
+    opts: *mut scones_dual_options,
+    regularizer: scones_regularizer,
+    lambda: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         let beta = o.cfg.regularizer.softplus_beta;
         o.cfg.regularizer = Regularizer::new(regularizer_from(regularizer)?, lambda)?.with_softplus_beta(beta)?;
@@ -282,7 +295,11 @@ pub extern "C" fn scones_dual_options_set_regularizer(opts: *mut scones_dual_opt
 
 /// Ground cost.
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_cost(opts: *mut scones_dual_options, cost: scones_cost, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_cost(
+    opts: *mut scones_dual_options,
+    cost: scones_cost,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         o.cfg.cost = cost_from(cost)?;
         Ok(())
@@ -291,7 +308,12 @@ pub extern "C" fn scones_dual_options_set_cost(opts: *mut scones_dual_options, c
 
 /// Hidden layer widths of both potentials (n layers).
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_hidden(opts: *mut scones_dual_options, widths_: *const usize, n: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_hidden(
+    opts: *mut scones_dual_options,
+    widths_: *const usize,
+    n: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         let w = widths(widths_, n)?;
         o.cfg.phi_hidden = w.clone();
@@ -320,19 +342,35 @@ pub extern "C" fn scones_dual_options_set_hidden_each(
 
 /// Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_adam(opts: *mut scones_dual_options, learning_rate: f64, beta1: f64, beta2: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_adam(
+    opts: *mut scones_dual_options,
+    learning_rate: f64,
+    beta1: f64,
+    beta2: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| set_adam(&mut o.cfg.optim, learning_rate, beta1, beta2))
 }
 
 /// Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_schedule(opts: *mut scones_dual_options, schedule: scones_lr_schedule, final_fraction: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_schedule(
+    opts: *mut scones_dual_options,
+    schedule: scones_lr_schedule,
+    final_fraction: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| set_schedule(&mut o.cfg.optim, schedule, final_fraction))
 }
 
 /// Minibatch size m (> 0) and pairing mode.
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_batch(opts: *mut scones_dual_options, batch_size: usize, mode: scones_batch_mode, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_batch(
+    opts: *mut scones_dual_options,
+    batch_size: usize,
+    mode: scones_batch_mode,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         if batch_size == 0 {
             return Err(Error::invalid("batch size must be > 0"));
@@ -349,7 +387,11 @@ pub extern "C" fn scones_dual_options_set_batch(opts: *mut scones_dual_options, 
 
 /// Number of training iterations (0 is allowed: the potentials stay at their initialization).
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_iterations(opts: *mut scones_dual_options, iterations: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_iterations(
+    opts: *mut scones_dual_options,
+    iterations: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         o.cfg.optim.iterations = iterations;
         Ok(())
@@ -358,7 +400,11 @@ pub extern "C" fn scones_dual_options_set_iterations(opts: *mut scones_dual_opti
 
 /// Seed of initialization and minibatch draws.
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_seed(opts: *mut scones_dual_options, seed: u64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_seed(
+    opts: *mut scones_dual_options,
+    seed: u64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         o.cfg.optim.seed = seed;
         Ok(())
@@ -368,7 +414,11 @@ pub extern "C" fn scones_dual_options_set_seed(opts: *mut scones_dual_options, s
 /// Device: "cpu", "cuda", "cuda:N" or "auto". Fails with SCONES_STATUS_DEVICE_UNAVAILABLE when
 /// the device is absent (no silent fallback).
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_device(opts: *mut scones_dual_options, device: *const c_char, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_device(
+    opts: *mut scones_dual_options,
+    device: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         o.cfg.optim.device = parse_device(device)?;
         Ok(())
@@ -377,7 +427,11 @@ pub extern "C" fn scones_dual_options_set_device(opts: *mut scones_dual_options,
 
 /// libtorch intra-op threads used during the call (process-wide setting; 0 = leave as is).
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_threads(opts: *mut scones_dual_options, threads: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_threads(
+    opts: *mut scones_dual_options,
+    threads: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         o.threads = threads;
         Ok(())
@@ -386,7 +440,13 @@ pub extern "C" fn scones_dual_options_set_threads(opts: *mut scones_dual_options
 
 /// Progress callback (NULL to remove), called every `every` iterations (> 0).
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_progress(opts: *mut scones_dual_options, callback: scones_progress_fn, user_data: *mut c_void, every: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_progress(
+    opts: *mut scones_dual_options,
+    callback: scones_progress_fn,
+    user_data: *mut c_void,
+    every: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         if every == 0 {
             return Err(Error::invalid("progress interval must be > 0"));
@@ -400,7 +460,11 @@ pub extern "C" fn scones_dual_options_set_progress(opts: *mut scones_dual_option
 /// beta of the chi-square softplus smoothing of log M used when sampling (stored in the model;
 /// default 1000, the paper uses 10 to 1000).
 #[no_mangle]
-pub extern "C" fn scones_dual_options_set_softplus_beta(opts: *mut scones_dual_options, beta: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_dual_options_set_softplus_beta(
+    opts: *mut scones_dual_options,
+    beta: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_dual(opts, err, |o| {
         o.cfg.regularizer = o.cfg.regularizer.with_softplus_beta(beta)?;
         Ok(())
@@ -422,13 +486,21 @@ pub struct scones_sampler_options {
 
 impl Default for scones_sampler_options {
     fn default() -> Self {
-        scones_sampler_options { cfg: SamplerConfig::new(), threads: 0, softplus_beta: None, progress: ProgressHook::none() }
+        scones_sampler_options {
+            cfg: SamplerConfig::new(),
+            threads: 0,
+            softplus_beta: None,
+            progress: ProgressHook::none(),
+        }
     }
 }
 
 /// Creates sampler options with the defaults above.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_new(out: *mut *mut scones_sampler_options, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_new(
+    out: *mut *mut scones_sampler_options,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         put(out, Box::into_raw(Box::default()));
@@ -442,7 +514,11 @@ pub extern "C" fn scones_sampler_options_free(opts: *mut scones_sampler_options)
     free_box(opts)
 }
 
-fn with_sampler(opts: *mut scones_sampler_options, err: *mut *mut scones_error, f: impl FnOnce(&mut scones_sampler_options) -> Result<()>) -> scones_status {
+fn with_sampler(
+    opts: *mut scones_sampler_options,
+    err: *mut *mut scones_error,
+    f: impl FnOnce(&mut scones_sampler_options) -> Result<()>,
+) -> scones_status {
     boundary(err, || f(handle_mut(opts, "sampler options")?))
 }
 
@@ -450,7 +526,14 @@ fn with_sampler(opts: *mut scones_sampler_options, err: *mut *mut scones_error, 
 /// with a final denoising step when `denoise` is 1. levels = 0 switches annealing off (plain
 /// Langevin with the unsmoothed score; sigmas and denoise are then ignored).
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_annealing(opts: *mut scones_sampler_options, sigma_first: f64, sigma_last: f64, levels: usize, denoise: i32, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_annealing(
+    opts: *mut scones_sampler_options,
+    sigma_first: f64,
+    sigma_last: f64,
+    levels: usize,
+    denoise: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         let denoise = flag(denoise, "denoise")?;
         let mut c = o.cfg.clone();
@@ -464,7 +547,12 @@ pub extern "C" fn scones_sampler_options_set_annealing(opts: *mut scones_sampler
 
 /// Langevin steps per noise level (> 0) and step size eps (> 0).
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_steps(opts: *mut scones_sampler_options, steps_per_level: usize, step_size: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_steps(
+    opts: *mut scones_sampler_options,
+    steps_per_level: usize,
+    step_size: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         if steps_per_level == 0 {
             return Err(Error::invalid("steps per level must be > 0"));
@@ -477,7 +565,11 @@ pub extern "C" fn scones_sampler_options_set_steps(opts: *mut scones_sampler_opt
 
 /// Samples per source point K (> 0): output rows i K .. i K + K - 1 belong to source i.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_samples_per_source(opts: *mut scones_sampler_options, k: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_samples_per_source(
+    opts: *mut scones_sampler_options,
+    k: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         if k == 0 {
             return Err(Error::invalid("samples per source must be > 0"));
@@ -489,7 +581,11 @@ pub extern "C" fn scones_sampler_options_set_samples_per_source(opts: *mut scone
 
 /// Chain initialization.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_init(opts: *mut scones_sampler_options, init: scones_chain_init, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_init(
+    opts: *mut scones_sampler_options,
+    init: scones_chain_init,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         o.cfg.init = match init {
             SCONES_INIT_NOISE => ChainInit::Noise,
@@ -503,7 +599,11 @@ pub extern "C" fn scones_sampler_options_set_init(opts: *mut scones_sampler_opti
 /// Metropolis-adjusted Langevin (1) or plain (0). Needs a score source with a known
 /// log-density (the Gaussian one); removes the O(eps) bias of unadjusted Langevin.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_metropolis(opts: *mut scones_sampler_options, enabled: i32, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_metropolis(
+    opts: *mut scones_sampler_options,
+    enabled: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         o.cfg.metropolis = flag(enabled, "metropolis")?;
         Ok(())
@@ -512,7 +612,11 @@ pub extern "C" fn scones_sampler_options_set_metropolis(opts: *mut scones_sample
 
 /// Chains advanced together (> 0); bounds memory use.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_chain_batch(opts: *mut scones_sampler_options, chains: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_chain_batch(
+    opts: *mut scones_sampler_options,
+    chains: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         if chains == 0 {
             return Err(Error::invalid("chain batch must be > 0"));
@@ -524,7 +628,11 @@ pub extern "C" fn scones_sampler_options_set_chain_batch(opts: *mut scones_sampl
 
 /// Seed of chain initialization and Langevin noise.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_seed(opts: *mut scones_sampler_options, seed: u64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_seed(
+    opts: *mut scones_sampler_options,
+    seed: u64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         o.cfg.seed = seed;
         Ok(())
@@ -533,7 +641,11 @@ pub extern "C" fn scones_sampler_options_set_seed(opts: *mut scones_sampler_opti
 
 /// Device, as for dual options.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_device(opts: *mut scones_sampler_options, device: *const c_char, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_device(
+    opts: *mut scones_sampler_options,
+    device: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         o.cfg.device = parse_device(device)?;
         Ok(())
@@ -542,7 +654,11 @@ pub extern "C" fn scones_sampler_options_set_device(opts: *mut scones_sampler_op
 
 /// libtorch intra-op threads used during sampling (process-wide; 0 = leave as is).
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_threads(opts: *mut scones_sampler_options, threads: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_threads(
+    opts: *mut scones_sampler_options,
+    threads: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         o.threads = threads;
         Ok(())
@@ -551,7 +667,13 @@ pub extern "C" fn scones_sampler_options_set_threads(opts: *mut scones_sampler_o
 
 /// Progress callback (NULL to remove), called every `every` Langevin steps (> 0).
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_progress(opts: *mut scones_sampler_options, callback: scones_progress_fn, user_data: *mut c_void, every: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_progress(
+    opts: *mut scones_sampler_options,
+    callback: scones_progress_fn,
+    user_data: *mut c_void,
+    every: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         if every == 0 {
             return Err(Error::invalid("progress interval must be > 0"));
@@ -564,7 +686,11 @@ pub extern "C" fn scones_sampler_options_set_progress(opts: *mut scones_sampler_
 
 /// Overrides the chi-square softplus beta stored in the dual model, for this sampler.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_softplus_beta(opts: *mut scones_sampler_options, beta: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_softplus_beta(
+    opts: *mut scones_sampler_options,
+    beta: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         o.softplus_beta = Some(positive(beta, "softplus beta")?);
         Ok(())
@@ -615,7 +741,10 @@ impl Default for scones_train_options {
 
 /// Creates training options with the defaults above.
 #[no_mangle]
-pub extern "C" fn scones_train_options_new(out: *mut *mut scones_train_options, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_new(
+    out: *mut *mut scones_train_options,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         put(out, Box::into_raw(Box::default()));
@@ -629,13 +758,22 @@ pub extern "C" fn scones_train_options_free(opts: *mut scones_train_options) {
     free_box(opts)
 }
 
-fn with_train(opts: *mut scones_train_options, err: *mut *mut scones_error, f: impl FnOnce(&mut scones_train_options) -> Result<()>) -> scones_status {
+fn with_train(
+    opts: *mut scones_train_options,
+    err: *mut *mut scones_error,
+    f: impl FnOnce(&mut scones_train_options) -> Result<()>,
+) -> scones_status {
     boundary(err, || f(handle_mut(opts, "training options")?))
 }
 
 /// Hidden layer widths (n layers).
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_hidden(opts: *mut scones_train_options, widths_: *const usize, n: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_hidden(
+    opts: *mut scones_train_options,
+    widths_: *const usize,
+    n: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         o.hidden = Some(widths(widths_, n)?);
         Ok(())
@@ -644,7 +782,13 @@ pub extern "C" fn scones_train_options_set_hidden(opts: *mut scones_train_option
 
 /// Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_adam(opts: *mut scones_train_options, learning_rate: f64, beta1: f64, beta2: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_adam(
+    opts: *mut scones_train_options,
+    learning_rate: f64,
+    beta1: f64,
+    beta2: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         set_adam(&mut o.optim, learning_rate, beta1, beta2)?;
         o.learning_rate_set = true;
@@ -654,13 +798,22 @@ pub extern "C" fn scones_train_options_set_adam(opts: *mut scones_train_options,
 
 /// Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_schedule(opts: *mut scones_train_options, schedule: scones_lr_schedule, final_fraction: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_schedule(
+    opts: *mut scones_train_options,
+    schedule: scones_lr_schedule,
+    final_fraction: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| set_schedule(&mut o.optim, schedule, final_fraction))
 }
 
 /// Minibatch size (> 0).
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_batch_size(opts: *mut scones_train_options, batch_size: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_batch_size(
+    opts: *mut scones_train_options,
+    batch_size: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         if batch_size == 0 {
             return Err(Error::invalid("batch size must be > 0"));
@@ -672,7 +825,11 @@ pub extern "C" fn scones_train_options_set_batch_size(opts: *mut scones_train_op
 
 /// Number of training iterations.
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_iterations(opts: *mut scones_train_options, iterations: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_iterations(
+    opts: *mut scones_train_options,
+    iterations: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         o.optim.iterations = iterations;
         Ok(())
@@ -681,7 +838,11 @@ pub extern "C" fn scones_train_options_set_iterations(opts: *mut scones_train_op
 
 /// Seed of initialization and batch draws.
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_seed(opts: *mut scones_train_options, seed: u64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_seed(
+    opts: *mut scones_train_options,
+    seed: u64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         o.optim.seed = seed;
         Ok(())
@@ -690,7 +851,11 @@ pub extern "C" fn scones_train_options_set_seed(opts: *mut scones_train_options,
 
 /// Device, as for dual options.
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_device(opts: *mut scones_train_options, device: *const c_char, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_device(
+    opts: *mut scones_train_options,
+    device: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         o.optim.device = parse_device(device)?;
         Ok(())
@@ -699,7 +864,11 @@ pub extern "C" fn scones_train_options_set_device(opts: *mut scones_train_option
 
 /// libtorch intra-op threads during the call (process-wide; 0 = leave as is).
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_threads(opts: *mut scones_train_options, threads: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_threads(
+    opts: *mut scones_train_options,
+    threads: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         o.threads = threads;
         Ok(())
@@ -708,7 +877,13 @@ pub extern "C" fn scones_train_options_set_threads(opts: *mut scones_train_optio
 
 /// Progress callback (NULL to remove), every `every` iterations (> 0); `objective` is the loss.
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_progress(opts: *mut scones_train_options, callback: scones_progress_fn, user_data: *mut c_void, every: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_progress(
+    opts: *mut scones_train_options,
+    callback: scones_progress_fn,
+    user_data: *mut c_void,
+    every: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         if every == 0 {
             return Err(Error::invalid("progress interval must be > 0"));
@@ -722,7 +897,13 @@ pub extern "C" fn scones_train_options_set_progress(opts: *mut scones_train_opti
 /// Noise levels of score training: `levels` geometric levels from sigma_max down to sigma_min
 /// (0 < sigma_min <= sigma_max); sigma_max = 0 means the largest pairwise distance of the data.
 #[no_mangle]
-pub extern "C" fn scones_train_options_set_noise_levels(opts: *mut scones_train_options, sigma_max: f64, sigma_min: f64, levels: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_train_options_set_noise_levels(
+    opts: *mut scones_train_options,
+    sigma_max: f64,
+    sigma_min: f64,
+    levels: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_train(opts, err, |o| {
         let sigma_min = positive(sigma_min, "sigma_min")?;
         if levels == 0 {
@@ -743,7 +924,11 @@ pub extern "C" fn scones_train_options_set_noise_levels(opts: *mut scones_train_
 /// Chains start at T(x) for the given barycentric map (whose dimensions must match the dual's
 /// when the sampler is made). The options keep their own copy of the map.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_init_map(opts: *mut scones_sampler_options, map: *const super::barycentric::scones_barycentric, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_init_map(
+    opts: *mut scones_sampler_options,
+    map: *const super::barycentric::scones_barycentric,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         let m = super::handle(map, "barycentric map")?;
         o.cfg.init = ChainInit::map(&m.inner.lock())?;
@@ -754,7 +939,11 @@ pub extern "C" fn scones_sampler_options_set_init_map(opts: *mut scones_sampler_
 /// 1 (default): the conditional score s(y) + grad_y log M(V(x, y)). 0: the target score alone,
 /// ignoring the sources (samples tau itself: a check of a score source).
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_compatibility(opts: *mut scones_sampler_options, enabled: i32, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_compatibility(
+    opts: *mut scones_sampler_options,
+    enabled: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         o.cfg.use_compatibility = flag(enabled, "compatibility")?;
         Ok(())
@@ -764,7 +953,11 @@ pub extern "C" fn scones_sampler_options_set_compatibility(opts: *mut scones_sam
 /// With Metropolis adjustment: 1 tunes the step size during the first half of each noise
 /// level's steps towards 57% acceptance, then keeps it fixed; 0 (default) keeps the given step.
 #[no_mangle]
-pub extern "C" fn scones_sampler_options_set_adapt_step(opts: *mut scones_sampler_options, enabled: i32, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_options_set_adapt_step(
+    opts: *mut scones_sampler_options,
+    enabled: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
     with_sampler(opts, err, |o| {
         o.cfg.adapt_step = flag(enabled, "adapt_step")?;
         Ok(())

@@ -6,8 +6,8 @@ use std::ffi::c_char;
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{read_f64, scones_matrix};
 use super::{c_path, c_str, handle, handle_mut, out_ptr, put};
-use crate::error::{Error, Result};
 use crate::plot::{Figure, PlotError, Rgba};
+use crate::runtime::error::{Error, Result};
 
 /// A figure: a grid of panels (numbered row by row from 0) drawn into a PNG.
 pub struct scones_figure {
@@ -35,7 +35,14 @@ fn points(m: *const scones_matrix, what: &str) -> Result<Vec<[f64; 2]>> {
 
 /// A width x height pixel figure with rows x cols panels.
 #[no_mangle]
-pub extern "C" fn scones_figure_new(width: u32, height: u32, rows: u32, cols: u32, out: *mut *mut scones_figure, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_figure_new(
+    width: u32,
+    height: u32,
+    rows: u32,
+    cols: u32,
+    out: *mut *mut scones_figure,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let fig = Figure::new(width, height, rows, cols).map_err(plot_err)?;
@@ -52,7 +59,14 @@ pub extern "C" fn scones_figure_free(fig: *mut scones_figure) {
 
 /// Scatter of the first two columns of `points` in color 0xRRGGBBAA, disks of `radius` pixels.
 #[no_mangle]
-pub extern "C" fn scones_figure_scatter(fig: *mut scones_figure, panel: usize, points_: *const scones_matrix, rgba: u32, radius: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_figure_scatter(
+    fig: *mut scones_figure,
+    panel: usize,
+    points_: *const scones_matrix,
+    rgba: u32,
+    radius: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let f = handle_mut(fig, "figure")?;
         let p = points(points_, "points")?;
@@ -62,7 +76,14 @@ pub extern "C" fn scones_figure_scatter(fig: *mut scones_figure, panel: usize, p
 
 /// Line segments from row i of `from` to row i of `to` (first two columns), color 0xRRGGBBAA.
 #[no_mangle]
-pub extern "C" fn scones_figure_segments(fig: *mut scones_figure, panel: usize, from: *const scones_matrix, to: *const scones_matrix, rgba: u32, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_figure_segments(
+    fig: *mut scones_figure,
+    panel: usize,
+    from: *const scones_matrix,
+    to: *const scones_matrix,
+    rgba: u32,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let f = handle_mut(fig, "figure")?;
         let (a, b) = (points(from, "from")?, points(to, "to")?);
@@ -72,7 +93,12 @@ pub extern "C" fn scones_figure_segments(fig: *mut scones_figure, panel: usize, 
 
 /// Panel title (printable ASCII).
 #[no_mangle]
-pub extern "C" fn scones_figure_title(fig: *mut scones_figure, panel: usize, text: *const c_char, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_figure_title(
+    fig: *mut scones_figure,
+    panel: usize,
+    text: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let f = handle_mut(fig, "figure")?;
         f.fig.title(panel, c_str(text, "text")?).map_err(plot_err)
@@ -81,7 +107,14 @@ pub extern "C" fn scones_figure_title(fig: *mut scones_figure, panel: usize, tex
 
 /// Legend with n entries (labels[i] in colors[i], 0xRRGGBBAA).
 #[no_mangle]
-pub extern "C" fn scones_figure_legend(fig: *mut scones_figure, panel: usize, labels: *const *const c_char, colors: *const u32, n: usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_figure_legend(
+    fig: *mut scones_figure,
+    panel: usize,
+    labels: *const *const c_char,
+    colors: *const u32,
+    n: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let f = handle_mut(fig, "figure")?;
         if n > 0 && (labels.is_null() || colors.is_null()) {
@@ -99,7 +132,15 @@ pub extern "C" fn scones_figure_legend(fig: *mut scones_figure, panel: usize, la
 
 /// Fixes a panel's data bounds (otherwise fitted to its data, with equal aspect).
 #[no_mangle]
-pub extern "C" fn scones_figure_set_bounds(fig: *mut scones_figure, panel: usize, xmin: f64, xmax: f64, ymin: f64, ymax: f64, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_figure_set_bounds(
+    fig: *mut scones_figure,
+    panel: usize,
+    xmin: f64,
+    xmax: f64,
+    ymin: f64,
+    ymax: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let f = handle_mut(fig, "figure")?;
         f.fig.set_bounds(panel, xmin, xmax, ymin, ymax).map_err(plot_err)
@@ -108,7 +149,11 @@ pub extern "C" fn scones_figure_set_bounds(fig: *mut scones_figure, panel: usize
 
 /// Writes the figure as a PNG file (atomically: a temporary file renamed into place).
 #[no_mangle]
-pub extern "C" fn scones_figure_save_png(fig: *const scones_figure, path: *const c_char, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_figure_save_png(
+    fig: *const scones_figure,
+    path: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let f = handle(fig, "figure")?;
         f.fig.save_png(&c_path(path, "path")?).map_err(plot_err)

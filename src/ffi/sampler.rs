@@ -8,8 +8,8 @@ use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, wr
 use super::options::{scones_sampler_options, ProgressHook};
 use super::score::scones_score;
 use super::{handle, out_ptr, put};
-use crate::error::Error;
-use crate::sampler::{SampleReport, Sampler};
+use crate::neural::sampler::{SampleReport, Sampler};
+use crate::runtime::error::Error;
 
 /// A conditional sampler of pi(y | x): potentials, a target score and sampling options.
 pub struct scones_sampler {
@@ -76,18 +76,26 @@ pub extern "C" fn scones_sampler_free(sampler: *mut scones_sampler) {
 /// the sampler's random stream. Fails with SCONES_STATUS_DIVERGED (and writes nothing) if any
 /// chain becomes non-finite.
 #[no_mangle]
-pub extern "C" fn scones_sample_batch(sampler: *mut scones_sampler, sources: *const scones_matrix, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sample_batch(
+    sampler: *mut scones_sampler,
+    sources: *const scones_matrix,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let s = handle(sampler, "sampler")?;
         let x = read_tensor(sources, "sources")?;
         let mut st = s.inner.lock();
         let (dx, dy) = st.sampler.dims();
         if x.size()[1] != dx as i64 {
-            return Err(Error::shape(format!("sources must have {dx} columns (the dual's source dimension), got {}", x.size()[1])));
+            return Err(Error::shape(format!(
+                "sources must have {dx} columns (the dual's source dimension), got {}",
+                x.size()[1]
+            )));
         }
         let k = st.sampler.config().samples_per_source;
         check_out(out, "out", x.size()[0] as usize * k, dy)?;
-        crate::device::set_threads(st.threads);
+        crate::runtime::device::set_threads(st.threads);
         let hook = st.progress;
         let (y, report) = st.sampler.sample(&x, &mut |p| hook.observe(p))?;
         write_tensor(out, &y)?;
@@ -98,7 +106,11 @@ pub extern "C" fn scones_sample_batch(sampler: *mut scones_sampler, sources: *co
 
 /// Statistics of the last successful scones_sample_batch.
 #[no_mangle]
-pub extern "C" fn scones_sampler_report(sampler: *const scones_sampler, out: *mut scones_sample_report, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_report(
+    sampler: *const scones_sampler,
+    out: *mut scones_sample_report,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let s = handle(sampler, "sampler")?;
         out_ptr(out, "out")?;
@@ -144,7 +156,13 @@ pub extern "C" fn scones_sampler_set_progress(
 /// Source dimension dx, target dimension dy and samples per source K: scones_sample_batch on n
 /// sources writes (n K) x dy.
 #[no_mangle]
-pub extern "C" fn scones_sampler_shape(sampler: *const scones_sampler, dx: *mut usize, dy: *mut usize, k: *mut usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_sampler_shape(
+    sampler: *const scones_sampler,
+    dx: *mut usize,
+    dy: *mut usize,
+    k: *mut usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let s = handle(sampler, "sampler")?;
         out_ptr(dx, "dx")?;

@@ -5,17 +5,17 @@ use std::sync::Arc;
 
 use tch::Kind;
 
+use super::c_path;
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_f64, read_tensor, read_vector, scones_matrix, scones_matrix_mut, write_tensor};
-use super::{handle, out_ptr, put};
-use crate::error::{Error, Result};
-use crate::score::{EmpiricalScore, FunctionScore, GaussianScore, ScoreSource, TorchScriptScore, TrainedScore};
-use crate::score::trained::{self, ScoreTrainConfig};
-use crate::error::ErrorKind;
-use std::ffi::{c_char, c_void};
 use super::measure::scones_measure;
 use super::options::scones_train_options;
-use super::c_path;
+use super::{handle, out_ptr, put};
+use crate::runtime::error::ErrorKind;
+use crate::runtime::error::{Error, Result};
+use crate::score::trained::{self, ScoreTrainConfig};
+use crate::score::{EmpiricalScore, FunctionScore, GaussianScore, ScoreSource, TorchScriptScore, TrainedScore};
+use std::ffi::{c_char, c_void};
 
 /// A target score source s(y, sigma) = grad_y log (tau * N(0, sigma^2 I))(y).
 pub struct scones_score {
@@ -32,12 +32,19 @@ fn new_handle(source: Arc<dyn ScoreSource>, out: *mut *mut scones_score) {
 /// row-major) for noise level sigma (0 = the clean target). Return 0 on success; anything else
 /// stops the calling scones function with SCONES_STATUS_CALLBACK. Called on the thread that
 /// calls scones_sample_batch or scones_score_eval.
-pub type scones_score_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, y: *const f64, n: usize, d: usize, sigma: f64, out: *mut f64) -> i32>;
+pub type scones_score_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, y: *const f64, n: usize, d: usize, sigma: f64, out: *mut f64) -> i32,
+>;
 
 /// The exact score of N(mean, cov): mean is 1 x d or d x 1, cov d x d symmetric positive
 /// definite.
 #[no_mangle]
-pub extern "C" fn scones_score_new_gaussian(mean: *const scones_matrix, cov: *const scones_matrix, out: *mut *mut scones_score, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_new_gaussian(
+    mean: *const scones_matrix,
+    cov: *const scones_matrix,
+    out: *mut *mut scones_score,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let mu = read_vector(mean, "mean")?;
@@ -58,7 +65,11 @@ pub extern "C" fn scones_score_free(score: *mut scones_score) {
 
 /// Dimension of the score's space.
 #[no_mangle]
-pub extern "C" fn scones_score_dim(score: *const scones_score, dim: *mut usize, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_dim(
+    score: *const scones_score,
+    dim: *mut usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let s = handle(score, "score")?;
         out_ptr(dim, "dim")?;
@@ -69,7 +80,13 @@ pub extern "C" fn scones_score_dim(score: *const scones_score, dim: *mut usize, 
 
 /// Evaluates s(y, sigma) at the rows of y (n x d) into out (n x d) on the CPU; sigma >= 0.
 #[no_mangle]
-pub extern "C" fn scones_score_eval(score: *const scones_score, y: *const scones_matrix, sigma: f64, out: *const scones_matrix_mut, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_eval(
+    score: *const scones_score,
+    y: *const scones_matrix,
+    sigma: f64,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let s = handle(score, "score")?;
         if !(sigma.is_finite() && sigma >= 0.0) {
@@ -91,7 +108,12 @@ pub extern "C" fn scones_score_eval(score: *const scones_score, y: *const scones
 /// (annealing adds its noise level on top: s^2 = sigma^2 + h^2). No training; the softmax over
 /// targets runs in chunks, so hundreds of thousands of targets fit.
 #[no_mangle]
-pub extern "C" fn scones_score_new_empirical(points: *const scones_matrix, bandwidth: f64, out: *mut *mut scones_score, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_new_empirical(
+    points: *const scones_matrix,
+    bandwidth: f64,
+    out: *mut *mut scones_score,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let p = read_tensor(points, "points")?;
@@ -102,7 +124,13 @@ pub extern "C" fn scones_score_new_empirical(points: *const scones_matrix, bandw
 
 /// A score computed by a host callback in dimension d.
 #[no_mangle]
-pub extern "C" fn scones_score_new_callback(d: usize, callback: scones_score_fn, user_data: *mut c_void, out: *mut *mut scones_score, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_new_callback(
+    d: usize,
+    callback: scones_score_fn,
+    user_data: *mut c_void,
+    out: *mut *mut scones_score,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let f = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
@@ -124,7 +152,12 @@ pub extern "C" fn scones_score_new_callback(d: usize, callback: scones_score_fn,
 /// forward(y: Tensor[n, d] float32, sigma: Tensor[n] float32) -> Tensor[n, d]. It is loaded and
 /// called once on zeros to check the contract (SCONES_STATUS_FORMAT if it does not load).
 #[no_mangle]
-pub extern "C" fn scones_score_new_torchscript(path: *const c_char, d: usize, out: *mut *mut scones_score, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_new_torchscript(
+    path: *const c_char,
+    d: usize,
+    out: *mut *mut scones_score,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         new_handle(Arc::new(TorchScriptScore::new(&c_path(path, "path")?, d)?), out);
@@ -135,7 +168,12 @@ pub extern "C" fn scones_score_new_torchscript(path: *const c_char, d: usize, ou
 /// Trains a score network by denoising score matching on the target measure (NCSN). `options`
 /// may be NULL for the defaults.
 #[no_mangle]
-pub extern "C" fn scones_score_train(target: *const scones_measure, options: *const scones_train_options, out: *mut *mut scones_score, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_train(
+    target: *const scones_measure,
+    options: *const scones_train_options,
+    out: *mut *mut scones_score,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let t = handle(target, "target measure")?;
@@ -147,7 +185,7 @@ pub extern "C" fn scones_score_train(target: *const scones_measure, options: *co
         if let Some(h) = &o.hidden {
             cfg.hidden = h.clone();
         }
-        crate::device::set_threads(o.threads);
+        crate::runtime::device::set_threads(o.threads);
         let mut m = t.instantiate(cfg.optim.device)?;
         let hook = o.progress;
         let (score, _) = trained::train(&cfg, m.as_mut(), &mut |p| hook.observe(p))?;
@@ -159,17 +197,27 @@ pub extern "C" fn scones_score_train(target: *const scones_measure, options: *co
 
 /// Saves a trained score network (SCONES_STATUS_INVALID_ARGUMENT for other kinds of score).
 #[no_mangle]
-pub extern "C" fn scones_score_save(score: *const scones_score, path: *const c_char, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_save(
+    score: *const scones_score,
+    path: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         let s = handle(score, "score")?;
-        let t = s.trained.as_ref().ok_or_else(|| Error::invalid(format!("only trained score networks can be saved; this is a {}", s.source.describe())))?;
+        let t = s.trained.as_ref().ok_or_else(|| {
+            Error::invalid(format!("only trained score networks can be saved; this is a {}", s.source.describe()))
+        })?;
         t.save(&c_path(path, "path")?)
     })
 }
 
 /// Loads a score network saved by scones_score_save.
 #[no_mangle]
-pub extern "C" fn scones_score_load(path: *const c_char, out: *mut *mut scones_score, err: *mut *mut scones_error) -> scones_status {
+pub extern "C" fn scones_score_load(
+    path: *const c_char,
+    out: *mut *mut scones_score,
+    err: *mut *mut scones_error,
+) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
         let score = Arc::new(TrainedScore::load(&c_path(path, "path")?)?);

@@ -1,6 +1,6 @@
 //! Ground costs c(x, y).
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 use tch::Tensor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

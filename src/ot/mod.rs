@@ -7,12 +7,13 @@
 //! whose maximizers give the coupling pi(x, y) = M(V(x, y)) sigma(x) tau(y), M(v) = f*'(v/lambda).
 
 pub mod cost;
+pub mod measure;
 pub mod regularizer;
 
 pub use cost::Cost;
 pub use regularizer::{Divergence, Regularizer};
 
-use crate::error::Result;
+use crate::runtime::error::Result;
 use tch::Tensor;
 
 /// The dual objective on a minibatch, with the diagnostics that come with it.
@@ -35,10 +36,7 @@ pub fn dual_objective(reg: &Regularizer, phi_x: &Tensor, psi_y: &Tensor, violati
     let objective = phi_x.f_mean(None)?.f_add(&psi_y.f_mean(None)?)?.f_sub(&penalty)?;
     let (mean_compatibility, extension_fraction) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
         let v = violation.f_detach()?;
-        Ok((
-            reg.compatibility(&v)?.f_mean(None)?,
-            reg.extension_active(&v)?.f_to_kind(tch::Kind::Float)?.f_mean(None)?,
-        ))
+        Ok((reg.compatibility(&v)?.f_mean(None)?, reg.extension_active(&v)?.f_to_kind(tch::Kind::Float)?.f_mean(None)?))
     })?;
     Ok(DualEstimate { objective, mean_compatibility, extension_fraction })
 }
@@ -130,7 +128,10 @@ mod tests {
                 for (auto, mine) in [(phi.grad(), &terms.grad_phi), (psi.grad(), &terms.grad_psi)] {
                     let scale = 1.0 + auto.abs().max().double_value(&[]);
                     let diff = (auto - mine).abs().max().double_value(&[]);
-                    assert!(diff < 1e-12 * scale, "{d:?} all_pairs={all_pairs}: gradient differs by {diff} (scale {scale})");
+                    assert!(
+                        diff < 1e-12 * scale,
+                        "{d:?} all_pairs={all_pairs}: gradient differs by {diff} (scale {scale})"
+                    );
                 }
             }
         }
@@ -141,7 +142,7 @@ mod tests {
         let x = Tensor::from_slice(&[0.0f64, 1.0, 2.0, -1.0]).view([2, 2]);
         let y = Tensor::from_slice(&[3.0f64, 1.0, 0.5, 0.5, 1.0, -2.0]).view([3, 2]);
         for c in [Cost::SqEuclidean, Cost::MeanSqEuclidean] {
-            let p = crate::linalg::to_vec(&c.pairwise(&x, &y).unwrap()).unwrap();
+            let p = crate::reference::linalg::to_vec(&c.pairwise(&x, &y).unwrap()).unwrap();
             let xs = [[0.0, 1.0], [2.0, -1.0]];
             let ys = [[3.0, 1.0], [0.5, 0.5], [1.0, -2.0]];
             for i in 0..2 {

@@ -19,7 +19,7 @@
 //! so that a user sees when it matters. KL-type conjugates are continued the same way far out
 //! (M = 1e20), only to keep float32 finite early in training.
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 use tch::{Kind, Tensor};
 
 /// Density ratio M at which restricted-domain conjugates switch to their quadratic extension.
@@ -335,9 +335,7 @@ impl Regularizer {
         match self.divergence {
             Divergence::Kl => Ok(t.f_sub_scalar(1.0)?),
             Divergence::KlCuturi => Ok(t),
-            Divergence::ChiSquare => {
-                Ok(log_softplus(v, self.softplus_beta)?.f_sub_scalar((2.0 * self.lambda).ln())?)
-            }
+            Divergence::ChiSquare => Ok(log_softplus(v, self.softplus_beta)?.f_sub_scalar((2.0 * self.lambda).ln())?),
             _ => Ok(self.compatibility(v)?.f_log()?),
         }
     }
@@ -398,7 +396,7 @@ mod tests {
     }
 
     fn vals(t: &Tensor) -> Vec<f64> {
-        crate::linalg::to_vec(t).unwrap()
+        crate::reference::linalg::to_vec(t).unwrap()
     }
 
     /// t values spanning each divergence's domain, including beyond the extension point.
@@ -468,7 +466,11 @@ mod tests {
                     continue;
                 }
                 let lhs = fs + d.f(u);
-                assert!((lhs - t * u).abs() < 1e-8 * (1.0 + (t * u).abs()), "{d:?} t {t}: f*+f = {lhs}, t u = {}", t * u);
+                assert!(
+                    (lhs - t * u).abs() < 1e-8 * (1.0 + (t * u).abs()),
+                    "{d:?} t {t}: f*+f = {lhs}, t u = {}",
+                    t * u
+                );
                 // Fenchel-Young inequality at a different u.
                 let u2 = u * 1.3 + 0.1;
                 assert!(fs + d.f(u2) >= t * u2 - 1e-9, "{d:?} t {t}: Fenchel-Young violated");
@@ -508,7 +510,12 @@ mod tests {
                 for i in 0..v.len() {
                     let fd = (lp[i] - lm[i]) / (2.0 * h);
                     assert!(g[i].is_finite() && lp[i].is_finite(), "{d:?} v {}: non-finite log M", v[i]);
-                    assert!((fd - g[i]).abs() < 1e-4 * (1.0 + g[i].abs()), "{d:?} beta {beta} v {}: fd {fd} vs {}", v[i], g[i]);
+                    assert!(
+                        (fd - g[i]).abs() < 1e-4 * (1.0 + g[i].abs()),
+                        "{d:?} beta {beta} v {}: fd {fd} vs {}",
+                        v[i],
+                        g[i]
+                    );
                 }
             }
         }
@@ -544,7 +551,10 @@ mod tests {
     #[test]
     fn lambda_must_be_positive() {
         for l in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            assert_eq!(Regularizer::new(Divergence::Kl, l).unwrap_err().kind, crate::error::ErrorKind::InvalidArgument);
+            assert_eq!(
+                Regularizer::new(Divergence::Kl, l).unwrap_err().kind,
+                crate::runtime::error::ErrorKind::InvalidArgument
+            );
         }
     }
 }

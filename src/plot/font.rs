@@ -117,11 +117,7 @@ const GLYPHS: [[u8; GLYPH_H as usize]; (LAST - FIRST + 1) as usize] = [
 /// The glyph rows for `c`; anything that is not printable ASCII maps to `'?'`.
 pub(crate) fn glyph(c: char) -> &'static [u8; GLYPH_H as usize] {
     let code = c as u32;
-    let code = if (FIRST..=LAST).contains(&code) {
-        code
-    } else {
-        '?' as u32
-    };
+    let code = if (FIRST..=LAST).contains(&code) { code } else { '?' as u32 };
     &GLYPHS[(code - FIRST) as usize]
 }
 

@@ -53,12 +53,7 @@ pub enum PlotError {
     /// Segment start and end slices have different lengths.
     LengthMismatch { starts: usize, ends: usize },
     /// Bounds are not finite, not increasing, or too narrow to map onto pixels.
-    InvalidBounds {
-        xmin: f64,
-        xmax: f64,
-        ymin: f64,
-        ymax: f64,
-    },
+    InvalidBounds { xmin: f64, xmax: f64, ymin: f64, ymax: f64 },
     /// Marker radius is not finite or outside 0..=256 pixels.
     InvalidRadius(f64),
     /// The output path names no file.
@@ -72,21 +67,18 @@ pub enum PlotError {
 impl fmt::Display for PlotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlotError::InvalidSize { width, height } => write!(
-                f,
-                "invalid figure size {width}x{height}: each side must be 1..={MAX_SIDE} pixels"
-            ),
-            PlotError::InvalidGrid { rows, cols } => write!(
-                f,
-                "invalid panel grid {rows}x{cols}: rows and columns must be 1..={MAX_PANELS_PER_SIDE}"
-            ),
+            PlotError::InvalidSize { width, height } => {
+                write!(f, "invalid figure size {width}x{height}: each side must be 1..={MAX_SIDE} pixels")
+            }
+            PlotError::InvalidGrid { rows, cols } => {
+                write!(f, "invalid panel grid {rows}x{cols}: rows and columns must be 1..={MAX_PANELS_PER_SIDE}")
+            }
             PlotError::PanelOutOfRange { panel, panels } => {
                 write!(f, "panel {panel} out of range: the figure has {panels} panels")
             }
-            PlotError::LengthMismatch { starts, ends } => write!(
-                f,
-                "segment endpoints mismatch: {starts} start points but {ends} end points"
-            ),
+            PlotError::LengthMismatch { starts, ends } => {
+                write!(f, "segment endpoints mismatch: {starts} start points but {ends} end points")
+            }
             PlotError::InvalidBounds { xmin, xmax, ymin, ymax } => write!(
                 f,
                 "invalid bounds x [{xmin}, {xmax}], y [{ymin}, {ymax}]: \
@@ -151,15 +143,8 @@ struct Panel {
 /// bounds nor rasterization ever see NaN or infinity.
 #[derive(Clone, Debug)]
 enum Layer {
-    Scatter {
-        points: Vec<[f64; 2]>,
-        color: Rgba,
-        radius: f64,
-    },
-    Segments {
-        segments: Vec<[[f64; 2]; 2]>,
-        color: Rgba,
-    },
+    Scatter { points: Vec<[f64; 2]>, color: Rgba, radius: f64 },
+    Segments { segments: Vec<[[f64; 2]; 2]>, color: Rgba },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -194,12 +179,7 @@ impl Rect {
     }
 
     fn shrink(&self, by: i64) -> Rect {
-        Rect {
-            x0: self.x0 + by,
-            y0: self.y0 + by,
-            x1: self.x1 - by,
-            y1: self.y1 - by,
-        }
+        Rect { x0: self.x0 + by, y0: self.y0 + by, x1: self.x1 - by, y1: self.y1 - by }
     }
 
     fn intersect(&self, other: &Rect) -> Rect {
@@ -246,10 +226,7 @@ impl Transform {
             return None;
         }
         // Halves first: `max - min` overflows for spans near f64::MAX.
-        let (hx, hy) = (
-            bounds.xmax / 2.0 - bounds.xmin / 2.0,
-            bounds.ymax / 2.0 - bounds.ymin / 2.0,
-        );
+        let (hx, hy) = (bounds.xmax / 2.0 - bounds.xmin / 2.0, bounds.ymax / 2.0 - bounds.ymin / 2.0);
         let (pw, ph) = (plot.width() as f64, plot.height() as f64);
         // A zero half-span gives an infinite candidate, so the other axis decides.
         let scale = ((pw / 2.0) / hx).min((ph / 2.0) / hy);
@@ -288,17 +265,10 @@ impl Figure {
         if !(1..=MAX_SIDE).contains(&width) || !(1..=MAX_SIDE).contains(&height) {
             return Err(PlotError::InvalidSize { width, height });
         }
-        if !(1..=MAX_PANELS_PER_SIDE).contains(&rows) || !(1..=MAX_PANELS_PER_SIDE).contains(&cols)
-        {
+        if !(1..=MAX_PANELS_PER_SIDE).contains(&rows) || !(1..=MAX_PANELS_PER_SIDE).contains(&cols) {
             return Err(PlotError::InvalidGrid { rows, cols });
         }
-        Ok(Figure {
-            width,
-            height,
-            rows,
-            cols,
-            panels: vec![Panel::default(); (rows * cols) as usize],
-        })
+        Ok(Figure { width, height, rows, cols, panels: vec![Panel::default(); (rows * cols) as usize] })
     }
 
     /// Number of panels, `rows * cols`.
@@ -308,23 +278,13 @@ impl Figure {
 
     /// Filled, anti-aliased disks of `radius` pixels at `points` (`[x, y]` in data units).
     /// Points with a NaN or infinite coordinate are skipped.
-    pub fn scatter(
-        &mut self,
-        panel: usize,
-        points: &[[f64; 2]],
-        color: Rgba,
-        radius: f64,
-    ) -> Result<(), PlotError> {
+    pub fn scatter(&mut self, panel: usize, points: &[[f64; 2]], color: Rgba, radius: f64) -> Result<(), PlotError> {
         if !(radius.is_finite() && (0.0..=MAX_RADIUS).contains(&radius)) {
             return Err(PlotError::InvalidRadius(radius));
         }
         let panel = self.panel_mut(panel)?;
         let points = points.iter().copied().filter(is_finite).collect();
-        panel.layers.push(Layer::Scatter {
-            points,
-            color,
-            radius,
-        });
+        panel.layers.push(Layer::Scatter { points, color, radius });
         Ok(())
     }
 
@@ -338,18 +298,11 @@ impl Figure {
         color: Rgba,
     ) -> Result<(), PlotError> {
         if starts.len() != ends.len() {
-            return Err(PlotError::LengthMismatch {
-                starts: starts.len(),
-                ends: ends.len(),
-            });
+            return Err(PlotError::LengthMismatch { starts: starts.len(), ends: ends.len() });
         }
         let panel = self.panel_mut(panel)?;
-        let segments = starts
-            .iter()
-            .zip(ends)
-            .filter(|(a, b)| is_finite(a) && is_finite(b))
-            .map(|(&a, &b)| [a, b])
-            .collect();
+        let segments =
+            starts.iter().zip(ends).filter(|(a, b)| is_finite(a) && is_finite(b)).map(|(&a, &b)| [a, b]).collect();
         panel.layers.push(Layer::Segments { segments, color });
         Ok(())
     }
@@ -364,31 +317,13 @@ impl Figure {
     /// Fixes the data rectangle that the panel shows instead of fitting it to the data. The
     /// rectangle is centered and always fully visible; to keep the aspect ratio equal, the axis
     /// with room to spare shows more than was asked for. Data outside is clipped.
-    pub fn set_bounds(
-        &mut self,
-        panel: usize,
-        xmin: f64,
-        xmax: f64,
-        ymin: f64,
-        ymax: f64,
-    ) -> Result<(), PlotError> {
-        let usable = |lo: f64, hi: f64| {
-            lo.is_finite() && hi.is_finite() && lo < hi && hi / 2.0 - lo / 2.0 >= MIN_HALF_SPAN
-        };
+    pub fn set_bounds(&mut self, panel: usize, xmin: f64, xmax: f64, ymin: f64, ymax: f64) -> Result<(), PlotError> {
+        let usable =
+            |lo: f64, hi: f64| lo.is_finite() && hi.is_finite() && lo < hi && hi / 2.0 - lo / 2.0 >= MIN_HALF_SPAN;
         if !(usable(xmin, xmax) && usable(ymin, ymax)) {
-            return Err(PlotError::InvalidBounds {
-                xmin,
-                xmax,
-                ymin,
-                ymax,
-            });
+            return Err(PlotError::InvalidBounds { xmin, xmax, ymin, ymax });
         }
-        self.panel_mut(panel)?.bounds = Some(Bounds {
-            xmin,
-            xmax,
-            ymin,
-            ymax,
-        });
+        self.panel_mut(panel)?.bounds = Some(Bounds { xmin, xmax, ymin, ymax });
         Ok(())
     }
 
@@ -415,9 +350,7 @@ impl Figure {
         // Distinguishes temporary files of concurrent saves within this process.
         static SAVE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-        let file_name = path
-            .file_name()
-            .ok_or_else(|| PlotError::InvalidPath(path.to_path_buf()))?;
+        let file_name = path.file_name().ok_or_else(|| PlotError::InvalidPath(path.to_path_buf()))?;
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -429,9 +362,7 @@ impl Figure {
             SAVE_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let pixels = self.render_rgba();
-        let written = self
-            .write_png(&tmp, &pixels)
-            .and_then(|()| Ok(fs::rename(&tmp, path)?));
+        let written = self.write_png(&tmp, &pixels).and_then(|()| Ok(fs::rename(&tmp, path)?));
         if written.is_err() {
             // Best effort: the original error is what the caller needs to see.
             let _ = fs::remove_file(&tmp);
@@ -460,9 +391,7 @@ impl Figure {
 
     fn panel_mut(&mut self, panel: usize) -> Result<&mut Panel, PlotError> {
         let panels = self.panels.len();
-        self.panels
-            .get_mut(panel)
-            .ok_or(PlotError::PanelOutOfRange { panel, panels })
+        self.panels.get_mut(panel).ok_or(PlotError::PanelOutOfRange { panel, panels })
     }
 
     /// Integer font scale: larger figures are usually shown scaled down, so their text doubles.
@@ -475,39 +404,16 @@ impl Figure {
     }
 
     fn layout(&self, panel: usize) -> PanelLayout {
-        let (row, col) = (
-            panel as i64 / self.cols as i64,
-            panel as i64 % self.cols as i64,
-        );
-        let (w, h, rows, cols) = (
-            self.width as i64,
-            self.height as i64,
-            self.rows as i64,
-            self.cols as i64,
-        );
+        let (row, col) = (panel as i64 / self.cols as i64, panel as i64 % self.cols as i64);
+        let (w, h, rows, cols) = (self.width as i64, self.height as i64, self.rows as i64, self.cols as i64);
         // Integer division spreads leftover pixels evenly instead of piling them on the last cell.
-        let cell = Rect {
-            x0: col * w / cols,
-            y0: row * h / rows,
-            x1: (col + 1) * w / cols,
-            y1: (row + 1) * h / rows,
-        };
+        let cell = Rect { x0: col * w / cols, y0: row * h / rows, x1: (col + 1) * w / cols, y1: (row + 1) * h / rows };
         let scale = self.text_scale() as i64;
         let pad = (cell.width().min(cell.height()) / 25).clamp(2, 12);
         let text_gap = 3 * scale;
         let title_band = font::GLYPH_H as i64 * scale + 2 * text_gap;
-        let frame = Rect {
-            x0: cell.x0 + pad,
-            y0: cell.y0 + title_band,
-            x1: cell.x1 - pad,
-            y1: cell.y1 - pad,
-        };
-        PanelLayout {
-            cell,
-            frame,
-            plot: frame.shrink(1),
-            title_y: cell.y0 + text_gap,
-        }
+        let frame = Rect { x0: cell.x0 + pad, y0: cell.y0 + title_band, x1: cell.x1 - pad, y1: cell.y1 - pad };
+        PanelLayout { cell, frame, plot: frame.shrink(1), title_y: cell.y0 + text_gap }
     }
 
     /// The bounds a panel shows: explicit ones, else the finite data with a margin, else none
@@ -527,9 +433,7 @@ impl Figure {
         for layer in &panel.layers {
             match layer {
                 Layer::Scatter { points, .. } => points.iter().for_each(&mut include),
-                Layer::Segments { segments, .. } => {
-                    segments.iter().flatten().for_each(&mut include)
-                }
+                Layer::Segments { segments, .. } => segments.iter().flatten().for_each(&mut include),
             }
         }
         if lo[0] > hi[0] {
@@ -564,11 +468,7 @@ impl Figure {
             draw_ticks(canvas, &plot, t, 4 * scale as i64);
             for layer in &panel.layers {
                 match layer {
-                    Layer::Scatter {
-                        points,
-                        color,
-                        radius,
-                    } => {
+                    Layer::Scatter { points, color, radius } => {
                         for &p in points {
                             if let Some([u, v]) = t.to_pixel(p) {
                                 canvas.disk(&plot, u, v, *radius, *color);
@@ -591,11 +491,7 @@ impl Figure {
         if let Some(title) = &panel.title {
             let chars = title.chars().count();
             let width = font::text_width(chars, scale).min(i64::MAX as u64) as i64;
-            let center = if plot.is_empty() {
-                (layout.cell.x0 + layout.cell.x1) / 2
-            } else {
-                (plot.x0 + plot.x1) / 2
-            };
+            let center = if plot.is_empty() { (layout.cell.x0 + layout.cell.x1) / 2 } else { (plot.x0 + plot.x1) / 2 };
             // Left-align instead of centering when too wide, so the start stays readable.
             let x = (center - width / 2).max(layout.cell.x0);
             canvas.text(&layout.cell, x, layout.title_y, title, scale, TEXT_COLOR);
@@ -614,11 +510,7 @@ fn is_finite(p: &[f64; 2]) -> bool {
 /// power of ten), so that panels sharing a scale can be compared by eye.
 fn draw_ticks(canvas: &mut Canvas, plot: &Rect, t: &Transform, len: i64) {
     for axis in 0..2 {
-        let (p0, p1) = if axis == 0 {
-            (plot.x0, plot.x1)
-        } else {
-            (plot.y1, plot.y0)
-        };
+        let (p0, p1) = if axis == 0 { (plot.x0, plot.x1) } else { (plot.y1, plot.y0) };
         let (lo, hi) = (t.to_data(axis, p0 as f64), t.to_data(axis, p1 as f64));
         let Some(step) = nice_step(hi - lo) else {
             continue;
@@ -631,28 +523,14 @@ fn draw_ticks(canvas: &mut Canvas, plot: &Rect, t: &Transform, len: i64) {
         }
         for i in 0..=count as i64 {
             let value = (first + i as f64) * step;
-            let pixel = if axis == 0 {
-                t.to_pixel([value, t.cy])
-            } else {
-                t.to_pixel([t.cx, value])
-            };
+            let pixel = if axis == 0 { t.to_pixel([value, t.cy]) } else { t.to_pixel([t.cx, value]) };
             let Some([u, v]) = pixel else { continue };
             let tick = if axis == 0 {
                 let x = u.floor() as i64;
-                Rect {
-                    x0: x,
-                    y0: plot.y1 - len,
-                    x1: x + 1,
-                    y1: plot.y1,
-                }
+                Rect { x0: x, y0: plot.y1 - len, x1: x + 1, y1: plot.y1 }
             } else {
                 let y = v.floor() as i64;
-                Rect {
-                    x0: plot.x0,
-                    y0: y,
-                    x1: plot.x0 + len,
-                    y1: y + 1,
-                }
+                Rect { x0: plot.x0, y0: y, x1: plot.x0 + len, y1: y + 1 }
             };
             canvas.fill(&tick.intersect(plot), TICK_COLOR);
         }
@@ -666,10 +544,7 @@ fn nice_step(span: f64) -> Option<f64> {
     }
     let raw = span / 6.0;
     let power = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * power)
-        .find(|&s| s >= raw)?;
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * power).find(|&s| s >= raw)?;
     (step.is_finite() && step > 0.0).then_some(step)
 }
 
@@ -697,17 +572,9 @@ fn draw_legend(canvas: &mut Canvas, plot: &Rect, entries: &[(String, Rgba)], sca
     for (i, (label, color)) in entries.iter().enumerate() {
         let y = y0 + pad + i as i64 * row_height;
         let sx = x0 + pad;
-        let square = Rect {
-            x0: sx,
-            y0: y,
-            x1: sx + swatch,
-            y1: y + swatch,
-        };
+        let square = Rect { x0: sx, y0: y, x1: sx + swatch, y1: y + swatch };
         // Opaque swatch: a faint data alpha would make the legend key unreadable.
-        canvas.fill(
-            &square.intersect(plot),
-            Rgba(color.0, color.1, color.2, 255),
-        );
+        canvas.fill(&square.intersect(plot), Rgba(color.0, color.1, color.2, 255));
         canvas.text(plot, sx + swatch + 2 * pad, y, label, scale, TEXT_COLOR);
     }
 }
@@ -729,12 +596,7 @@ impl Canvas {
     }
 
     fn bounds(&self) -> Rect {
-        Rect {
-            x0: 0,
-            y0: 0,
-            x1: self.width,
-            y1: self.height,
-        }
+        Rect { x0: 0, y0: 0, x1: self.width, y1: self.height }
     }
 
     /// Composites `color` over pixel (x, y) with its alpha scaled by `coverage` in [0, 1].
@@ -753,10 +615,7 @@ impl Canvas {
         }
         let alpha = alpha.min(256);
         let i = ((y * self.width + x) * 4) as usize;
-        for (dst, src) in self.pixels[i..i + 3]
-            .iter_mut()
-            .zip([color.0, color.1, color.2])
-        {
+        for (dst, src) in self.pixels[i..i + 3].iter_mut().zip([color.0, color.1, color.2]) {
             let d = *dst as i32;
             // At alpha 256 this is exactly `src`; the shift floors, so +128 rounds.
             *dst = (d + (((src as i32 - d) * alpha + 128) >> 8)) as u8;
@@ -780,26 +639,10 @@ impl Canvas {
         self.fill(&Rect { y1: r.y0 + 1, ..*r }, color);
         self.fill(&Rect { y0: r.y1 - 1, ..*r }, color);
         // The sides skip the corner pixels so translucent colors are not blended twice there.
-        let side = Rect {
-            y0: r.y0 + 1,
-            y1: r.y1 - 1,
-            ..*r
-        };
-        self.fill(
-            &Rect {
-                x1: r.x0 + 1,
-                ..side
-            },
-            color,
-        );
+        let side = Rect { y0: r.y0 + 1, y1: r.y1 - 1, ..*r };
+        self.fill(&Rect { x1: r.x0 + 1, ..side }, color);
         if r.width() > 1 {
-            self.fill(
-                &Rect {
-                    x0: r.x1 - 1,
-                    ..side
-                },
-                color,
-            );
+            self.fill(&Rect { x0: r.x1 - 1, ..side }, color);
         }
     }
 
@@ -810,10 +653,7 @@ impl Canvas {
         let reach = radius + 0.5;
         // Clamp in floating point first: u may be far outside any i64.
         let span = |c: f64, lo: i64, hi: i64| {
-            (
-                (c - reach).floor().max(lo as f64) as i64,
-                (c + reach).ceil().min(hi as f64) as i64,
-            )
+            ((c - reach).floor().max(lo as f64) as i64, (c + reach).ceil().min(hi as f64) as i64)
         };
         let (x0, x1) = span(u, clip.x0, clip.x1);
         let (y0, y1) = span(v, clip.y0, clip.y1);
@@ -837,41 +677,24 @@ impl Canvas {
         // Shift so integer coordinates are pixel centers, which is what Wu's algorithm assumes.
         let (a, b) = ([a[0] - 0.5, a[1] - 0.5], [b[0] - 0.5, b[1] - 0.5]);
         // One pixel beyond the clip area so that lines just outside still shade its edge.
-        let window = [
-            clip.x0 as f64 - 1.0,
-            clip.x1 as f64,
-            clip.y0 as f64 - 1.0,
-            clip.y1 as f64,
-        ];
+        let window = [clip.x0 as f64 - 1.0, clip.x1 as f64, clip.y0 as f64 - 1.0, clip.y1 as f64];
         let Some((a, b)) = clip_segment(a, b, window) else {
             return;
         };
         let steep = (b[1] - a[1]).abs() > (b[0] - a[0]).abs();
         // Work along the major axis as "x"; `plot` swaps back.
-        let (mut a, mut b) = if steep {
-            ([a[1], a[0]], [b[1], b[0]])
-        } else {
-            (a, b)
-        };
+        let (mut a, mut b) = if steep { ([a[1], a[0]], [b[1], b[0]]) } else { (a, b) };
         if a[0] > b[0] {
             std::mem::swap(&mut a, &mut b);
         }
         let dx = b[0] - a[0];
         let gradient = if dx > 0.0 { (b[1] - a[1]) / dx } else { 0.0 };
-        let (major_lo, major_hi) = if steep {
-            (clip.y0, clip.y1)
-        } else {
-            (clip.x0, clip.x1)
-        };
+        let (major_lo, major_hi) = if steep { (clip.y0, clip.y1) } else { (clip.x0, clip.x1) };
         // Clamping the loop to the clip range bounds the work even if clipping of huge
         // coordinates was imprecise.
         let start = (a[0].round() as i64).max(major_lo);
         let end = (b[0].round() as i64).min(major_hi - 1);
-        let (minor_lo, minor_hi) = if steep {
-            (clip.x0, clip.x1)
-        } else {
-            (clip.y0, clip.y1)
-        };
+        let (minor_lo, minor_hi) = if steep { (clip.x0, clip.x1) } else { (clip.y0, clip.y1) };
         let alpha = (color.3 as i32 * 256 + 127) / 255;
         // The minor coordinate in 32.32 fixed point: integer stepping is several times faster
         // than floating point here, and 2^-32 px of error per step stays invisible over the
@@ -907,16 +730,7 @@ impl Canvas {
                     if font::pixel(glyph, col, row) {
                         let px = gx + col as i64 * s;
                         let py = y + row as i64 * s;
-                        self.fill(
-                            &Rect {
-                                x0: px,
-                                y0: py,
-                                x1: px + s,
-                                y1: py + s,
-                            }
-                            .intersect(clip),
-                            color,
-                        );
+                        self.fill(&Rect { x0: px, y0: py, x1: px + s, y1: py + s }.intersect(clip), color);
                     }
                 }
             }
@@ -932,12 +746,7 @@ fn clip_segment(a: [f64; 2], b: [f64; 2], window: [f64; 4]) -> Option<([f64; 2],
         return None;
     }
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    let edges = [
-        (-dx, a[0] - window[0]),
-        (dx, window[1] - a[0]),
-        (-dy, a[1] - window[2]),
-        (dy, window[3] - a[1]),
-    ];
+    let edges = [(-dx, a[0] - window[0]), (dx, window[1] - a[0]), (-dy, a[1] - window[2]), (dy, window[3] - a[1])];
     for (p, q) in edges {
         if p == 0.0 {
             if q < 0.0 {
@@ -955,10 +764,7 @@ fn clip_segment(a: [f64; 2], b: [f64; 2], window: [f64; 4]) -> Option<([f64; 2],
             }
         }
     }
-    Some((
-        [a[0] + t0 * dx, a[1] + t0 * dy],
-        [a[0] + t1 * dx, a[1] + t1 * dy],
-    ))
+    Some(([a[0] + t0 * dx, a[1] + t0 * dy], [a[0] + t1 * dx, a[1] + t1 * dy]))
 }
 
 #[cfg(test)]
@@ -989,32 +795,14 @@ mod tests {
 
     #[test]
     fn new_rejects_bad_sizes_and_grids() {
-        assert!(matches!(
-            Figure::new(0, 100, 1, 1),
-            Err(PlotError::InvalidSize { width: 0, .. })
-        ));
-        assert!(matches!(
-            Figure::new(100, 0, 1, 1),
-            Err(PlotError::InvalidSize { height: 0, .. })
-        ));
-        assert!(matches!(
-            Figure::new(8193, 100, 1, 1),
-            Err(PlotError::InvalidSize { .. })
-        ));
-        assert!(matches!(
-            Figure::new(100, 100, 0, 1),
-            Err(PlotError::InvalidGrid { rows: 0, .. })
-        ));
-        assert!(matches!(
-            Figure::new(100, 100, 1, 17),
-            Err(PlotError::InvalidGrid { cols: 17, .. })
-        ));
+        assert!(matches!(Figure::new(0, 100, 1, 1), Err(PlotError::InvalidSize { width: 0, .. })));
+        assert!(matches!(Figure::new(100, 0, 1, 1), Err(PlotError::InvalidSize { height: 0, .. })));
+        assert!(matches!(Figure::new(8193, 100, 1, 1), Err(PlotError::InvalidSize { .. })));
+        assert!(matches!(Figure::new(100, 100, 0, 1), Err(PlotError::InvalidGrid { rows: 0, .. })));
+        assert!(matches!(Figure::new(100, 100, 1, 17), Err(PlotError::InvalidGrid { cols: 17, .. })));
         let fig = Figure::new(8192, 1, 16, 16).unwrap();
         assert_eq!(fig.panels(), 256);
-        assert!(Figure::new(0, 0, 1, 1)
-            .unwrap_err()
-            .to_string()
-            .contains("0x0"));
+        assert!(Figure::new(0, 0, 1, 1).unwrap_err().to_string().contains("0x0"));
     }
 
     #[test]
@@ -1037,24 +825,11 @@ mod tests {
         assert_eq!(rgba.len(), (w * h * 4) as usize);
         // Left of and above center, as the data is.
         assert!(u < plot.x0 as f64 + pw / 2.0 - 10.0 && v < plot.y0 as f64 + ph / 2.0 - 10.0);
-        assert_eq!(
-            pixel(&rgba, w, u.floor() as i64, v.floor() as i64),
-            [220, 20, 20, 255]
-        );
+        assert_eq!(pixel(&rgba, w, u.floor() as i64, v.floor() as i64), [220, 20, 20, 255]);
         // The disk is a few pixels across, so 10 px away and the mirrored spots stay white.
-        assert!(is_white(pixel(
-            &rgba,
-            w,
-            u.floor() as i64 + 10,
-            v.floor() as i64
-        )));
+        assert!(is_white(pixel(&rgba, w, u.floor() as i64 + 10, v.floor() as i64)));
         let mirrored_v = plot.y0 as f64 + ph - (v - plot.y0 as f64);
-        assert!(is_white(pixel(
-            &rgba,
-            w,
-            u.floor() as i64,
-            mirrored_v.floor() as i64
-        )));
+        assert!(is_white(pixel(&rgba, w, u.floor() as i64, mirrored_v.floor() as i64)));
         assert!(is_white(pixel(&rgba, w, plot.x1 - 5, plot.y1 - 20)));
         assert_eq!(
             count_non_white(&rgba, w, plot.shrink(8)),
@@ -1088,12 +863,7 @@ mod tests {
         // The 5% margin keeps the extremes inside the frame: x spans 10 / 11 of the width.
         assert!(((u1 - u0) / plot.width() as f64 - 1.0 / 1.1).abs() < 1e-9);
         for [u, v] in [[u0, v0], [u1, v1]] {
-            assert!(
-                u > plot.x0 as f64
-                    && u < plot.x1 as f64
-                    && v > plot.y0 as f64
-                    && v < plot.y1 as f64
-            );
+            assert!(u > plot.x0 as f64 && u < plot.x1 as f64 && v > plot.y0 as f64 && v < plot.y1 as f64);
         }
     }
 
@@ -1126,10 +896,7 @@ mod tests {
             let f = i as f64 / 20.0;
             let (u, v) = (ua + f * (ub - ua), va + f * (vb - va));
             let on = pixel(&rgba, w, u.floor() as i64, v.floor() as i64);
-            assert!(
-                on[0] < 200,
-                "pixel on the line at {u},{v} is too light: {on:?}"
-            );
+            assert!(on[0] < 200, "pixel on the line at {u},{v} is too light: {on:?}");
             for side in [-1.0, 1.0] {
                 let (x, y) = (u + side * 4.0 * nx, v + side * 4.0 * ny);
                 let off = pixel(&rgba, w, x.floor() as i64, y.floor() as i64);
@@ -1138,12 +905,7 @@ mod tests {
         }
         // Nothing beyond the endpoints along the line's direction.
         let (ex, ey) = (ub + 6.0 * (ub - ua) / len, vb + 6.0 * (vb - va) / len);
-        assert!(is_white(pixel(
-            &rgba,
-            w,
-            ex.floor() as i64,
-            ey.floor() as i64
-        )));
+        assert!(is_white(pixel(&rgba, w, ex.floor() as i64, ey.floor() as i64)));
     }
 
     #[test]
@@ -1152,17 +914,15 @@ mod tests {
         let mut fig = Figure::new(w, 200, 1, 1).unwrap();
         fig.set_bounds(0, 0.0, 1.0, 0.0, 1.0).unwrap();
         // Far beyond the bounds on both sides, crossing the panel horizontally.
-        fig.segments(0, &[[-1e12, 0.5]], &[[1e12, 0.5]], Rgba(0, 0, 0, 255))
-            .unwrap();
+        fig.segments(0, &[[-1e12, 0.5]], &[[1e12, 0.5]], Rgba(0, 0, 0, 255)).unwrap();
         let layout = fig.layout(0);
         let rgba = fig.render_rgba();
         let mid_y = (layout.plot.y0 + layout.plot.y1) / 2;
         // The line sits on the boundary between two pixel rows; Wu splits its unit intensity
         // between them, so their combined darkness is one full pixel in every column.
         let ink = |x: i64, y: i64| 255 - pixel(&rgba, w, x, y)[0] as i64;
-        let row_dark = (layout.plot.x0..layout.plot.x1)
-            .filter(|&x| (ink(x, mid_y) + ink(x, mid_y - 1) - 255).abs() <= 2)
-            .count();
+        let row_dark =
+            (layout.plot.x0..layout.plot.x1).filter(|&x| (ink(x, mid_y) + ink(x, mid_y - 1) - 255).abs() <= 2).count();
         assert_eq!(row_dark as i64, layout.plot.width());
         // Outside the frame the row is untouched.
         for x in (0..layout.frame.x0).chain(layout.frame.x1..w as i64) {
@@ -1175,8 +935,7 @@ mod tests {
         let w = 100;
         let mut fig = Figure::new(w, 100, 1, 1).unwrap();
         fig.set_bounds(0, 0.0, 1.0, 0.0, 1.0).unwrap();
-        fig.scatter(0, &[[0.5, 0.5]], Rgba(0, 0, 0, 128), 4.0)
-            .unwrap();
+        fig.scatter(0, &[[0.5, 0.5]], Rgba(0, 0, 0, 128), 4.0).unwrap();
         let plot = fig.layout(0).plot;
         let rgba = fig.render_rgba();
         let p = pixel(&rgba, w, (plot.x0 + plot.x1) / 2, (plot.y0 + plot.y1) / 2);
@@ -1191,13 +950,7 @@ mod tests {
         let path = dir.join("figure.png");
         let (w, h) = (321, 123);
         let mut fig = Figure::new(w, h, 1, 2).unwrap();
-        fig.scatter(
-            0,
-            &[[0.0, 0.0], [1.0, 2.0], [3.0, 1.0]],
-            Rgba(200, 30, 30, 160),
-            4.0,
-        )
-        .unwrap();
+        fig.scatter(0, &[[0.0, 0.0], [1.0, 2.0], [3.0, 1.0]], Rgba(200, 30, 30, 160), 4.0).unwrap();
         fig.segments(1, &[[0.0, 0.0]], &[[5.0, 1.0]], BLUE).unwrap();
         fig.title(0, "source").unwrap();
         fig.save_png(&path).unwrap();
@@ -1214,10 +967,7 @@ mod tests {
 
         // Overwriting works and leaves no temporary files behind.
         fig.save_png(&path).unwrap();
-        let names: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("figure.png")]);
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -1225,15 +975,9 @@ mod tests {
     #[test]
     fn save_png_reports_unwritable_paths() {
         let fig = Figure::new(10, 10, 1, 1).unwrap();
-        let missing = std::env::temp_dir()
-            .join("scones-plot-no-such-dir")
-            .join("x")
-            .join("f.png");
+        let missing = std::env::temp_dir().join("scones-plot-no-such-dir").join("x").join("f.png");
         assert!(matches!(fig.save_png(&missing), Err(PlotError::Io(_))));
-        assert!(matches!(
-            fig.save_png(Path::new("/")),
-            Err(PlotError::InvalidPath(_))
-        ));
+        assert!(matches!(fig.save_png(Path::new("/")), Err(PlotError::InvalidPath(_))));
     }
 
     #[test]
@@ -1241,38 +985,15 @@ mod tests {
         let mut fig = Figure::new(100, 100, 2, 3).unwrap();
         assert_eq!(fig.panels(), 6);
         let err = fig.scatter(6, &[[0.0, 0.0]], RED, 2.0).unwrap_err();
-        assert!(matches!(
-            err,
-            PlotError::PanelOutOfRange {
-                panel: 6,
-                panels: 6
-            }
-        ));
+        assert!(matches!(err, PlotError::PanelOutOfRange { panel: 6, panels: 6 }));
         assert!(err.to_string().contains("panel 6"));
-        assert!(matches!(
-            fig.segments(9, &[], &[], RED),
-            Err(PlotError::PanelOutOfRange { .. })
-        ));
-        assert!(matches!(
-            fig.title(6, "x"),
-            Err(PlotError::PanelOutOfRange { .. })
-        ));
-        assert!(matches!(
-            fig.legend(7, &[]),
-            Err(PlotError::PanelOutOfRange { .. })
-        ));
-        assert!(matches!(
-            fig.set_bounds(6, 0.0, 1.0, 0.0, 1.0),
-            Err(PlotError::PanelOutOfRange { .. })
-        ));
+        assert!(matches!(fig.segments(9, &[], &[], RED), Err(PlotError::PanelOutOfRange { .. })));
+        assert!(matches!(fig.title(6, "x"), Err(PlotError::PanelOutOfRange { .. })));
+        assert!(matches!(fig.legend(7, &[]), Err(PlotError::PanelOutOfRange { .. })));
+        assert!(matches!(fig.set_bounds(6, 0.0, 1.0, 0.0, 1.0), Err(PlotError::PanelOutOfRange { .. })));
 
-        let err = fig
-            .segments(0, &[[0.0, 0.0], [1.0, 1.0]], &[[1.0, 0.0]], RED)
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            PlotError::LengthMismatch { starts: 2, ends: 1 }
-        ));
+        let err = fig.segments(0, &[[0.0, 0.0], [1.0, 1.0]], &[[1.0, 0.0]], RED).unwrap_err();
+        assert!(matches!(err, PlotError::LengthMismatch { starts: 2, ends: 1 }));
         assert!(err.to_string().contains("2 start points but 1 end points"));
 
         for (x0, x1, y0, y1) in [
@@ -1283,18 +1004,12 @@ mod tests {
             (0.0, 1e-310, 0.0, 1.0),
         ] {
             let err = fig.set_bounds(0, x0, x1, y0, y1).unwrap_err();
-            assert!(
-                matches!(err, PlotError::InvalidBounds { .. }),
-                "{x0} {x1} {y0} {y1}"
-            );
+            assert!(matches!(err, PlotError::InvalidBounds { .. }), "{x0} {x1} {y0} {y1}");
         }
         assert!(fig.set_bounds(0, -f64::MAX, f64::MAX, 0.0, 1.0).is_ok());
 
         for r in [-1.0, f64::NAN, f64::INFINITY, 1e6] {
-            assert!(matches!(
-                fig.scatter(0, &[], RED, r),
-                Err(PlotError::InvalidRadius(_))
-            ));
+            assert!(matches!(fig.scatter(0, &[], RED, r), Err(PlotError::InvalidRadius(_))));
         }
         // Failed calls recorded nothing.
         assert!(fig.panels.iter().all(|p| p.layers.is_empty()));
@@ -1307,20 +1022,8 @@ mod tests {
         let w = 200;
         let mut fig = Figure::new(w, 200, 1, 1).unwrap();
         let (nan, inf) = (f64::NAN, f64::INFINITY);
-        fig.scatter(
-            0,
-            &[[nan, 0.0], [0.0, inf], [-inf, nan], [1.0, 1.0], [2.0, 2.0]],
-            RED,
-            2.0,
-        )
-        .unwrap();
-        fig.segments(
-            0,
-            &[[nan, 0.0], [1.0, 1.0]],
-            &[[1.0, 1.0], [inf, 0.0]],
-            BLUE,
-        )
-        .unwrap();
+        fig.scatter(0, &[[nan, 0.0], [0.0, inf], [-inf, nan], [1.0, 1.0], [2.0, 2.0]], RED, 2.0).unwrap();
+        fig.segments(0, &[[nan, 0.0], [1.0, 1.0]], &[[1.0, 1.0], [inf, 0.0]], BLUE).unwrap();
         let bounds = Figure::panel_bounds(&fig.panels[0]).unwrap();
         for v in [bounds.xmin, bounds.xmax, bounds.ymin, bounds.ymax] {
             assert!(v.is_finite());
@@ -1331,8 +1034,7 @@ mod tests {
 
         // Only non-finite data: the panel is empty, not broken.
         let mut fig = Figure::new(w, 200, 1, 1).unwrap();
-        fig.scatter(0, &[[nan, nan], [inf, -inf]], RED, 2.0)
-            .unwrap();
+        fig.scatter(0, &[[nan, nan], [inf, -inf]], RED, 2.0).unwrap();
         assert!(Figure::panel_bounds(&fig.panels[0]).is_none());
         let rgba = fig.render_rgba();
         assert_eq!(count_non_white(&rgba, w, fig.layout(0).plot), 0);
@@ -1341,19 +1043,12 @@ mod tests {
     #[test]
     fn extreme_but_finite_data_does_not_panic() {
         let mut fig = Figure::new(120, 90, 1, 2).unwrap();
-        let huge = [
-            [f64::MAX, -f64::MAX],
-            [-f64::MAX, f64::MAX],
-            [0.0, 0.0],
-            [1e-320, 0.0],
-        ];
+        let huge = [[f64::MAX, -f64::MAX], [-f64::MAX, f64::MAX], [0.0, 0.0], [1e-320, 0.0]];
         fig.scatter(0, &huge, RED, 3.0).unwrap();
         fig.segments(0, &huge[..2], &huge[2..], BLUE).unwrap();
-        fig.scatter(1, &[[1e-320, 1e-320], [2e-320, 1e-320]], RED, 3.0)
-            .unwrap();
+        fig.scatter(1, &[[1e-320, 1e-320], [2e-320, 1e-320]], RED, 3.0).unwrap();
         fig.set_bounds(1, 0.0, 1.0, 0.0, 1.0).unwrap();
-        fig.segments(1, &[[-f64::MAX, 0.3]], &[[f64::MAX, 0.7]], BLUE)
-            .unwrap();
+        fig.segments(1, &[[-f64::MAX, 0.3]], &[[f64::MAX, 0.7]], BLUE).unwrap();
         let rgba = fig.render_rgba();
         assert_eq!(rgba.len(), 120 * 90 * 4);
 
@@ -1361,10 +1056,8 @@ mod tests {
         // float no longer changes it, so a float loop counter would never finish.
         let ulp = 2f64.powi(21);
         let mut fig = Figure::new(100, 100, 1, 1).unwrap();
-        fig.set_bounds(0, 1e22, 1e22 + 2.0 * ulp, -1e22, -1e22 + 2.0 * ulp)
-            .unwrap();
-        fig.scatter(0, &[[1e22 + ulp, -1e22 + ulp]], RED, 2.0)
-            .unwrap();
+        fig.set_bounds(0, 1e22, 1e22 + 2.0 * ulp, -1e22, -1e22 + 2.0 * ulp).unwrap();
+        fig.scatter(0, &[[1e22 + ulp, -1e22 + ulp]], RED, 2.0).unwrap();
         assert_eq!(fig.render_rgba().len(), 100 * 100 * 4);
     }
 
@@ -1390,14 +1083,8 @@ mod tests {
         assert_eq!(count_non_white(&rgba, w, layout.plot), 0);
         let frame = layout.frame;
         assert_eq!(pixel(&rgba, w, frame.x0, frame.y0), [150, 150, 150, 255]);
-        assert_eq!(
-            pixel(&rgba, w, frame.x1 - 1, frame.y1 - 1),
-            [150, 150, 150, 255]
-        );
-        assert_eq!(
-            count_non_white(&rgba, w, layout.cell),
-            2 * (frame.width() + frame.height()) as usize - 4
-        );
+        assert_eq!(pixel(&rgba, w, frame.x1 - 1, frame.y1 - 1), [150, 150, 150, 255]);
+        assert_eq!(count_non_white(&rgba, w, layout.cell), 2 * (frame.width() + frame.height()) as usize - 4);
     }
 
     #[test]
@@ -1407,10 +1094,7 @@ mod tests {
         fig.scatter(1, &[[0.0, 0.0]], RED, 2.0).unwrap();
         let band = |fig: &Figure, p: usize| {
             let l = fig.layout(p);
-            Rect {
-                y1: l.frame.y0,
-                ..l.cell
-            }
+            Rect { y1: l.frame.y0, ..l.cell }
         };
         let before = fig.render_rgba();
         assert_eq!(count_non_white(&before, w, band(&fig, 0)), 0);
@@ -1424,28 +1108,8 @@ mod tests {
         // Roughly centered over the plot area: ink on both sides of its middle.
         let l = fig.layout(0);
         let mid = (l.plot.x0 + l.plot.x1) / 2;
-        assert!(
-            count_non_white(
-                &after,
-                w,
-                Rect {
-                    x1: mid,
-                    y1: l.frame.y0,
-                    ..l.cell
-                }
-            ) > 0
-        );
-        assert!(
-            count_non_white(
-                &after,
-                w,
-                Rect {
-                    x0: mid,
-                    y1: l.frame.y0,
-                    ..l.cell
-                }
-            ) > 0
-        );
+        assert!(count_non_white(&after, w, Rect { x1: mid, y1: l.frame.y0, ..l.cell }) > 0);
+        assert!(count_non_white(&after, w, Rect { x0: mid, y1: l.frame.y0, ..l.cell }) > 0);
     }
 
     #[test]
@@ -1454,14 +1118,7 @@ mod tests {
             let mut fig = Figure::new(width, 400, 1, 1).unwrap();
             fig.title(0, "HI").unwrap();
             let l = fig.layout(0);
-            count_non_white(
-                &fig.render_rgba(),
-                width,
-                Rect {
-                    y1: l.frame.y0,
-                    ..l.cell
-                },
-            )
+            count_non_white(&fig.render_rgba(), width, Rect { y1: l.frame.y0, ..l.cell })
         };
         assert_eq!(ink(800), 4 * ink(799));
     }
@@ -1471,18 +1128,10 @@ mod tests {
         let w = 400;
         let mut fig = Figure::new(w, 300, 1, 1).unwrap();
         fig.set_bounds(0, 0.0, 1.0, 0.0, 1.0).unwrap();
-        fig.legend(
-            0,
-            &[("source".to_string(), RED), ("target".to_string(), BLUE)],
-        )
-        .unwrap();
+        fig.legend(0, &[("source".to_string(), RED), ("target".to_string(), BLUE)]).unwrap();
         let plot = fig.layout(0).plot;
         let rgba = fig.render_rgba();
-        let quarter = Rect {
-            x1: plot.x0 + plot.width() / 2,
-            y1: plot.y0 + plot.height() / 2,
-            ..plot
-        };
+        let quarter = Rect { x1: plot.x0 + plot.width() / 2, y1: plot.y0 + plot.height() / 2, ..plot };
         let count = |c: [u8; 4]| {
             (quarter.y0..quarter.y1)
                 .flat_map(|y| (quarter.x0..quarter.x1).map(move |x| (x, y)))
@@ -1491,11 +1140,7 @@ mod tests {
         };
         assert_eq!(count([220, 20, 20, 255]), 49);
         assert_eq!(count([20, 40, 220, 255]), 49);
-        let bottom_right = Rect {
-            x0: quarter.x1,
-            y0: quarter.y1,
-            ..plot
-        };
+        let bottom_right = Rect { x0: quarter.x1, y0: quarter.y1, ..plot };
         assert_eq!(count_non_white(&rgba, w, bottom_right.shrink(6)), 0);
     }
 
@@ -1508,10 +1153,7 @@ mod tests {
         fig.scatter(0, &[[0.5, 0.5]], BLUE, 5.0).unwrap();
         let plot = fig.layout(0).plot;
         let rgba = fig.render_rgba();
-        assert_eq!(
-            pixel(&rgba, w, (plot.x0 + plot.x1) / 2, (plot.y0 + plot.y1) / 2),
-            [20, 40, 220, 255]
-        );
+        assert_eq!(pixel(&rgba, w, (plot.x0 + plot.x1) / 2, (plot.y0 + plot.y1) / 2), [20, 40, 220, 255]);
     }
 
     #[test]
@@ -1530,17 +1172,11 @@ mod tests {
         fig.scatter(0, &points, Rgba(30, 90, 200, 60), 2.5).unwrap();
         // Short segments, as in a transport plan between nearby samples; long ones are timed
         // by hand in release mode, where they belong.
-        let moved: Vec<[f64; 2]> = points
-            .iter()
-            .map(|p| [p[0] * 1.1 + 0.05, p[1] * 0.9])
-            .collect();
+        let moved: Vec<[f64; 2]> = points.iter().map(|p| [p[0] * 1.1 + 0.05, p[1] * 0.9]).collect();
         fig.segments(1, &points, &moved, Rgba(0, 0, 0, 10)).unwrap();
         let start = std::time::Instant::now();
         let rgba = fig.render_rgba();
-        eprintln!(
-            "rendered {n} points and {n} segments in {:?}",
-            start.elapsed()
-        );
+        eprintln!("rendered {n} points and {n} segments in {:?}", start.elapsed());
         assert!(count_non_white(&rgba, 800, fig.layout(0).plot) > 10_000);
     }
 

@@ -11,7 +11,7 @@
 use tch::{Device, Kind, Tensor};
 
 use super::{BoundScore, ScoreSource};
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 
 /// Elements of one chains x chunk block of the softmax (1 MB of float32). Blocks of 64 MB were
 /// 2-3x slower on the CPU (3000 chains x 3000 targets: 135 vs 46 ms per call, most of it system
@@ -80,7 +80,8 @@ impl BoundEmpirical {
             let len = chunk.min(n - start);
             let t = self.points.f_narrow(0, start, len)?;
             let t_sq = self.sq_norms.f_narrow(0, start, len)?.f_unsqueeze(0)?;
-            let dist = y_sq.f_add(&t_sq)?.f_sub(&y.f_matmul(&t.f_transpose(0, 1)?)?.f_mul_scalar(2.0)?)?.f_clamp_min(0.0)?;
+            let dist =
+                y_sq.f_add(&t_sq)?.f_sub(&y.f_matmul(&t.f_transpose(0, 1)?)?.f_mul_scalar(2.0)?)?.f_clamp_min(0.0)?;
             let logits = dist.f_mul_scalar(-0.5 / s2)?;
             let m_new = m.f_maximum(&logits.f_amax(&[1i64][..], false)?)?;
             let rescale = m.f_sub(&m_new)?.f_exp()?;
@@ -131,13 +132,14 @@ mod tests {
         let mut b = src.bind(Device::Cpu).unwrap();
         let y = Tensor::from_slice(&[0.4f32, 0.2, -1.0, 1.0, 2.5, -0.5]).view([3, 2]);
         for sigma in [0.0, 0.5] {
-            let s = crate::linalg::to_vec(&b.score(&y, sigma).unwrap()).unwrap();
-            let yv = crate::linalg::to_vec(&y).unwrap();
+            let s = crate::reference::linalg::to_vec(&b.score(&y, sigma).unwrap()).unwrap();
+            let yv = crate::reference::linalg::to_vec(&y).unwrap();
             // central differences of the log density in float64 from its definition
             let logp = |p: [f64; 2]| -> f64 {
                 let s2 = sigma * sigma + 0.09;
-                let pv = crate::linalg::to_vec(&pts).unwrap();
-                let terms: Vec<f64> = pv.chunks(2).map(|q| -((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)) / (2.0 * s2)).collect();
+                let pv = crate::reference::linalg::to_vec(&pts).unwrap();
+                let terms: Vec<f64> =
+                    pv.chunks(2).map(|q| -((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)) / (2.0 * s2)).collect();
                 let m = terms.iter().cloned().fold(f64::MIN, f64::max);
                 m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
             };
@@ -149,11 +151,15 @@ mod tests {
                     let up = logp(p);
                     p[k] -= 2.0 * h;
                     let fd = (up - logp(p)) / (2.0 * h);
-                    assert!((fd - s[2 * i + k]).abs() < 1e-3 * (1.0 + fd.abs()), "sigma {sigma} point {i} axis {k}: {fd} vs {}", s[2 * i + k]);
+                    assert!(
+                        (fd - s[2 * i + k]).abs() < 1e-3 * (1.0 + fd.abs()),
+                        "sigma {sigma} point {i} axis {k}: {fd} vs {}",
+                        s[2 * i + k]
+                    );
                 }
             }
             // and the log density agrees with the definition up to the constant
-            let ld = crate::linalg::to_vec(&b.log_density(&y, sigma).unwrap().unwrap()).unwrap();
+            let ld = crate::reference::linalg::to_vec(&b.log_density(&y, sigma).unwrap().unwrap()).unwrap();
             let s2 = sigma * sigma + 0.09;
             for i in 0..3 {
                 let want = logp([yv[2 * i], yv[2 * i + 1]]) - 5f64.ln() - (2.0 * std::f64::consts::PI * s2).ln();

@@ -4,7 +4,7 @@
 use tch::{Device, Kind, Tensor};
 
 use super::{BoundScore, ScoreSource};
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 
 /// f(points [n * d], n, sigma, out [n * d]).
 pub type ScoreFn = dyn Fn(&[f64], usize, f64, &mut [f64]) -> Result<()> + Send + Sync;
@@ -46,15 +46,18 @@ struct BoundFunction {
 impl BoundScore for BoundFunction {
     fn score(&mut self, y: &Tensor, sigma: f64) -> Result<Tensor> {
         let n = y.size()[0] as usize;
-        let yv = crate::linalg::to_vec(y)?;
+        let yv = crate::reference::linalg::to_vec(y)?;
         let mut out = vec![0.0; n * self.d];
         (self.f)(&yv, n, sigma, &mut out)?;
         if let Some(i) = out.iter().position(|v| !v.is_finite()) {
             return Err(Error::new(
-                crate::error::ErrorKind::Callback,
+                crate::runtime::error::ErrorKind::Callback,
                 format!("score callback returned a non-finite value at row {}, column {}", i / self.d, i % self.d),
             ));
         }
-        Ok(Tensor::f_from_slice(&out)?.f_view([n as i64, self.d as i64])?.f_to_kind(Kind::Float)?.f_to_device(y.device())?)
+        Ok(Tensor::f_from_slice(&out)?
+            .f_view([n as i64, self.d as i64])?
+            .f_to_kind(Kind::Float)?
+            .f_to_device(y.device())?)
     }
 }

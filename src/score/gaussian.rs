@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use tch::{Device, Kind, Tensor};
 
 use super::{BoundScore, ScoreSource};
-use crate::error::{Error, Result};
-use crate::linalg;
+use crate::reference::linalg;
+use crate::runtime::error::{Error, Result};
 
 pub struct GaussianScore {
     mean: Vec<f64>,
@@ -22,7 +22,10 @@ impl GaussianScore {
             return Err(Error::invalid("Gaussian score needs a dimension > 0"));
         }
         if cov.len() != d * d {
-            return Err(Error::shape(format!("covariance must be {d}x{d} to match the mean, got {} values", cov.len())));
+            return Err(Error::shape(format!(
+                "covariance must be {d}x{d} to match the mean, got {} values",
+                cov.len()
+            )));
         }
         if mean.iter().any(|v| !v.is_finite()) {
             return Err(Error::non_finite("Gaussian mean holds NaN or infinity"));

@@ -12,7 +12,7 @@ pub mod trained;
 
 use tch::{Device, Tensor};
 
-use crate::error::Result;
+use crate::runtime::error::Result;
 
 pub use empirical::EmpiricalScore;
 pub use function::FunctionScore;

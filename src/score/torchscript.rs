@@ -11,7 +11,7 @@ use std::path::Path;
 use tch::{CModule, Device, Kind, Tensor};
 
 use super::{BoundScore, ScoreSource};
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 
 pub struct TorchScriptScore {
     bytes: Vec<u8>,
@@ -65,8 +65,12 @@ impl BoundScore for BoundModule {
     fn score(&mut self, y: &Tensor, sigma: f64) -> Result<Tensor> {
         let n = y.size()[0];
         let s = Tensor::f_full([n], sigma, (Kind::Float, y.device()))?;
-        let out = tch::no_grad(|| self.module.forward_ts(&[y, &s]))
-            .map_err(|e| Error::new(crate::error::ErrorKind::Callback, format!("TorchScript score '{}' failed: {e}", self.name)))?;
+        let out = tch::no_grad(|| self.module.forward_ts(&[y, &s])).map_err(|e| {
+            Error::new(
+                crate::runtime::error::ErrorKind::Callback,
+                format!("TorchScript score '{}' failed: {e}", self.name),
+            )
+        })?;
         if out.size() != [n, self.d as i64] {
             return Err(Error::shape(format!(
                 "TorchScript score '{}' returned shape {:?}, expected [{n}, {}]",

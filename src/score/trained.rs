@@ -14,13 +14,13 @@ use parking_lot::Mutex;
 use tch::{Device, Kind, Tensor};
 
 use super::{BoundScore, ScoreSource};
-use crate::error::{Error, Result};
-use crate::measure::Measure;
-use crate::model_file::ModelFile;
-use crate::nn::{Activation, Adam, Mlp};
-use crate::progress::{Observer, Phase};
-use crate::rng::Rng64;
-use crate::train::{check_widths, run_loop, Optim, TrainStats};
+use crate::neural::mlp::{Activation, Adam, Mlp};
+use crate::neural::optim::{check_widths, run_loop, Optim, TrainStats};
+use crate::ot::measure::Measure;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::model_file::ModelFile;
+use crate::runtime::progress::{Observer, Phase};
+use crate::runtime::rng::Rng64;
 
 #[derive(Clone, Debug)]
 pub struct NoiseLevels {
@@ -70,12 +70,19 @@ fn geometric(first: f64, last: f64, n: usize) -> Vec<f64> {
     (0..n).map(|i| first * (last / first).powf(i as f64 / (n - 1) as f64)).collect()
 }
 
-pub fn train(cfg: &ScoreTrainConfig, target: &mut dyn Measure, observer: Observer) -> Result<(TrainedScore, TrainStats)> {
+pub fn train(
+    cfg: &ScoreTrainConfig,
+    target: &mut dyn Measure,
+    observer: Observer,
+) -> Result<(TrainedScore, TrainStats)> {
     cfg.optim.validate()?;
     check_widths(&cfg.hidden, "score network")?;
     let nl = &cfg.noise;
     if !(nl.sigma_min.is_finite() && nl.sigma_min > 0.0) || nl.levels == 0 {
-        return Err(Error::invalid(format!("noise levels need sigma_min > 0 and at least one level, got {} and {}", nl.sigma_min, nl.levels)));
+        return Err(Error::invalid(format!(
+            "noise levels need sigma_min > 0 and at least one level, got {} and {}",
+            nl.sigma_min, nl.levels
+        )));
     }
     let o = &cfg.optim;
     let device = o.device;
@@ -110,7 +117,13 @@ pub fn train(cfg: &ScoreTrainConfig, target: &mut dyn Measure, observer: Observe
         let z = rng.normal_tensor(&[m as i64, d as i64], Kind::Float, device)?;
         let noisy = y.f_add(&z.f_mul(&sig)?)?;
         let input = Tensor::f_cat(&[noisy, log_sigmas.f_index_select(0, &idx)?.f_unsqueeze(1)?], 1)?;
-        let loss = net.forward(&input)?.f_add(&z)?.f_square()?.f_sum_dim_intlist(1, false, None)?.f_mean(None)?.f_mul_scalar(0.5)?;
+        let loss = net
+            .forward(&input)?
+            .f_add(&z)?
+            .f_square()?
+            .f_sum_dim_intlist(1, false, None)?
+            .f_mean(None)?
+            .f_mul_scalar(0.5)?;
         loss.f_backward()?;
         adam.step(&params, lr)?;
         if cfg.ema > 0.0 {
@@ -166,7 +179,12 @@ impl ScoreSource for TrainedScore {
     }
 
     fn describe(&self) -> String {
-        format!("trained score network (d = {}, sigma {:.3} .. {:.3})", self.d, self.sigmas[0], self.sigmas[self.sigmas.len() - 1])
+        format!(
+            "trained score network (d = {}, sigma {:.3} .. {:.3})",
+            self.d,
+            self.sigmas[0],
+            self.sigmas[self.sigmas.len() - 1]
+        )
     }
 
     fn bind(&self, device: Device) -> Result<Box<dyn BoundScore>> {

@@ -12,7 +12,7 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use tch::{Kind, Tensor};
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 
 pub const FORMAT_NAME: &str = "scones";
 pub const FORMAT_VERSION: u32 = 1;
@@ -76,20 +76,27 @@ impl ModelFile {
         }
         let views = bytes
             .iter()
-            .map(|(n, raw, shape)| Ok((n.as_str(), TensorView::new(Dtype::F32, shape.clone(), raw).map_err(|e| Error::internal(e.to_string()))?)))
+            .map(|(n, raw, shape)| {
+                Ok((
+                    n.as_str(),
+                    TensorView::new(Dtype::F32, shape.clone(), raw).map_err(|e| Error::internal(e.to_string()))?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         let meta: HashMap<String, String> = self.metadata.clone().into_iter().collect();
-        let buf = safetensors::tensor::serialize(views, &Some(meta)).map_err(|e| Error::internal(format!("serializing model: {e}")))?;
+        let buf = safetensors::tensor::serialize(views, &Some(meta))
+            .map_err(|e| Error::internal(format!("serializing model: {e}")))?;
         write_atomically(path, &buf)
     }
 
     /// Reads and validates a model file of the given kind.
     pub fn load(path: &Path, expected_kind: &str) -> Result<ModelFile> {
-        let buf = std::fs::read(path).map_err(|e| Error::io(format!("cannot read model file '{}': {e}", path.display())))?;
+        let buf =
+            std::fs::read(path).map_err(|e| Error::io(format!("cannot read model file '{}': {e}", path.display())))?;
         let what = || format!("'{}' is not a scones model file", path.display());
-        let (_, meta) = SafeTensors::read_metadata(&buf).map_err(|e| Error::format(format!("{} (or it is truncated): {e:?}", what())))?;
-        let metadata: BTreeMap<String, String> =
-            meta.metadata().clone().unwrap_or_default().into_iter().collect();
+        let (_, meta) = SafeTensors::read_metadata(&buf)
+            .map_err(|e| Error::format(format!("{} (or it is truncated): {e:?}", what())))?;
+        let metadata: BTreeMap<String, String> = meta.metadata().clone().unwrap_or_default().into_iter().collect();
         if metadata.get("format").map(|s| s.as_str()) != Some(FORMAT_NAME) {
             return Err(Error::format(format!("{}: it has no format=scones metadata", what())));
         }
@@ -105,15 +112,20 @@ impl ModelFile {
         }
         let kind = metadata.get("kind").cloned().unwrap_or_default();
         if kind != expected_kind {
-            return Err(Error::format(format!("'{}' holds a '{kind}' model, expected '{expected_kind}'", path.display())));
+            return Err(Error::format(format!(
+                "'{}' holds a '{kind}' model, expected '{expected_kind}'",
+                path.display()
+            )));
         }
-        let st = SafeTensors::deserialize(&buf).map_err(|e| Error::format(format!("'{}' is truncated or corrupt: {e:?}", path.display())))?;
+        let st = SafeTensors::deserialize(&buf)
+            .map_err(|e| Error::format(format!("'{}' is truncated or corrupt: {e:?}", path.display())))?;
         let mut tensors = BTreeMap::new();
         for (name, view) in st.tensors() {
             if view.dtype() != Dtype::F32 {
                 return Err(Error::format(format!("tensor '{name}' has dtype {:?}, expected F32", view.dtype())));
             }
-            let data: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let data: Vec<f32> =
+                view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
             if data.iter().any(|x| !x.is_finite()) {
                 return Err(Error::format(format!("tensor '{name}' in '{}' holds non-finite values", path.display())));
             }

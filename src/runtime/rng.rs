@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use tch::{Device, Kind, Tensor};
 
-use crate::error::Result;
+use crate::runtime::error::Result;
 
 /// Serializes every use of libtorch's global generator (only the CUDA noise path uses it).
 static TORCH_GLOBAL_RNG: Mutex<()> = Mutex::new(());

@@ -20,12 +20,12 @@ use std::time::Instant;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::dual::DualPotentials;
-use crate::error::{Error, Result};
-use crate::nn::Mlp;
+use crate::neural::dual::DualPotentials;
+use crate::neural::mlp::Mlp;
 use crate::ot::{Cost, Regularizer};
-use crate::progress::{Observer, Phase, Progress};
-use crate::rng::Rng64;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::progress::{Observer, Phase, Progress};
+use crate::runtime::rng::Rng64;
 use crate::score::{BoundScore, ScoreSource};
 
 #[derive(Clone)]
@@ -39,7 +39,7 @@ pub enum ChainInit {
 }
 
 impl ChainInit {
-    pub fn map(map: &crate::barycentric::BarycentricMap) -> Result<ChainInit> {
+    pub fn map(map: &crate::neural::barycentric::BarycentricMap) -> Result<ChainInit> {
         Ok(ChainInit::Map(Arc::new(parking_lot::Mutex::new(map.net.detached_to(Device::Cpu)?))))
     }
 }
@@ -317,7 +317,15 @@ impl Sampler {
             } else {
                 None
             };
-            let y = self.run_chains(&xb, phi_x.as_ref(), &mut done_steps, total_steps, &mut accepted, &mut proposed, observer)?;
+            let y = self.run_chains(
+                &xb,
+                phi_x.as_ref(),
+                &mut done_steps,
+                total_steps,
+                &mut accepted,
+                &mut proposed,
+                observer,
+            )?;
             outputs.push(y.f_to_device(Device::Cpu)?);
             first += b;
         }
@@ -359,11 +367,7 @@ impl Sampler {
         let sigma_last = *sigmas.last().unwrap();
         let mala = self.cfg.metropolis;
         for (level, &sigma) in sigmas.iter().enumerate() {
-            let a = if annealed {
-                self.cfg.step_size * (sigma / sigma_last).powi(2)
-            } else {
-                self.cfg.step_size / 2.0
-            };
+            let a = if annealed { self.cfg.step_size * (sigma / sigma_last).powi(2) } else { self.cfg.step_size / 2.0 };
             let mut a = a;
             // State carried between MALA steps: the score and log-density at y.
             let mut cached: Option<(Tensor, Tensor)> = None;
@@ -436,7 +440,13 @@ impl Sampler {
     }
 
     /// Full conditional score and log pi(y | x) up to a constant (Metropolis adjustment).
-    fn score_and_log_density(&mut self, x: &Tensor, phi_x: Option<&Tensor>, y: &Tensor, sigma: f64) -> Result<(Tensor, Tensor)> {
+    fn score_and_log_density(
+        &mut self,
+        x: &Tensor,
+        phi_x: Option<&Tensor>,
+        y: &Tensor,
+        sigma: f64,
+    ) -> Result<(Tensor, Tensor)> {
         let c = self.compatibility(x, phi_x, y, true)?;
         let s = self.score.score(y, sigma)?;
         let log_tau = self.score.log_density(y, sigma)?.ok_or_else(|| Error::internal("log-density vanished"))?;
@@ -454,8 +464,8 @@ fn uniform_from_normal(z: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gaussian::{self, Spectrum};
     use crate::ot::Divergence;
+    use crate::reference::gaussian::{self, Spectrum};
     use crate::score::GaussianScore;
 
     /// Potentials that are exactly zero (last layers zeroed): with KL the conditional is then
@@ -489,18 +499,21 @@ mod tests {
     }
 
     fn exact_conditional(b: &[f64], d: usize, lambda: f64, x: &[f64]) -> Exact {
-        let bt = crate::linalg::mat(b, d).unwrap();
-        let p = bt.inverse() + crate::linalg::eye(d).unwrap() * (2.0 / lambda);
+        let bt = crate::reference::linalg::mat(b, d).unwrap();
+        let p = bt.inverse() + crate::reference::linalg::eye(d).unwrap() * (2.0 / lambda);
         let cov = p.inverse();
         let mean = cov.matmul(&(Tensor::from_slice(x) * (2.0 / lambda)));
-        Exact { mean: crate::linalg::to_vec(&mean).unwrap(), cov: crate::linalg::to_vec(&cov).unwrap() }
+        Exact {
+            mean: crate::reference::linalg::to_vec(&mean).unwrap(),
+            cov: crate::reference::linalg::to_vec(&cov).unwrap(),
+        }
     }
 
     fn moments(y: &Tensor, d: usize) -> (Vec<f64>, Vec<f64>) {
-        let v = crate::linalg::to_vec(y).unwrap();
+        let v = crate::reference::linalg::to_vec(y).unwrap();
         let n = v.len() / d;
         let mean: Vec<f64> = (0..d).map(|k| (0..n).map(|i| v[i * d + k]).sum::<f64>() / n as f64).collect();
-        (mean, crate::metrics::covariance(&v, d).unwrap())
+        (mean, crate::reference::metrics::covariance(&v, d).unwrap())
     }
 
     /// Checks sample moments against the exact conditional within `z` standard errors of an
@@ -518,13 +531,22 @@ mod tests {
                 // Var of a sample covariance entry: (S_rr S_cc + S_rc^2) / n.
                 let se = ((ex.cov[r * d + r] * ex.cov[c * d + c] + ex.cov[r * d + c].powi(2)) / n).sqrt();
                 let tol = z * se + bias * (ex.cov[r * d + r] * ex.cov[c * d + c]).sqrt();
-                assert!((cov[r * d + c] - ex.cov[r * d + c]).abs() < tol, "cov[{r},{c}] {} vs {} (tol {tol})", cov[r * d + c], ex.cov[r * d + c]);
+                assert!(
+                    (cov[r * d + c] - ex.cov[r * d + c]).abs() < tol,
+                    "cov[{r},{c}] {} vs {} (tol {tol})",
+                    cov[r * d + c],
+                    ex.cov[r * d + c]
+                );
             }
         }
     }
 
     fn setup(d: usize) -> (Vec<f64>, f64, Vec<f64>) {
-        (gaussian::random_covariance(d, Spectrum::Geometric, 2).unwrap(), 2.0 * d as f64, vec![1.0, -0.5, 0.25][..d].to_vec())
+        (
+            gaussian::random_covariance(d, Spectrum::Geometric, 2).unwrap(),
+            2.0 * d as f64,
+            vec![1.0, -0.5, 0.25][..d].to_vec(),
+        )
     }
 
     #[test]
@@ -537,8 +559,11 @@ mod tests {
         cfg.steps_per_level = 300;
         cfg.samples_per_source = 8000;
         cfg.seed = 3;
-        let mut s = Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
-        let (y, rep) = s.sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut crate::progress::ignore).unwrap();
+        let mut s =
+            Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
+        let (y, rep) = s
+            .sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut crate::runtime::progress::ignore)
+            .unwrap();
         assert_eq!(y.size(), [8000, 2]);
         assert!(rep.acceptance > 0.5 && rep.acceptance < 1.0, "acceptance {}", rep.acceptance);
         // MALA is exact: only sampling error (chains are independent after 300 steps).
@@ -555,7 +580,8 @@ mod tests {
         cfg.step_size = 5.0; // far too large: acceptance near 0 until adapted
         cfg.steps_per_level = 400;
         cfg.samples_per_source = 6000;
-        let mut s = Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 3], &b).unwrap()), cfg).unwrap();
+        let mut s =
+            Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 3], &b).unwrap()), cfg).unwrap();
         let mut last = f64::NAN;
         let (y, _) = s
             .sample(&Tensor::from_slice(&x).view([1, 3]).to_kind(Kind::Float), &mut |p| {
@@ -578,8 +604,11 @@ mod tests {
         cfg.steps_per_level = 1500;
         cfg.samples_per_source = 6000;
         cfg.init = ChainInit::Source;
-        let mut s = Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
-        let (y, _) = s.sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut crate::progress::ignore).unwrap();
+        let mut s =
+            Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
+        let (y, _) = s
+            .sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut crate::runtime::progress::ignore)
+            .unwrap();
         // ULA with step a = eps/2 inflates variances by about a * lambda_max(P) / 2 (< 1% here).
         check(&y, &exact_conditional(&b, d, lambda, &x), d, 4.5, 0.01);
     }
@@ -594,9 +623,12 @@ mod tests {
         cfg.step_size = 2e-5;
         cfg.steps_per_level = 100;
         cfg.samples_per_source = 6000;
-        let mut s = Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
+        let mut s =
+            Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
         assert_eq!(s.steps_per_chain(), 1001);
-        let (y, _) = s.sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut crate::progress::ignore).unwrap();
+        let (y, _) = s
+            .sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut crate::runtime::progress::ignore)
+            .unwrap();
         check(&y, &exact_conditional(&b, d, lambda, &x), d, 4.5, 0.03);
     }
 
@@ -612,11 +644,17 @@ mod tests {
         let dual = zero_dual(d, lambda);
         let score: Arc<dyn ScoreSource> = Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap());
         let xs = Tensor::from_slice(&[50.0f32, 50.0, -50.0, -50.0]).view([2, 2]);
-        let run = || Sampler::new(&dual, score.clone(), cfg.clone()).unwrap().sample(&xs, &mut crate::progress::ignore).unwrap().0;
+        let run = || {
+            Sampler::new(&dual, score.clone(), cfg.clone())
+                .unwrap()
+                .sample(&xs, &mut crate::runtime::progress::ignore)
+                .unwrap()
+                .0
+        };
         let (y1, y2) = (run(), run());
         assert_eq!(y1, y2);
         // lambda = 4 pulls samples strongly towards their source: rows 0-2 positive, 3-5 negative
-        let v = crate::linalg::to_vec(&y1).unwrap();
+        let v = crate::reference::linalg::to_vec(&y1).unwrap();
         assert!(v[..6].iter().all(|&t| t > 0.0) && v[6..].iter().all(|&t| t < 0.0), "{v:?}");
     }
 
@@ -627,9 +665,12 @@ mod tests {
         let mut cfg = SamplerConfig::new();
         cfg.step_size = 50.0; // far beyond stability for precisions ~1
         cfg.steps_per_level = 400;
-        let mut s = Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
-        let e = s.sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut crate::progress::ignore).unwrap_err();
-        assert_eq!(e.kind, crate::error::ErrorKind::Diverged, "{e}");
+        let mut s =
+            Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
+        let e = s
+            .sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut crate::runtime::progress::ignore)
+            .unwrap_err();
+        assert_eq!(e.kind, crate::runtime::error::ErrorKind::Diverged, "{e}");
     }
 
     #[test]
@@ -638,7 +679,8 @@ mod tests {
         let (b, lambda, x) = setup(d);
         let mut cfg = SamplerConfig::new();
         cfg.report_every = 10;
-        let mut s = Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
+        let mut s =
+            Sampler::new(&zero_dual(d, lambda), Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
         let mut calls = 0;
         let e = s
             .sample(&Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float), &mut |p| {
@@ -646,7 +688,7 @@ mod tests {
                 p.iteration < 30
             })
             .unwrap_err();
-        assert_eq!(e.kind, crate::error::ErrorKind::Cancelled);
+        assert_eq!(e.kind, crate::runtime::error::ErrorKind::Cancelled);
         assert_eq!(calls, 3);
     }
 }

@@ -1,8 +1,8 @@
 //! Seeded 2-D toy distributions (the usual test beds of neural OT papers; the SCONES paper's
 //! Fig. 4 transports a unit Gaussian to the Swiss roll).
 
-use crate::error::{Error, Result};
-use crate::rng::Rng64;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::rng::Rng64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Toy {

@@ -3,14 +3,16 @@
 
 use tch::Device;
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 
 /// Learning-rate schedule over the iterations.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LrSchedule {
     Constant,
     /// Cosine decay from the learning rate to `final_fraction` times it.
-    Cosine { final_fraction: f64 },
+    Cosine {
+        final_fraction: f64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -111,9 +113,9 @@ pub struct TrainStats {
 /// the schedule, reporting the averaged loss and checking it is finite at every report.
 pub fn run_loop(
     o: &Optim,
-    phase: crate::progress::Phase,
+    phase: crate::runtime::progress::Phase,
     what: &str,
-    observer: crate::progress::Observer,
+    observer: crate::runtime::progress::Observer,
     mut step: impl FnMut(usize, f64) -> Result<f64>,
 ) -> Result<TrainStats> {
     let start = std::time::Instant::now();
@@ -130,7 +132,7 @@ pub fn run_loop(
                     "{what} diverged near iteration {done}: loss {last} (try a smaller learning rate)"
                 )));
             }
-            let mut p = crate::progress::Progress::new(phase, done as u64, o.iterations as u64);
+            let mut p = crate::runtime::progress::Progress::new(phase, done as u64, o.iterations as u64);
             p.objective = last;
             if !observer(&p) {
                 return Err(Error::cancelled(format!("{what} cancelled by the host at iteration {done}")));
@@ -138,5 +140,10 @@ pub fn run_loop(
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    Ok(TrainStats { iterations: o.iterations, loss: last, seconds, iterations_per_second: o.iterations as f64 / seconds.max(1e-9) })
+    Ok(TrainStats {
+        iterations: o.iterations,
+        loss: last,
+        seconds,
+        iterations_per_second: o.iterations as f64 / seconds.max(1e-9),
+    })
 }

@@ -2,7 +2,7 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 
 pub const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
 

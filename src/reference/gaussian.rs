@@ -4,9 +4,9 @@
 
 use tch::Tensor;
 
-use crate::error::{Error, Result};
-use crate::linalg;
-use crate::rng::Rng64;
+use crate::reference::linalg;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::rng::Rng64;
 
 /// Eigenvalue spectrum of random test covariances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,9 +26,9 @@ pub fn random_covariance(d: usize, spectrum: Spectrum, seed: u64) -> Result<Vec<
     let mut rng = Rng64::new(seed);
     let u = haar_orthogonal(d, &mut rng);
     let w: Vec<f64> = match spectrum {
-        Spectrum::Geometric => (0..d)
-            .map(|i| if d == 1 { 0.5 } else { 0.5 * 4f64.powf(i as f64 / (d - 1) as f64) })
-            .collect(),
+        Spectrum::Geometric => {
+            (0..d).map(|i| if d == 1 { 0.5 } else { 0.5 * 4f64.powf(i as f64 / (d - 1) as f64) }).collect()
+        }
         Spectrum::Uniform1To10 => (0..d).map(|_| 1.0 + 9.0 * rng.uniform()).collect(),
     };
     let mut c = vec![0.0; d * d];
@@ -151,7 +151,6 @@ pub fn log_density(mean: &[f64], cov: &[f64], y: &[f64]) -> Result<Vec<f64>> {
     let k = -0.5 * (d as f64 * (2.0 * std::f64::consts::PI).ln() + logdet);
     linalg::to_vec(&q.f_mul_scalar(-0.5)?.f_add_scalar(k)?)
 }
-
 
 /// Density ratio pi(x, y) / (sigma(x) tau(y)) of a centered joint Gaussian with covariance
 /// `joint` ((dx + dy) square) against the product of its marginals, at the rows of x [n, dx]

@@ -2,9 +2,9 @@
 
 use tch::Tensor;
 
-use crate::error::{Error, Result};
-use crate::linalg;
-use crate::rng::Rng64;
+use crate::reference::linalg;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::rng::Rng64;
 
 /// Bures-Wasserstein unexplained-variance percentage (Korotin et al. 2021, on covariances as in
 /// Chen et al. 2021 / the SCONES paper), on the 0-100 scale:
@@ -110,7 +110,7 @@ pub fn w2_squared_1d(a: &[f64], b: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gaussian::{self, Spectrum};
+    use crate::reference::gaussian::{self, Spectrum};
 
     #[test]
     fn bw_uvp_is_zero_on_identical_covariances() {

@@ -9,15 +9,15 @@ use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::dual::DualPotentials;
-use crate::error::{Error, Result};
-use crate::measure::Measure;
-use crate::model_file::ModelFile;
-use crate::nn::{Adam, Mlp};
+use crate::neural::dual::DualPotentials;
+use crate::neural::mlp::{Adam, Mlp};
+use crate::neural::optim::{check_widths, run_loop, Optim, TrainStats};
 use crate::ot;
-use crate::progress::{Observer, Phase};
-use crate::rng::Rng64;
-use crate::train::{check_widths, run_loop, Optim, TrainStats};
+use crate::ot::measure::Measure;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::model_file::ModelFile;
+use crate::runtime::progress::{Observer, Phase};
+use crate::runtime::rng::Rng64;
 
 #[derive(Clone, Debug)]
 pub struct BarycentricConfig {
@@ -78,10 +78,18 @@ pub fn train(
             )?;
             let w = dual.regularizer.compatibility(&v)?.f_div_scalar(m as f64)?;
             let y_sq = y.f_square()?.f_sum_dim_intlist(1, false, None)?;
-            Ok((w.f_sum_dim_intlist(1, false, None)?, w.f_matmul(&y)?, w.f_matmul(&y_sq.f_unsqueeze(1)?)?.f_squeeze_dim(1)?))
+            Ok((
+                w.f_sum_dim_intlist(1, false, None)?,
+                w.f_matmul(&y)?,
+                w.f_matmul(&y_sq.f_unsqueeze(1)?)?.f_squeeze_dim(1)?,
+            ))
         })?;
         let t = net.forward(&x)?;
-        let per_source = t.f_square()?.f_sum_dim_intlist(1, false, None)?.f_mul(&r)?.f_sub(&t.f_mul(&b)?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(2.0)?)?;
+        let per_source = t
+            .f_square()?
+            .f_sum_dim_intlist(1, false, None)?
+            .f_mul(&r)?
+            .f_sub(&t.f_mul(&b)?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(2.0)?)?;
         let loss = per_source.f_mean(None)?;
         loss.f_backward()?;
         adam.step(&params, lr)?;

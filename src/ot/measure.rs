@@ -3,8 +3,8 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::error::{Error, Result};
-use crate::rng::Rng64;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::rng::Rng64;
 
 pub trait Measure {
     fn dim(&self) -> usize;
@@ -62,7 +62,10 @@ impl Measure for Empirical {
     fn sample(&mut self, m: usize, rng: &mut Rng64, device: Device) -> Result<Tensor> {
         if self.full {
             if m != self.n {
-                return Err(Error::shape(format!("a full-batch measure of {} points was asked for a batch of {m}", self.n)));
+                return Err(Error::shape(format!(
+                    "a full-batch measure of {} points was asked for a batch of {m}",
+                    self.n
+                )));
             }
             return Ok(self.points.f_to_device(device)?);
         }
@@ -101,10 +104,13 @@ impl Measure for FunctionMeasure<'_> {
         (self.f)(m, rng.next_u64(), &mut out)?;
         if let Some(i) = out.iter().position(|v| !v.is_finite()) {
             return Err(Error::new(
-                crate::error::ErrorKind::Callback,
+                crate::runtime::error::ErrorKind::Callback,
                 format!("measure callback returned a non-finite value at row {}, column {}", i / self.d, i % self.d),
             ));
         }
-        Ok(Tensor::f_from_slice(&out)?.f_view([m as i64, self.d as i64])?.f_to_kind(Kind::Float)?.f_to_device(device)?)
+        Ok(Tensor::f_from_slice(&out)?
+            .f_view([m as i64, self.d as i64])?
+            .f_to_kind(Kind::Float)?
+            .f_to_device(device)?)
     }
 }

@@ -1,7 +1,7 @@
 //! Device selection: `cpu`, `cuda`, `cuda:N`, `auto`. Asking for a device that is not there is
 //! an error, never a silent fallback to the CPU.
 
-use crate::error::{Error, Result};
+use crate::runtime::error::{Error, Result};
 use once_cell::sync::Lazy;
 use tch::Device;
 

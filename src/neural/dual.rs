@@ -6,15 +6,15 @@ use std::time::Instant;
 
 use tch::{Device, Tensor};
 
-use crate::device::device_name;
-use crate::error::{Error, Result};
-use crate::measure::Measure;
-use crate::model_file::ModelFile;
-use crate::nn::{Adam, Mlp};
+use crate::neural::mlp::{Adam, Mlp};
+use crate::neural::optim::{check_widths, Optim};
+use crate::ot::measure::Measure;
 use crate::ot::{self, Cost, Divergence, Regularizer};
-use crate::progress::{Observer, Phase, Progress};
-use crate::rng::Rng64;
-use crate::train::{check_widths, Optim};
+use crate::runtime::device::device_name;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::model_file::ModelFile;
+use crate::runtime::progress::{Observer, Phase, Progress};
+use crate::runtime::rng::Rng64;
 
 /// How a minibatch of m sources and m targets becomes pair terms of E_{sigma x tau}[H*(V)].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

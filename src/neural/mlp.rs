@@ -6,8 +6,8 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::error::{Error, Result};
-use crate::rng::Rng64;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::rng::Rng64;
 
 /// Hidden-layer nonlinearity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +75,14 @@ impl Mlp {
         Self::with_activation(input, hidden, output, Activation::Relu, rng, device)
     }
 
-    pub fn with_activation(input: usize, hidden: &[usize], output: usize, activation: Activation, rng: &mut Rng64, device: Device) -> Result<Mlp> {
+    pub fn with_activation(
+        input: usize,
+        hidden: &[usize],
+        output: usize,
+        activation: Activation,
+        rng: &mut Rng64,
+        device: Device,
+    ) -> Result<Mlp> {
         if input == 0 || output == 0 || hidden.iter().any(|&w| w == 0) {
             return Err(Error::invalid("network layer widths must be positive"));
         }
@@ -86,9 +93,8 @@ impl Mlp {
         for w in dims.windows(2) {
             let (fan_in, fan_out) = (w[0], w[1]);
             let bound = 1.0 / (fan_in as f64).sqrt();
-            let mut draw = |n: usize| -> Vec<f32> {
-                (0..n).map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32).collect()
-            };
+            let mut draw =
+                |n: usize| -> Vec<f32> { (0..n).map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32).collect() };
             let weight = Tensor::f_from_slice(&draw(fan_in * fan_out))?
                 .f_view([fan_out as i64, fan_in as i64])?
                 .f_to_device(device)?
@@ -147,12 +153,18 @@ impl Mlp {
         for (w, b) in &self.layers {
             layers.push((copy(w)?, copy(b)?));
         }
-        Ok(Mlp { layers, input: self.input, hidden: self.hidden.clone(), output: self.output, activation: self.activation })
+        Ok(Mlp {
+            layers,
+            input: self.input,
+            hidden: self.hidden.clone(),
+            output: self.output,
+            activation: self.activation,
+        })
     }
 
     /// Stores the layers as `{prefix}.{i}.weight` / `{prefix}.{i}.bias`, with the architecture
     /// in metadata `{prefix}_hidden` and `{prefix}_activation`.
-    pub fn store(&self, prefix: &str, f: &mut crate::model_file::ModelFile) {
+    pub fn store(&self, prefix: &str, f: &mut crate::runtime::model_file::ModelFile) {
         f.set(&format!("{prefix}_hidden"), self.hidden.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(","));
         f.set(&format!("{prefix}_activation"), self.activation.name());
         for (i, (w, b)) in self.layers.iter().enumerate() {
@@ -162,7 +174,13 @@ impl Mlp {
     }
 
     /// Inverse of [`Mlp::store`], validating every shape.
-    pub fn restore(prefix: &str, input: usize, output: usize, f: &crate::model_file::ModelFile, device: Device) -> Result<Mlp> {
+    pub fn restore(
+        prefix: &str,
+        input: usize,
+        output: usize,
+        f: &crate::runtime::model_file::ModelFile,
+        device: Device,
+    ) -> Result<Mlp> {
         let hidden = f.get_widths(&format!("{prefix}_hidden"))?;
         let activation = Activation::from_name(f.get(&format!("{prefix}_activation"))?)?;
         let mut layers = Vec::new();
@@ -276,15 +294,15 @@ mod tests {
     #[test]
     fn input_gradient_matches_autograd() {
         for act in [Activation::Relu, Activation::Silu] {
-        let mut rng = Rng64::new(5);
-        let net = Mlp::with_activation(3, &[16, 8], 1, act, &mut rng, Device::Cpu).unwrap();
-        let x = Tensor::randn([10, 3], (Kind::Float, Device::Cpu)).set_requires_grad(true);
-        let out = net.forward(&x).unwrap().sum(Kind::Float);
-        let auto = Tensor::run_backward(&[out], &[&x], false, false).pop().unwrap();
-        let (value, grad) = net.value_and_input_grad(&x.detach()).unwrap();
-        let direct = net.forward(&x.detach()).unwrap().squeeze_dim(1);
-        assert!((value - direct).abs().max().double_value(&[]) < 1e-6);
-        assert!((grad - auto).abs().max().double_value(&[]) < 1e-5, "{act:?}");
+            let mut rng = Rng64::new(5);
+            let net = Mlp::with_activation(3, &[16, 8], 1, act, &mut rng, Device::Cpu).unwrap();
+            let x = Tensor::randn([10, 3], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+            let out = net.forward(&x).unwrap().sum(Kind::Float);
+            let auto = Tensor::run_backward(&[out], &[&x], false, false).pop().unwrap();
+            let (value, grad) = net.value_and_input_grad(&x.detach()).unwrap();
+            let direct = net.forward(&x.detach()).unwrap().squeeze_dim(1);
+            assert!((value - direct).abs().max().double_value(&[]) < 1e-6);
+            assert!((grad - auto).abs().max().double_value(&[]) < 1e-5, "{act:?}");
         }
     }
 

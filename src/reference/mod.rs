@@ -1,0 +1,8 @@
+//! Known answers to check against: closed-form Gaussian couplings (Janati et al. 2020), the
+//! BW-UVP and sliced W2 metrics, toy data sets, and the small dense linear algebra they need.
+//! Nothing here is used by the algorithms themselves.
+
+pub mod gaussian;
+pub mod linalg;
+pub mod metrics;
+pub mod toy;
