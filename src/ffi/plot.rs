@@ -17,6 +17,8 @@ pub struct scones_figure {
 fn plot_err(e: PlotError) -> Error {
     match e {
         PlotError::Io(_) | PlotError::InvalidPath(_) => Error::io(e.to_string()),
+        // Not the caller's doing: plotters or the embedded font failed.
+        PlotError::Draw(_) => Error::internal(e.to_string()),
         _ => Error::invalid(e.to_string()),
     }
 }
