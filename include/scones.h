@@ -675,7 +675,7 @@ scones_status scones_discrete_fdual(const struct scones_matrix *source,
 /**
  * Exact optimal assignment for an n x n cost matrix (shortest augmenting paths, O(n^3)):
  * `assignment[i]` (n entries, required) receives the column matched to row i, `total_cost`
- * (may be NULL) sum_i C_{i, assignment[i]}, and `u` (n x 1) and `v` (n x 1), each may be NULL,
+ * (may be NULL) `sum_i C_{i, assignment[i]}`, and `u` (n x 1) and `v` (n x 1), each may be NULL,
  * dual potentials with u_i + v_j <= C_ij, equality on the assignment and sum u + sum v =
  * total cost. Between uniform measures the transport cost is total_cost / n.
  */
@@ -1245,7 +1245,7 @@ scones_status scones_figure_title(struct scones_figure *fig,
                                   struct scones_error **err);
 
 /**
- * Legend with n entries (labels[i] in colors[i], 0xRRGGBBAA).
+ * Legend with n entries (`labels[i]` in `colors[i]`, 0xRRGGBBAA).
  */
 scones_status scones_figure_legend(struct scones_figure *fig,
                                    size_t panel,
@@ -1378,7 +1378,7 @@ scones_status scones_score_new_callback(size_t d,
 
 /**
  * A TorchScript module saved from PyTorch (torch.jit.save) with
- * forward(y: Tensor[n, d] float32, sigma: Tensor[n] float32) -> Tensor[n, d]. It is loaded and
+ * `forward(y: Tensor[n, d] float32, sigma: Tensor[n] float32) -> Tensor[n, d]`. It is loaded and
  * called once on zeros to check the contract (SCONES_STATUS_FORMAT if it does not load).
  */
 scones_status scones_score_new_torchscript(const char *path,

@@ -16,7 +16,7 @@ use tch::Tensor;
 #[derive(Clone, Debug)]
 pub struct Assignment {
     pub columns: Vec<usize>,
-    /// sum_i C_{i, columns[i]}.
+    /// sum_i C_{i, columns\[i\]}.
     pub total_cost: f64,
     /// Dual potentials with u_i + v_j <= C_ij and equality on the assignment (empty from
     /// [`brute_force`]).

@@ -67,7 +67,7 @@ impl Default for FDualConfig {
 
 #[derive(Debug)]
 pub struct FDualResult {
-    /// Potentials [m], [n], f64, gauge sum a phi = sum b psi.
+    /// Potentials \[m\], \[n\], f64, gauge sum a phi = sum b psi.
     pub phi: Tensor,
     pub psi: Tensor,
     /// P_ij = M(V_ij) a_i b_j, [m, n] f64.
@@ -107,7 +107,7 @@ pub fn solve_points(
     solve(reg, &cost.pairwise(&to64(x)?, &to64(y)?)?, a, b, cfg, observer)
 }
 
-/// Solves the dual for a dense cost c [m, n], weights a [m], b [n] (uniform when `None`).
+/// Solves the dual for a dense cost c [m, n], weights a \[m\], b \[n\] (uniform when `None`).
 pub fn solve(
     reg: &Regularizer,
     c: &Tensor,

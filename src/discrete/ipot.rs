@@ -81,7 +81,7 @@ pub fn ipot_points(
     ipot(&cost.pairwise(x, y)?, a, b, cfg, observer)
 }
 
-/// IPOT on a dense cost matrix c [m, n] with weights mu [m], nu [n] (uniform when `None`).
+/// IPOT on a dense cost matrix c [m, n] with weights mu \[m\], nu \[n\] (uniform when `None`).
 pub fn ipot(
     c: &Tensor,
     mu: Option<&Tensor>,

@@ -3,7 +3,7 @@
 //!
 //! A problem is two discrete measures a = sum_i a_i delta_{x_i}, b = sum_j b_j delta_{y_j}
 //! (weights positive, summing to 1; uniform when `None`) and a ground cost C_ij = c(x_i, y_j),
-//! given either by the points and a [`Cost`](crate::ot::Cost) (computed block by block, never
+//! given either by the points and a [`Cost`] (computed block by block, never
 //! stored whole) or as a dense [m, n] matrix.
 //!
 //! | module | problem | result |

@@ -138,7 +138,7 @@ impl SinkhornConfig {
 
 #[derive(Debug)]
 pub struct SinkhornResult {
-    /// Potentials [m] and [n] (gauge: sum a f = sum b g), plan P_ij = a_i b_j exp((f_i + g_j - C_ij)/lambda).
+    /// Potentials \[m\] and \[n\] (gauge: sum a f = sum b g), plan P_ij = a_i b_j exp((f_i + g_j - C_ij)/lambda).
     pub f: Tensor,
     pub g: Tensor,
     /// The plan [m, n] when asked for.
@@ -451,7 +451,7 @@ impl Solver<'_> {
     }
 }
 
-/// Sinkhorn between points x [m, d] and y [n, d] under `cost`, with weights a [m], b [n]
+/// Sinkhorn between points x [m, d] and y [n, d] under `cost`, with weights a \[m\], b \[n\]
 /// (uniform when `None`). The cost matrix is formed block by block and never stored (unless
 /// `return_plan` asks for the m x n plan).
 pub fn sinkhorn_points(

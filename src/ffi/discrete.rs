@@ -385,7 +385,7 @@ pub extern "C" fn scones_discrete_fdual(
 
 /// Exact optimal assignment for an n x n cost matrix (shortest augmenting paths, O(n^3)):
 /// `assignment[i]` (n entries, required) receives the column matched to row i, `total_cost`
-/// (may be NULL) sum_i C_{i, assignment[i]}, and `u` (n x 1) and `v` (n x 1), each may be NULL,
+/// (may be NULL) `sum_i C_{i, assignment[i]}`, and `u` (n x 1) and `v` (n x 1), each may be NULL,
 /// dual potentials with u_i + v_j <= C_ij, equality on the assignment and sum u + sum v =
 /// total cost. Between uniform measures the transport cost is total_cost / n.
 #[no_mangle]

@@ -107,7 +107,7 @@ pub extern "C" fn scones_figure_title(
     })
 }
 
-/// Legend with n entries (labels[i] in colors[i], 0xRRGGBBAA).
+/// Legend with n entries (`labels[i]` in `colors[i]`, 0xRRGGBBAA).
 #[no_mangle]
 pub extern "C" fn scones_figure_legend(
     fig: *mut scones_figure,

@@ -149,7 +149,7 @@ pub extern "C" fn scones_score_new_callback(
 }
 
 /// A TorchScript module saved from PyTorch (torch.jit.save) with
-/// forward(y: Tensor[n, d] float32, sigma: Tensor[n] float32) -> Tensor[n, d]. It is loaded and
+/// `forward(y: Tensor[n, d] float32, sigma: Tensor[n] float32) -> Tensor[n, d]`. It is loaded and
 /// called once on zeros to check the contract (SCONES_STATUS_FORMAT if it does not load).
 #[no_mangle]
 pub extern "C" fn scones_score_new_torchscript(

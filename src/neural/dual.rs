@@ -159,13 +159,13 @@ pub fn train(
 }
 
 impl DualPotentials {
-    /// phi(x) for x [n, dx] -> [n].
+    /// phi(x) for x [n, dx] -> \[n\].
     pub fn phi(&self, x: &Tensor) -> Result<Tensor> {
         self.check("source", x, self.dx)?;
         tch::no_grad(|| Ok(self.phi.forward(&x.f_to_device(self.device)?)?.f_squeeze_dim(1)?))
     }
 
-    /// psi(y) for y [n, dy] -> [n].
+    /// psi(y) for y [n, dy] -> \[n\].
     pub fn psi(&self, y: &Tensor) -> Result<Tensor> {
         self.check("target", y, self.dy)?;
         tch::no_grad(|| Ok(self.psi.forward(&y.f_to_device(self.device)?)?.f_squeeze_dim(1)?))

@@ -60,7 +60,7 @@ impl Activation {
 /// The potentials of the dual problem must be able to take any sign, so there is no output
 /// activation (the paper's tables mention a ReLU output, which would pin potentials at >= 0).
 pub struct Mlp {
-    /// (weight [out, in], bias [out]) per layer, last layer included.
+    /// (weight [out, in], bias \[out\]) per layer, last layer included.
     pub layers: Vec<(Tensor, Tensor)>,
     pub input: usize,
     pub hidden: Vec<usize>,
@@ -214,7 +214,7 @@ impl Mlp {
         Ok(h)
     }
 
-    /// Scalar-output network: value [n] and input gradient [n, input], by a hand-written
+    /// Scalar-output network: value \[n\] and input gradient [n, input], by a hand-written
     /// backward pass. Langevin needs only grad_y psi(y); going through autograd would record a
     /// graph and allocate parameter gradients at every step for nothing.
     pub fn value_and_input_grad(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {

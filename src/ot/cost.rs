@@ -45,7 +45,7 @@ impl Cost {
         }
     }
 
-    /// c(x_i, y_i) for rows of x [m, d] and y [m, d] -> [m].
+    /// c(x_i, y_i) for rows of x [m, d] and y [m, d] -> \[m\].
     pub fn paired(self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
         let d = x.size()[1];
         Ok(x.f_sub(y)?.f_square()?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(self.scale(d))?)

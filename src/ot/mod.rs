@@ -1,7 +1,7 @@
 //! Regularized optimal transport: f-divergence regularizers, ground costs and the dual
 //! objective of Prop. 2.4,
 //!
-//!   J(phi, psi) = E_sigma[phi] + E_tau[psi] - E_{sigma x tau}[H*(V)],
+//!   J(phi, psi) = E_sigma\[phi\] + E_tau\[psi\] - E_{sigma x tau}[H*(V)],
 //!   V(x, y) = phi(x) + psi(y) - c(x, y),  H*(v) = lambda f*(v / lambda),
 //!
 //! whose maximizers give the coupling pi(x, y) = M(V(x, y)) sigma(x) tau(y), M(v) = f*'(v/lambda).
@@ -28,7 +28,7 @@ pub struct DualEstimate {
 
 /// J from potentials and the matching violation terms.
 ///
-/// `phi_x` [m] and `psi_y` [n] are the potentials on the batch; `violation` is either [m] (the
+/// `phi_x` \[m\] and `psi_y` \[n\] are the potentials on the batch; `violation` is either \[m\] (the
 /// reference code's paired batch: term i pairs x_i with y_i) or [m, n] (every pair of the batch,
 /// the sum in Algorithm 1). Either way each expectation is the mean over its terms.
 pub fn dual_objective(reg: &Regularizer, phi_x: &Tensor, psi_y: &Tensor, violation: &Tensor) -> Result<DualEstimate> {
@@ -52,15 +52,15 @@ pub fn dual_objective(reg: &Regularizer, phi_x: &Tensor, psi_y: &Tensor, violati
 pub struct PairTerms {
     /// J on the batch (value only).
     pub objective: f64,
-    /// dJ/dphi(x_i) [m] and dJ/dpsi(y_j) [n].
+    /// dJ/dphi(x_i) \[m\] and dJ/dpsi(y_j) \[n\].
     pub grad_phi: Tensor,
     pub grad_psi: Tensor,
     pub mean_compatibility: f64,
     pub extension_fraction: f64,
 }
 
-/// J and its gradient with respect to the potentials' values on a batch. `violation` is [m]
-/// (paired, phi and psi both [m]) or [m, n] (all pairs).
+/// J and its gradient with respect to the potentials' values on a batch. `violation` is \[m\]
+/// (paired, phi and psi both \[m\]) or [m, n] (all pairs).
 pub fn pair_terms(reg: &Regularizer, phi_x: &Tensor, psi_y: &Tensor, violation: &Tensor) -> Result<PairTerms> {
     tch::no_grad(|| {
         let v = violation.f_detach()?;
@@ -87,12 +87,12 @@ pub fn pair_terms(reg: &Regularizer, phi_x: &Tensor, psi_y: &Tensor, violation: 
     })
 }
 
-/// V(x_i, y_j) = phi_i + psi_j - C_ij for every pair: phi [m], psi [n], cost [m, n].
+/// V(x_i, y_j) = phi_i + psi_j - C_ij for every pair: phi \[m\], psi \[n\], cost [m, n].
 pub fn violation_pairwise(phi_x: &Tensor, psi_y: &Tensor, cost: &Tensor) -> Result<Tensor> {
     Ok(phi_x.f_unsqueeze(1)?.f_add(&psi_y.f_unsqueeze(0)?)?.f_sub(cost)?)
 }
 
-/// V(x_i, y_i) for paired terms: phi [m], psi [m], cost [m].
+/// V(x_i, y_i) for paired terms: phi \[m\], psi \[m\], cost \[m\].
 pub fn violation_paired(phi_x: &Tensor, psi_y: &Tensor, cost: &Tensor) -> Result<Tensor> {
     Ok(phi_x.f_add(psi_y)?.f_sub(cost)?)
 }

@@ -15,7 +15,7 @@ pub struct GaussianScore {
 }
 
 impl GaussianScore {
-    /// `mean` [d], `cov` [d, d] row-major, symmetric positive definite.
+    /// `mean` \[d\], `cov` [d, d] row-major, symmetric positive definite.
     pub fn new(mean: &[f64], cov: &[f64]) -> Result<GaussianScore> {
         let d = mean.len();
         if d == 0 {
