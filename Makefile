@@ -6,7 +6,7 @@ CC ?= cc
 REL := target/release
 ENV := source scripts/env.sh &&
 
-.PHONY: all setup tools build install test test-rust test-cpp test-go test-julia-check test-install demo header bench clean
+.PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench clean
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -38,7 +38,15 @@ build: setup
 install: build
 	@scripts/install.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
 
-test: test-rust test-cpp test-go test-julia-check test-install
+test: lint test-rust test-cpp test-go test-julia-check test-install
+
+# Formatting (rustfmt.toml), clippy with warnings as errors on every target (library, tests,
+# examples) and rustdoc without warnings (release profile: it reuses the built libtorch bindings). The C++ header is compiled with -Wall -Wextra -Werror by test-cpp and the Go
+# binding is vetted by test-go.
+lint: setup
+	cargo fmt --check
+	$(ENV) cargo clippy --release --all-targets -- -D warnings
+	$(ENV) RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --lib
 
 test-rust: build
 	$(ENV) cargo test --release
