@@ -15,17 +15,24 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+// One module per handle with its options (barycentric, discrete, dual, gaussian, measure, plot,
+// sampler, score, train_options) over shared plumbing (common, enums, error, matrix, progress).
+// Imports go from handles down to the plumbing, and from sampler to the handles it is built
+// from, never back: there is no import circle.
 pub mod barycentric;
+mod common;
 pub mod discrete;
 pub mod dual;
+pub mod enums;
 pub mod error;
 pub mod gaussian;
 pub mod matrix;
 pub mod measure;
-pub mod options;
 pub mod plot;
+pub mod progress;
 pub mod sampler;
 pub mod score;
+pub mod train_options;
 
 use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
