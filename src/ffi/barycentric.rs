@@ -10,7 +10,7 @@ use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, write_tensor};
 use super::measure::scones_measure;
 use super::train_options::scones_train_options;
-use super::{c_path, handle, out_ptr, put};
+use super::{c_path, handle, out_ptr, put, put_dims};
 use crate::neural::barycentric::{self, BarycentricConfig, BarycentricMap};
 
 /// A trained barycentric map T: R^dx -> R^dy.
@@ -72,13 +72,8 @@ pub extern "C" fn scones_barycentric_dims(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let m = handle(map, "barycentric map")?;
-        out_ptr(dx, "dx")?;
-        out_ptr(dy, "dy")?;
-        let g = m.inner.lock();
-        put(dx, g.dx);
-        put(dy, g.dy);
-        Ok(())
+        let g = handle(map, "barycentric map")?.inner.lock();
+        put_dims(dx, dy, (g.dx, g.dy))
     })
 }
 

@@ -15,7 +15,7 @@ use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, write_tensor};
 use super::measure::scones_measure;
 use super::progress::{scones_progress_fn, Caller, ProgressHook};
-use super::{c_path, handle, out_ptr, put};
+use super::{c_path, handle, out_ptr, put, put_dims};
 use crate::neural::dual::{self, BatchMode, DualConfig, DualPotentials, TrainReport};
 use crate::ot::measure::{Empirical, Measure};
 use crate::ot::{Divergence, Regularizer};
@@ -371,13 +371,8 @@ pub extern "C" fn scones_dual_dims(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let d = handle(dual, "dual")?;
-        out_ptr(dx, "dx")?;
-        out_ptr(dy, "dy")?;
-        let g = d.inner.lock();
-        put(dx, g.dx);
-        put(dy, g.dy);
-        Ok(())
+        let g = handle(dual, "dual")?.inner.lock();
+        put_dims(dx, dy, (g.dx, g.dy))
     })
 }
 

@@ -102,3 +102,12 @@ pub(crate) fn put<T>(p: *mut T, v: T) {
     // SAFETY: checked non-NULL by out_ptr; the caller provides writable storage.
     unsafe { p.write(v) }
 }
+
+/// Writes (dx, dy) to two output pointers, both checked before either is written.
+pub(crate) fn put_dims(dx: *mut usize, dy: *mut usize, dims: (usize, usize)) -> Result<()> {
+    out_ptr(dx, "dx")?;
+    out_ptr(dy, "dy")?;
+    put(dx, dims.0);
+    put(dy, dims.1);
+    Ok(())
+}

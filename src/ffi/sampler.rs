@@ -13,7 +13,7 @@ use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, write_tensor};
 use super::progress::{scones_progress_fn, Caller, ProgressHook};
 use super::score::scones_score;
-use super::{handle, out_ptr, put};
+use super::{handle, out_ptr, put, put_dims};
 use crate::neural::sampler::{Annealing, ChainInit, SampleReport, Sampler, SamplerConfig};
 use crate::ot::{Divergence, Regularizer};
 use crate::runtime::error::{Error, Result};
@@ -400,14 +400,9 @@ pub extern "C" fn scones_sampler_shape(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let s = handle(sampler, "sampler")?;
-        out_ptr(dx, "dx")?;
-        out_ptr(dy, "dy")?;
+        let st = handle(sampler, "sampler")?.inner.lock();
         out_ptr(k, "k")?;
-        let st = s.inner.lock();
-        let (a, b) = st.sampler.dims();
-        put(dx, a);
-        put(dy, b);
+        put_dims(dx, dy, st.sampler.dims())?;
         put(k, st.sampler.config().samples_per_source);
         Ok(())
     })
