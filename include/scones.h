@@ -138,35 +138,36 @@ typedef int32_t scones_phase;
 
 /**
  * A progress report. struct_size is sizeof(scones_progress) of the library that filled it:
- * fields may be appended in later versions, never reordered.
+ * fields may be appended in later versions, never reordered. Fields that do not apply to the
+ * phase are NaN.
  */
 typedef struct scones_progress {
   size_t struct_size;
   scones_phase phase;
   /**
-   * Iterations (training) or Langevin steps (sampling) done so far.
+   * Steps done: training iterations, or Langevin steps while sampling.
    */
   uint64_t iteration;
   /**
-   * Total iterations or steps of the call.
+   * Steps the call will take in all.
    */
   uint64_t total;
   /**
-   * Training: objective averaged since the last report (the dual objective J for dual
-   * training). NaN while sampling.
+   * Training: the loss (for dual training the objective J) averaged over the steps since the
+   * previous report.
    */
   double objective;
   /**
-   * Dual training: E[M(V)] averaged since the last report; tends to 1 as the marginal
-   * constraints are met. NaN otherwise.
+   * Dual training: E[M(V)] since the previous report; 1 once the marginals are met.
    */
   double mean_compatibility;
   /**
-   * Dual training: fraction of pair terms on a restricted-domain conjugate's extension.
+   * Dual training: share of pair terms that fell on the extension of a conjugate whose
+   * domain is restricted.
    */
   double extension_fraction;
   /**
-   * Metropolis-adjusted sampling: acceptance rate so far. NaN otherwise.
+   * Sampling with Metropolis adjustment: share of proposals accepted so far.
    */
   double acceptance;
 } scones_progress;
@@ -219,6 +220,16 @@ typedef struct scones_discrete_report {
 typedef int32_t scones_regularizer;
 
 /**
+ * Learning-rate schedule; one of the SCONES_LR_* values.
+ */
+typedef int32_t scones_lr_schedule;
+
+/**
+ * Minibatch pairing for dual training; one of the SCONES_BATCH_* values.
+ */
+typedef int32_t scones_batch_mode;
+
+/**
  * Summary of a training run. Set struct_size to sizeof(scones_train_report) before calling
  * scones_dual_train_report; fields beyond it are not written (so the struct can grow).
  */
@@ -265,16 +276,6 @@ typedef int32_t (*scones_measure_fn)(void *user_data,
                                      double *out);
 
 /**
- * Learning-rate schedule; one of the SCONES_LR_* values.
- */
-typedef int32_t scones_lr_schedule;
-
-/**
- * Minibatch pairing for dual training; one of the SCONES_BATCH_* values.
- */
-typedef int32_t scones_batch_mode;
-
-/**
  * Where Langevin chains start; one of the SCONES_INIT_* values.
  */
 typedef int32_t scones_chain_init;
@@ -312,6 +313,16 @@ typedef int32_t (*scones_score_fn)(void *user_data,
                                    double *out);
 
 /**
+ * m pair terms (x_i, y_i) per batch, as the authors' reference code.
+ */
+#define SCONES_BATCH_PAIRED 0
+
+/**
+ * all m^2 pair terms (x_i, y_j) per batch, the double sum of Algorithm 1 (default).
+ */
+#define SCONES_BATCH_ALL_PAIRS 1
+
+/**
  * phi, on source points.
  */
 #define SCONES_POTENTIAL_PHI 0
@@ -320,6 +331,58 @@ typedef int32_t (*scones_score_fn)(void *user_data,
  * psi, on target points.
  */
 #define SCONES_POTENTIAL_PSI 1
+
+/**
+ * KL(pi || sigma x tau), f*(t) = exp(t - 1): the entropic (Sinkhorn) coupling.
+ */
+#define SCONES_REGULARIZER_KL 0
+
+/**
+ * Chi-square, the reference code's "l2": M(v) = relu(v) / (2 lambda), sparse couplings.
+ */
+#define SCONES_REGULARIZER_CHI_SQUARE 1
+
+/**
+ * KL in the exp(v / lambda) - 1 form; same coupling as SCONES_REGULARIZER_KL.
+ */
+#define SCONES_REGULARIZER_KL_CUTURI 2
+
+/**
+ * Reverse KL, f*(t) = -1 - log(-t) (t < 0; extended quadratically near the boundary).
+ */
+#define SCONES_REGULARIZER_REVERSE_KL 3
+
+/**
+ * Squared Hellinger, f*(t) = t / (1 - t) (t < 1; extended near the boundary).
+ */
+#define SCONES_REGULARIZER_SQUARED_HELLINGER 4
+
+/**
+ * Jensen-Shannon, f*(t) = -log(2 - e^t) (t < log 2; extended near the boundary).
+ */
+#define SCONES_REGULARIZER_JENSEN_SHANNON 5
+
+/**
+ * GAN, f*(t) = -log(1 - e^t) (t < 0; extended near the boundary).
+ */
+#define SCONES_REGULARIZER_GAN 6
+
+/**
+ * c(x, y) = sum_k (x_k - y_k)^2.
+ */
+#define SCONES_COST_SQEUCLIDEAN 0
+
+/**
+ * c(x, y) = sum_k (x_k - y_k)^2 / d.
+ */
+#define SCONES_COST_MEAN_SQEUCLIDEAN 1
+
+#define SCONES_LR_CONSTANT 0
+
+/**
+ * Cosine decay to final_fraction times the learning rate (default, final_fraction 0.01).
+ */
+#define SCONES_LR_COSINE 1
 
 /**
  * Success.
@@ -421,67 +484,13 @@ typedef int32_t (*scones_score_fn)(void *user_data,
  */
 #define SCONES_DTYPE_F64 1
 
-/**
- * KL(pi || sigma x tau), f*(t) = exp(t - 1): the entropic (Sinkhorn) coupling.
- */
-#define SCONES_REGULARIZER_KL 0
+#define SCONES_PHASE_DUAL_TRAINING 0
 
-/**
- * Chi-square, the reference code's "l2": M(v) = relu(v) / (2 lambda), sparse couplings.
- */
-#define SCONES_REGULARIZER_CHI_SQUARE 1
+#define SCONES_PHASE_SAMPLING 1
 
-/**
- * KL in the exp(v / lambda) - 1 form; same coupling as SCONES_REGULARIZER_KL.
- */
-#define SCONES_REGULARIZER_KL_CUTURI 2
+#define SCONES_PHASE_SCORE_TRAINING 2
 
-/**
- * Reverse KL, f*(t) = -1 - log(-t) (t < 0; extended quadratically near the boundary).
- */
-#define SCONES_REGULARIZER_REVERSE_KL 3
-
-/**
- * Squared Hellinger, f*(t) = t / (1 - t) (t < 1; extended near the boundary).
- */
-#define SCONES_REGULARIZER_SQUARED_HELLINGER 4
-
-/**
- * Jensen-Shannon, f*(t) = -log(2 - e^t) (t < log 2; extended near the boundary).
- */
-#define SCONES_REGULARIZER_JENSEN_SHANNON 5
-
-/**
- * GAN, f*(t) = -log(1 - e^t) (t < 0; extended near the boundary).
- */
-#define SCONES_REGULARIZER_GAN 6
-
-/**
- * c(x, y) = sum_k (x_k - y_k)^2.
- */
-#define SCONES_COST_SQEUCLIDEAN 0
-
-/**
- * c(x, y) = sum_k (x_k - y_k)^2 / d.
- */
-#define SCONES_COST_MEAN_SQEUCLIDEAN 1
-
-/**
- * m pair terms (x_i, y_i) per batch, as the authors' reference code.
- */
-#define SCONES_BATCH_PAIRED 0
-
-/**
- * all m^2 pair terms (x_i, y_j) per batch, the double sum of Algorithm 1 (default).
- */
-#define SCONES_BATCH_ALL_PAIRS 1
-
-#define SCONES_LR_CONSTANT 0
-
-/**
- * Cosine decay to final_fraction times the learning rate (default, final_fraction 0.01).
- */
-#define SCONES_LR_COSINE 1
+#define SCONES_PHASE_BARYCENTRIC_TRAINING 3
 
 /**
  * y_0 ~ N(0, I) (default, Algorithm 2).
@@ -492,14 +501,6 @@ typedef int32_t (*scones_score_fn)(void *user_data,
  * y_0 = x (needs equal source and target dimensions).
  */
 #define SCONES_INIT_SOURCE 1
-
-#define SCONES_PHASE_DUAL_TRAINING 0
-
-#define SCONES_PHASE_SAMPLING 1
-
-#define SCONES_PHASE_SCORE_TRAINING 2
-
-#define SCONES_PHASE_BARYCENTRIC_TRAINING 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -685,6 +686,121 @@ scones_status scones_assignment(const struct scones_matrix *cost,
                                 const struct scones_matrix_mut *u,
                                 const struct scones_matrix_mut *v,
                                 struct scones_error **err);
+
+/**
+ * Creates dual training options with the defaults above.
+ */
+scones_status scones_dual_options_new(struct scones_dual_options **out,
+                                      struct scones_error **err);
+
+/**
+ * Releases dual options. NULL is a no-op.
+ */
+void scones_dual_options_free(struct scones_dual_options *opts);
+
+/**
+ * Regularizer and its strength lambda > 0.
+ */
+scones_status scones_dual_options_set_regularizer(struct scones_dual_options *opts,
+                                                  scones_regularizer regularizer,
+                                                  double lambda,
+                                                  struct scones_error **err);
+
+/**
+ * Ground cost.
+ */
+scones_status scones_dual_options_set_cost(struct scones_dual_options *opts,
+                                           scones_cost cost,
+                                           struct scones_error **err);
+
+/**
+ * Hidden layer widths of both potentials (n layers).
+ */
+scones_status scones_dual_options_set_hidden(struct scones_dual_options *opts,
+                                             const size_t *widths_,
+                                             size_t n,
+                                             struct scones_error **err);
+
+/**
+ * Hidden layer widths of phi and of psi separately.
+ */
+scones_status scones_dual_options_set_hidden_each(struct scones_dual_options *opts,
+                                                  const size_t *phi_widths,
+                                                  size_t phi_n,
+                                                  const size_t *psi_widths,
+                                                  size_t psi_n,
+                                                  struct scones_error **err);
+
+/**
+ * Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
+ */
+scones_status scones_dual_options_set_adam(struct scones_dual_options *opts,
+                                           double learning_rate,
+                                           double beta1,
+                                           double beta2,
+                                           struct scones_error **err);
+
+/**
+ * Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
+ */
+scones_status scones_dual_options_set_schedule(struct scones_dual_options *opts,
+                                               scones_lr_schedule schedule,
+                                               double final_fraction,
+                                               struct scones_error **err);
+
+/**
+ * Minibatch size m (> 0) and pairing mode.
+ */
+scones_status scones_dual_options_set_batch(struct scones_dual_options *opts,
+                                            size_t batch_size,
+                                            scones_batch_mode mode,
+                                            struct scones_error **err);
+
+/**
+ * Number of training iterations (0 is allowed: the potentials stay at their initialization).
+ */
+scones_status scones_dual_options_set_iterations(struct scones_dual_options *opts,
+                                                 size_t iterations,
+                                                 struct scones_error **err);
+
+/**
+ * Seed of initialization and minibatch draws.
+ */
+scones_status scones_dual_options_set_seed(struct scones_dual_options *opts,
+                                           uint64_t seed,
+                                           struct scones_error **err);
+
+/**
+ * Device: "cpu", "cuda", "cuda:N" or "auto". Fails with SCONES_STATUS_DEVICE_UNAVAILABLE when
+ * the device is absent (no silent fallback).
+ */
+scones_status scones_dual_options_set_device(struct scones_dual_options *opts,
+                                             const char *device,
+                                             struct scones_error **err);
+
+/**
+ * libtorch intra-op threads used during the call (process-wide setting; 0 = leave as is).
+ */
+scones_status scones_dual_options_set_threads(struct scones_dual_options *opts,
+                                              size_t threads,
+                                              struct scones_error **err);
+
+/**
+ * Progress callback (NULL to remove), called every `every` iterations (> 0).
+ */
+scones_status scones_dual_options_set_progress(struct scones_dual_options *opts,
+                                               scones_progress_fn callback,
+                                               void *user_data,
+                                               size_t every,
+                                               struct scones_error **err);
+
+/**
+ * beta of the chi-square softplus smoothing of log M used when sampling (stored in the model;
+ * default 1000, the paper uses 10 to 1000).
+ */
+scones_status scones_dual_options_set_softplus_beta(struct scones_dual_options *opts,
+                                                    double beta,
+                                                    struct scones_error **err);
 
 /**
  * Algorithm 1: trains phi and psi between the rows of `source` (n x dx) and `target`
@@ -876,119 +992,75 @@ scones_status scones_measure_new_callback(size_t d,
 void scones_measure_free(struct scones_measure *measure);
 
 /**
- * Creates dual training options with the defaults above.
+ * A width x height pixel figure with rows x cols panels.
  */
-scones_status scones_dual_options_new(struct scones_dual_options **out,
-                                      struct scones_error **err);
+scones_status scones_figure_new(uint32_t width,
+                                uint32_t height,
+                                uint32_t rows,
+                                uint32_t cols,
+                                struct scones_figure **out,
+                                struct scones_error **err);
 
 /**
- * Releases dual options. NULL is a no-op.
+ * Releases a figure. NULL is a no-op.
  */
-void scones_dual_options_free(struct scones_dual_options *opts);
+void scones_figure_free(struct scones_figure *fig);
 
 /**
- * Regularizer and its strength lambda > 0.
+ * Scatter of the first two columns of `points` in color 0xRRGGBBAA, disks of `radius` pixels.
  */
-scones_status scones_dual_options_set_regularizer(struct scones_dual_options *opts,
-                                                  scones_regularizer regularizer,
-                                                  double lambda,
-                                                  struct scones_error **err);
+scones_status scones_figure_scatter(struct scones_figure *fig,
+                                    size_t panel,
+                                    const struct scones_matrix *points_,
+                                    uint32_t rgba,
+                                    double radius,
+                                    struct scones_error **err);
 
 /**
- * Ground cost.
+ * Line segments from row i of `from` to row i of `to` (first two columns), color 0xRRGGBBAA.
  */
-scones_status scones_dual_options_set_cost(struct scones_dual_options *opts,
-                                           scones_cost cost,
-                                           struct scones_error **err);
+scones_status scones_figure_segments(struct scones_figure *fig,
+                                     size_t panel,
+                                     const struct scones_matrix *from,
+                                     const struct scones_matrix *to,
+                                     uint32_t rgba,
+                                     struct scones_error **err);
 
 /**
- * Hidden layer widths of both potentials (n layers).
+ * Panel title (printable ASCII).
  */
-scones_status scones_dual_options_set_hidden(struct scones_dual_options *opts,
-                                             const size_t *widths_,
-                                             size_t n,
-                                             struct scones_error **err);
+scones_status scones_figure_title(struct scones_figure *fig,
+                                  size_t panel,
+                                  const char *text,
+                                  struct scones_error **err);
 
 /**
- * Hidden layer widths of phi and of psi separately.
+ * Legend with n entries (`labels[i]` in `colors[i]`, 0xRRGGBBAA).
  */
-scones_status scones_dual_options_set_hidden_each(struct scones_dual_options *opts,
-                                                  const size_t *phi_widths,
-                                                  size_t phi_n,
-                                                  const size_t *psi_widths,
-                                                  size_t psi_n,
-                                                  struct scones_error **err);
+scones_status scones_figure_legend(struct scones_figure *fig,
+                                   size_t panel,
+                                   const char *const *labels,
+                                   const uint32_t *colors,
+                                   size_t n,
+                                   struct scones_error **err);
 
 /**
- * Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
+ * Fixes a panel's data bounds (otherwise fitted to its data, with equal aspect).
  */
-scones_status scones_dual_options_set_adam(struct scones_dual_options *opts,
-                                           double learning_rate,
-                                           double beta1,
-                                           double beta2,
-                                           struct scones_error **err);
+scones_status scones_figure_set_bounds(struct scones_figure *fig,
+                                       size_t panel,
+                                       double xmin,
+                                       double xmax,
+                                       double ymin,
+                                       double ymax,
+                                       struct scones_error **err);
 
 /**
- * Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
+ * Writes the figure as a PNG file (atomically: a temporary file renamed into place).
  */
-scones_status scones_dual_options_set_schedule(struct scones_dual_options *opts,
-                                               scones_lr_schedule schedule,
-                                               double final_fraction,
-                                               struct scones_error **err);
-
-/**
- * Minibatch size m (> 0) and pairing mode.
- */
-scones_status scones_dual_options_set_batch(struct scones_dual_options *opts,
-                                            size_t batch_size,
-                                            scones_batch_mode mode,
-                                            struct scones_error **err);
-
-/**
- * Number of training iterations (0 is allowed: the potentials stay at their initialization).
- */
-scones_status scones_dual_options_set_iterations(struct scones_dual_options *opts,
-                                                 size_t iterations,
-                                                 struct scones_error **err);
-
-/**
- * Seed of initialization and minibatch draws.
- */
-scones_status scones_dual_options_set_seed(struct scones_dual_options *opts,
-                                           uint64_t seed,
-                                           struct scones_error **err);
-
-/**
- * Device: "cpu", "cuda", "cuda:N" or "auto". Fails with SCONES_STATUS_DEVICE_UNAVAILABLE when
- * the device is absent (no silent fallback).
- */
-scones_status scones_dual_options_set_device(struct scones_dual_options *opts,
-                                             const char *device,
-                                             struct scones_error **err);
-
-/**
- * libtorch intra-op threads used during the call (process-wide setting; 0 = leave as is).
- */
-scones_status scones_dual_options_set_threads(struct scones_dual_options *opts,
-                                              size_t threads,
-                                              struct scones_error **err);
-
-/**
- * Progress callback (NULL to remove), called every `every` iterations (> 0).
- */
-scones_status scones_dual_options_set_progress(struct scones_dual_options *opts,
-                                               scones_progress_fn callback,
-                                               void *user_data,
-                                               size_t every,
-                                               struct scones_error **err);
-
-/**
- * beta of the chi-square softplus smoothing of log M used when sampling (stored in the model;
- * default 1000, the paper uses 10 to 1000).
- */
-scones_status scones_dual_options_set_softplus_beta(struct scones_dual_options *opts,
-                                                    double beta,
-                                                    struct scones_error **err);
+scones_status scones_figure_save_png(const struct scones_figure *fig,
+                                     const char *path,
+                                     struct scones_error **err);
 
 /**
  * Creates sampler options with the defaults above.
@@ -1088,96 +1160,6 @@ scones_status scones_sampler_options_set_softplus_beta(struct scones_sampler_opt
                                                        struct scones_error **err);
 
 /**
- * Creates training options with the defaults above.
- */
-scones_status scones_train_options_new(struct scones_train_options **out,
-                                       struct scones_error **err);
-
-/**
- * Releases training options. NULL is a no-op.
- */
-void scones_train_options_free(struct scones_train_options *opts);
-
-/**
- * Hidden layer widths (n layers).
- */
-scones_status scones_train_options_set_hidden(struct scones_train_options *opts,
-                                              const size_t *widths_,
-                                              size_t n,
-                                              struct scones_error **err);
-
-/**
- * Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
- */
-scones_status scones_train_options_set_adam(struct scones_train_options *opts,
-                                            double learning_rate,
-                                            double beta1,
-                                            double beta2,
-                                            struct scones_error **err);
-
-/**
- * Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
- */
-scones_status scones_train_options_set_schedule(struct scones_train_options *opts,
-                                                scones_lr_schedule schedule,
-                                                double final_fraction,
-                                                struct scones_error **err);
-
-/**
- * Minibatch size (> 0).
- */
-scones_status scones_train_options_set_batch_size(struct scones_train_options *opts,
-                                                  size_t batch_size,
-                                                  struct scones_error **err);
-
-/**
- * Number of training iterations.
- */
-scones_status scones_train_options_set_iterations(struct scones_train_options *opts,
-                                                  size_t iterations,
-                                                  struct scones_error **err);
-
-/**
- * Seed of initialization and batch draws.
- */
-scones_status scones_train_options_set_seed(struct scones_train_options *opts,
-                                            uint64_t seed,
-                                            struct scones_error **err);
-
-/**
- * Device, as for dual options.
- */
-scones_status scones_train_options_set_device(struct scones_train_options *opts,
-                                              const char *device,
-                                              struct scones_error **err);
-
-/**
- * libtorch intra-op threads during the call (process-wide; 0 = leave as is).
- */
-scones_status scones_train_options_set_threads(struct scones_train_options *opts,
-                                               size_t threads,
-                                               struct scones_error **err);
-
-/**
- * Progress callback (NULL to remove), every `every` iterations (> 0); `objective` is the loss.
- */
-scones_status scones_train_options_set_progress(struct scones_train_options *opts,
-                                                scones_progress_fn callback,
-                                                void *user_data,
-                                                size_t every,
-                                                struct scones_error **err);
-
-/**
- * Noise levels of score training: `levels` geometric levels from sigma_max down to sigma_min
- * (0 < sigma_min <= sigma_max); sigma_max = 0 means the largest pairwise distance of the data.
- */
-scones_status scones_train_options_set_noise_levels(struct scones_train_options *opts,
-                                                    double sigma_max,
-                                                    double sigma_min,
-                                                    size_t levels,
-                                                    struct scones_error **err);
-
-/**
  * Chains start at T(x) for the given barycentric map (whose dimensions must match the dual's
  * when the sampler is made). The options keep their own copy of the map.
  */
@@ -1200,77 +1182,6 @@ scones_status scones_sampler_options_set_compatibility(struct scones_sampler_opt
 scones_status scones_sampler_options_set_adapt_step(struct scones_sampler_options *opts,
                                                     int32_t enabled,
                                                     struct scones_error **err);
-
-/**
- * A width x height pixel figure with rows x cols panels.
- */
-scones_status scones_figure_new(uint32_t width,
-                                uint32_t height,
-                                uint32_t rows,
-                                uint32_t cols,
-                                struct scones_figure **out,
-                                struct scones_error **err);
-
-/**
- * Releases a figure. NULL is a no-op.
- */
-void scones_figure_free(struct scones_figure *fig);
-
-/**
- * Scatter of the first two columns of `points` in color 0xRRGGBBAA, disks of `radius` pixels.
- */
-scones_status scones_figure_scatter(struct scones_figure *fig,
-                                    size_t panel,
-                                    const struct scones_matrix *points_,
-                                    uint32_t rgba,
-                                    double radius,
-                                    struct scones_error **err);
-
-/**
- * Line segments from row i of `from` to row i of `to` (first two columns), color 0xRRGGBBAA.
- */
-scones_status scones_figure_segments(struct scones_figure *fig,
-                                     size_t panel,
-                                     const struct scones_matrix *from,
-                                     const struct scones_matrix *to,
-                                     uint32_t rgba,
-                                     struct scones_error **err);
-
-/**
- * Panel title (printable ASCII).
- */
-scones_status scones_figure_title(struct scones_figure *fig,
-                                  size_t panel,
-                                  const char *text,
-                                  struct scones_error **err);
-
-/**
- * Legend with n entries (`labels[i]` in `colors[i]`, 0xRRGGBBAA).
- */
-scones_status scones_figure_legend(struct scones_figure *fig,
-                                   size_t panel,
-                                   const char *const *labels,
-                                   const uint32_t *colors,
-                                   size_t n,
-                                   struct scones_error **err);
-
-/**
- * Fixes a panel's data bounds (otherwise fitted to its data, with equal aspect).
- */
-scones_status scones_figure_set_bounds(struct scones_figure *fig,
-                                       size_t panel,
-                                       double xmin,
-                                       double xmax,
-                                       double ymin,
-                                       double ymax,
-                                       struct scones_error **err);
-
-/**
- * Writes the figure as a PNG file (atomically: a temporary file renamed into place).
- */
-scones_status scones_figure_save_png(const struct scones_figure *fig,
-                                     const char *path,
-                                     struct scones_error **err);
 
 /**
  * Creates a sampler from a dual and a score source (whose dimension must equal the dual's
@@ -1408,6 +1319,96 @@ scones_status scones_score_save(const struct scones_score *score,
 scones_status scones_score_load(const char *path,
                                 struct scones_score **out,
                                 struct scones_error **err);
+
+/**
+ * Creates training options with the defaults above.
+ */
+scones_status scones_train_options_new(struct scones_train_options **out,
+                                       struct scones_error **err);
+
+/**
+ * Releases training options. NULL is a no-op.
+ */
+void scones_train_options_free(struct scones_train_options *opts);
+
+/**
+ * Hidden layer widths (n layers).
+ */
+scones_status scones_train_options_set_hidden(struct scones_train_options *opts,
+                                              const size_t *widths_,
+                                              size_t n,
+                                              struct scones_error **err);
+
+/**
+ * Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
+ */
+scones_status scones_train_options_set_adam(struct scones_train_options *opts,
+                                            double learning_rate,
+                                            double beta1,
+                                            double beta2,
+                                            struct scones_error **err);
+
+/**
+ * Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
+ */
+scones_status scones_train_options_set_schedule(struct scones_train_options *opts,
+                                                scones_lr_schedule schedule,
+                                                double final_fraction,
+                                                struct scones_error **err);
+
+/**
+ * Minibatch size (> 0).
+ */
+scones_status scones_train_options_set_batch_size(struct scones_train_options *opts,
+                                                  size_t batch_size,
+                                                  struct scones_error **err);
+
+/**
+ * Number of training iterations.
+ */
+scones_status scones_train_options_set_iterations(struct scones_train_options *opts,
+                                                  size_t iterations,
+                                                  struct scones_error **err);
+
+/**
+ * Seed of initialization and batch draws.
+ */
+scones_status scones_train_options_set_seed(struct scones_train_options *opts,
+                                            uint64_t seed,
+                                            struct scones_error **err);
+
+/**
+ * Device, as for dual options.
+ */
+scones_status scones_train_options_set_device(struct scones_train_options *opts,
+                                              const char *device,
+                                              struct scones_error **err);
+
+/**
+ * libtorch intra-op threads during the call (process-wide; 0 = leave as is).
+ */
+scones_status scones_train_options_set_threads(struct scones_train_options *opts,
+                                               size_t threads,
+                                               struct scones_error **err);
+
+/**
+ * Progress callback (NULL to remove), every `every` iterations (> 0); `objective` is the loss.
+ */
+scones_status scones_train_options_set_progress(struct scones_train_options *opts,
+                                                scones_progress_fn callback,
+                                                void *user_data,
+                                                size_t every,
+                                                struct scones_error **err);
+
+/**
+ * Noise levels of score training: `levels` geometric levels from sigma_max down to sigma_min
+ * (0 < sigma_min <= sigma_max); sigma_max = 0 means the largest pairwise distance of the data.
+ */
+scones_status scones_train_options_set_noise_levels(struct scones_train_options *opts,
+                                                    double sigma_max,
+                                                    double sigma_min,
+                                                    size_t levels,
+                                                    struct scones_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

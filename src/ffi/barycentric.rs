@@ -4,12 +4,13 @@ use std::ffi::c_char;
 
 use parking_lot::Mutex;
 
+use super::common::options_or_default;
 use super::dual::scones_dual;
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, write_tensor};
 use super::measure::scones_measure;
-use super::options::scones_train_options;
-use super::{c_path, handle, out_ptr, put};
+use super::train_options::scones_train_options;
+use super::{c_path, handle, out_ptr, put, put_dims};
 use crate::neural::barycentric::{self, BarycentricConfig, BarycentricMap};
 
 /// A trained barycentric map T: R^dx -> R^dy.
@@ -32,18 +33,14 @@ pub extern "C" fn scones_barycentric_train(
         out_ptr(out, "out")?;
         let d = handle(dual, "dual")?;
         let (s, t) = (handle(source, "source measure")?, handle(target, "target measure")?);
-        let default = scones_train_options::default();
-        // SAFETY: NULL or options created by scones_train_options_new.
-        let o = unsafe { options.as_ref() }.unwrap_or(&default);
+        let o = options_or_default(options);
         let defaults = BarycentricConfig::default();
         let mut cfg = BarycentricConfig { optim: o.optim_for(defaults.optim.learning_rate), ..defaults };
         if let Some(h) = &o.hidden {
             cfg.hidden = h.clone();
         }
-        crate::runtime::device::set_threads(o.threads);
         let (mut sm, mut tm) = (s.instantiate(cfg.optim.device)?, t.instantiate(cfg.optim.device)?);
-        let hook = o.progress;
-        let (map, _) = barycentric::train(&cfg, &d.inner.lock(), sm.as_mut(), tm.as_mut(), &mut |p| hook.observe(p))?;
+        let (map, _) = barycentric::train(&cfg, &d.inner.lock(), sm.as_mut(), tm.as_mut(), &mut o.caller.start())?;
         put(out, Box::into_raw(Box::new(scones_barycentric { inner: Mutex::new(map) })));
         Ok(())
     })
@@ -75,13 +72,8 @@ pub extern "C" fn scones_barycentric_dims(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let m = handle(map, "barycentric map")?;
-        out_ptr(dx, "dx")?;
-        out_ptr(dy, "dy")?;
-        let g = m.inner.lock();
-        put(dx, g.dx);
-        put(dy, g.dy);
-        Ok(())
+        let g = handle(map, "barycentric map")?.inner.lock();
+        put_dims(dx, dy, (g.dx, g.dy))
     })
 }
 

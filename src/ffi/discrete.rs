@@ -7,11 +7,12 @@ use std::ffi::c_void;
 
 use tch::Tensor;
 
-use super::dual::copy_prefix;
+use super::common::{self, options_or_default, write_report, Options};
+use super::enums::{cost_from, regularizer_from, scones_cost, scones_regularizer};
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64, write_tensor};
-use super::options::{cost_from, regularizer_from, scones_cost, scones_progress_fn, scones_regularizer, ProgressHook};
-use super::{handle_mut, out_ptr, put};
+use super::progress::{scones_progress_fn, ProgressHook};
+use super::{out_ptr, put};
 use crate::discrete::{assignment, fdual, ipot, sinkhorn};
 use crate::ot::Regularizer;
 use crate::runtime::error::{Error, Result};
@@ -21,13 +22,56 @@ use crate::runtime::progress::Progress;
 /// IPOT and the f-divergence dual 1e-9 on the l1 marginal violation), iteration caps 100000
 /// (Sinkhorn, IPOT) and 10 coordinate sweeps + 200 Newton steps (f-divergence dual), IPOT beta = 0.05 max
 /// C with one inner Sinkhorn sweep per proximal step (the thesis' L = 1), no progress callback.
-#[derive(Default)]
+#[derive(Clone)]
 pub struct scones_discrete_options {
+    /// None: each solver's own default.
     tol: Option<f64>,
     max_iterations: Option<u64>,
-    ipot_beta_relative: Option<f64>,
-    ipot_inner: Option<usize>,
-    progress: Option<(ProgressHook, u64)>,
+    ipot: ipot::IpotConfig,
+    progress: ProgressHook,
+    every: usize,
+}
+
+impl Default for scones_discrete_options {
+    fn default() -> Self {
+        let progress = ProgressHook::default();
+        scones_discrete_options { tol: None, max_iterations: None, ipot: Default::default(), progress, every: 1 }
+    }
+}
+
+impl Options for scones_discrete_options {
+    const NAME: &'static str = "discrete options";
+    /// The solvers check these rules again at the call; their configs have no public validate
+    /// to delegate to, so this is the C-facing copy.
+    fn validate(&self) -> Result<()> {
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if let Some(tol) = self.tol.filter(|&t| !positive(t)) {
+            return Err(Error::invalid(format!("tolerance must be a finite number > 0, got {tol}")));
+        }
+        if self.max_iterations == Some(0) {
+            return Err(Error::invalid("max_iterations must be >= 1"));
+        }
+        if !positive(self.ipot.beta_relative) || self.ipot.inner_iterations == 0 {
+            return Err(Error::invalid(format!(
+                "IPOT needs beta_relative > 0 and inner_iterations >= 1, got {} and {}",
+                self.ipot.beta_relative, self.ipot.inner_iterations
+            )));
+        }
+        if self.every == 0 {
+            return Err(Error::invalid("progress interval must be > 0"));
+        }
+        Ok(())
+    }
+    fn progress(&mut self) -> (&mut ProgressHook, &mut usize) {
+        (&mut self.progress, &mut self.every)
+    }
+}
+
+impl scones_discrete_options {
+    /// Forwards every `every`-th iteration's report to the host.
+    fn observer(&self) -> impl FnMut(&Progress) -> bool + '_ {
+        move |p| p.iteration % self.every as u64 != 0 || self.progress.observe(p)
+    }
 }
 
 /// Summary of a discrete solve. Set struct_size to sizeof(scones_discrete_report) before the
@@ -56,25 +100,13 @@ pub extern "C" fn scones_discrete_options_new(
     out: *mut *mut scones_discrete_options,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    boundary(err, || {
-        out_ptr(out, "out")?;
-        put(out, Box::into_raw(Box::default()));
-        Ok(())
-    })
+    common::create(out, err)
 }
 
 /// Releases discrete-solver options. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn scones_discrete_options_free(opts: *mut scones_discrete_options) {
     free_box(opts)
-}
-
-fn with_opts(
-    opts: *mut scones_discrete_options,
-    err: *mut *mut scones_error,
-    f: impl FnOnce(&mut scones_discrete_options) -> Result<()>,
-) -> scones_status {
-    boundary(err, || f(handle_mut(opts, "discrete options")?))
 }
 
 /// Stopping tolerance on the l1 marginal violation (> 0).
@@ -84,10 +116,7 @@ pub extern "C" fn scones_discrete_options_set_tolerance(
     tol: f64,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    with_opts(opts, err, |o| {
-        if !(tol.is_finite() && tol > 0.0) {
-            return Err(Error::invalid(format!("tolerance must be a finite number > 0, got {tol}")));
-        }
+    common::update(opts, err, |o| {
         o.tol = Some(tol);
         Ok(())
     })
@@ -101,10 +130,7 @@ pub extern "C" fn scones_discrete_options_set_max_iterations(
     max_iterations: u64,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    with_opts(opts, err, |o| {
-        if max_iterations == 0 {
-            return Err(Error::invalid("max_iterations must be >= 1"));
-        }
+    common::update(opts, err, |o| {
         o.max_iterations = Some(max_iterations);
         Ok(())
     })
@@ -119,15 +145,8 @@ pub extern "C" fn scones_discrete_options_set_ipot(
     inner_iterations: usize,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    with_opts(opts, err, |o| {
-        if !(beta_relative.is_finite() && beta_relative > 0.0) {
-            return Err(Error::invalid(format!("IPOT beta_relative must be a finite number > 0, got {beta_relative}")));
-        }
-        if inner_iterations == 0 {
-            return Err(Error::invalid("IPOT inner_iterations must be >= 1"));
-        }
-        o.ipot_beta_relative = Some(beta_relative);
-        o.ipot_inner = Some(inner_iterations);
+    common::update(opts, err, |o| {
+        (o.ipot.beta_relative, o.ipot.inner_iterations) = (beta_relative, inner_iterations);
         Ok(())
     })
 }
@@ -143,27 +162,7 @@ pub extern "C" fn scones_discrete_options_set_progress(
     every: usize,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    with_opts(opts, err, |o| {
-        if every == 0 {
-            return Err(Error::invalid("progress interval must be > 0"));
-        }
-        o.progress = callback.map(|_| (ProgressHook { f: callback, user: user_data }, every as u64));
-        Ok(())
-    })
-}
-
-fn opts_or(p: *const scones_discrete_options, default: &scones_discrete_options) -> &scones_discrete_options {
-    // SAFETY: NULL or options created by scones_discrete_options_new.
-    unsafe { p.as_ref() }.unwrap_or(default)
-}
-
-impl scones_discrete_options {
-    fn observer(&self) -> impl FnMut(&Progress) -> bool + '_ {
-        move |p| match &self.progress {
-            Some((hook, every)) if p.iteration % every == 0 => hook.observe(p),
-            _ => true,
-        }
-    }
+    common::set_progress(opts, callback, user_data, every, err)
 }
 
 fn points(m: *const scones_matrix, what: &str) -> Result<Tensor> {
@@ -188,6 +187,7 @@ fn rows(m: *const scones_matrix) -> usize {
     unsafe { (*m).rows }
 }
 
+/// Writes the report when the caller asked for one (its struct_size was checked up front).
 fn report(
     out: *mut scones_discrete_report,
     transport_cost: f64,
@@ -199,8 +199,6 @@ fn report(
     if out.is_null() {
         return Ok(());
     }
-    // SAFETY: non-NULL; the caller set struct_size to the size it allocated.
-    let size = unsafe { (*out).struct_size };
     let full = scones_discrete_report {
         struct_size: std::mem::size_of::<scones_discrete_report>(),
         transport_cost,
@@ -209,7 +207,7 @@ fn report(
         iterations,
         converged: converged as i32,
     };
-    copy_prefix(&full, out, size)
+    write_report(&full, out)
 }
 
 /// The outputs of the solvers that return potentials: one [m] and one [n] vector, an optional
@@ -280,11 +278,9 @@ pub extern "C" fn scones_sinkhorn(
         let (x, y, a, b) = problem(source, target, source_weights, target_weights)?;
         let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
         check_dual_outputs([(f, "f"), (g, "g")], plan, report_out, m, n)?;
-        let default = scones_discrete_options::default();
-        let o = opts_or(options, &default);
+        let o = options_or_default(options);
         let mut cfg = sinkhorn::SinkhornConfig::new(lambda);
-        cfg.tol = o.tol.unwrap_or(cfg.tol);
-        cfg.max_iter = o.max_iterations.unwrap_or(cfg.max_iter);
+        (cfg.tol, cfg.max_iter) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.unwrap_or(cfg.max_iter));
         cfg.return_plan = !plan.is_null();
         let r = sinkhorn::sinkhorn_points(cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut o.observer())?;
         write_tensor(f, &r.f)?;
@@ -317,13 +313,9 @@ pub extern "C" fn scones_ipot(
         let (x, y, a, b) = problem(source, target, source_weights, target_weights)?;
         check_out(plan, "plan", x.size()[0] as usize, y.size()[0] as usize)?;
         check_report(report_out)?;
-        let default = scones_discrete_options::default();
-        let o = opts_or(options, &default);
-        let mut cfg = ipot::IpotConfig::default();
-        cfg.tol = o.tol.unwrap_or(cfg.tol);
-        cfg.max_iter = o.max_iterations.unwrap_or(cfg.max_iter);
-        cfg.beta_relative = o.ipot_beta_relative.unwrap_or(cfg.beta_relative);
-        cfg.inner_iterations = o.ipot_inner.unwrap_or(cfg.inner_iterations);
+        let o = options_or_default(options);
+        let mut cfg = o.ipot.clone();
+        (cfg.tol, cfg.max_iter) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.unwrap_or(cfg.max_iter));
         let r = ipot::ipot_points(cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut o.observer())?;
         write_tensor(plan, &r.plan)?;
         report(report_out, r.transport_cost, r.transport_cost, r.marginal_error, r.iterations, r.converged)
@@ -359,13 +351,9 @@ pub extern "C" fn scones_discrete_fdual(
         let (x, y, a, b) = problem(source, target, source_weights, target_weights)?;
         let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
         check_dual_outputs([(phi, "phi"), (psi, "psi")], plan, report_out, m, n)?;
-        let default = scones_discrete_options::default();
-        let o = opts_or(options, &default);
+        let o = options_or_default(options);
         let mut cfg = fdual::FDualConfig::default();
-        cfg.tol = o.tol.unwrap_or(cfg.tol);
-        if let Some(k) = o.max_iterations {
-            cfg.max_newton = k as usize;
-        }
+        (cfg.tol, cfg.max_newton) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.map_or(cfg.max_newton, |k| k as usize));
         let r = fdual::solve_points(&reg, cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut o.observer())?;
         write_tensor(phi, &r.phi)?;
         write_tensor(psi, &r.psi)?;

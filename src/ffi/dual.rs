@@ -1,18 +1,253 @@
-//! Dual potentials handles: train (Algorithm 1), save, load, evaluate.
+//! Dual potentials: the options of Algorithm 1, the training calls, and the handle that saves,
+//! loads and evaluates the trained (phi, psi).
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
 use parking_lot::Mutex;
 use tch::Device;
 
+use super::common::{self, widths, write_report, Options, Run, RunOptions};
+use super::enums::{
+    cost_from, cost_to, regularizer_from, regularizer_to, schedule_from, scones_cost, scones_lr_schedule,
+    scones_regularizer,
+};
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, write_tensor};
 use super::measure::scones_measure;
-use super::options::{cost_to, regularizer_to, scones_cost, scones_dual_options, scones_regularizer};
-use super::{c_path, c_str, handle, out_ptr, put};
-use crate::neural::dual::{self, DualPotentials, TrainReport};
-use crate::ot::measure::Empirical;
+use super::progress::{scones_progress_fn, Caller, ProgressHook};
+use super::{c_path, handle, out_ptr, put, put_dims};
+use crate::neural::dual::{self, BatchMode, DualConfig, DualPotentials, TrainReport};
+use crate::ot::measure::{Empirical, Measure};
+use crate::ot::{Divergence, Regularizer};
 use crate::runtime::error::{Error, Result};
+
+/// Minibatch pairing for dual training; one of the SCONES_BATCH_* values.
+pub type scones_batch_mode = i32;
+/// m pair terms (x_i, y_i) per batch, as the authors' reference code.
+pub const SCONES_BATCH_PAIRED: scones_batch_mode = 0;
+/// all m^2 pair terms (x_i, y_j) per batch, the double sum of Algorithm 1 (default).
+pub const SCONES_BATCH_ALL_PAIRS: scones_batch_mode = 1;
+
+/// Options for scones_dual_train. Defaults: KL, lambda = 1, squared Euclidean cost, two hidden
+/// layers of 256, Adam(lr 1e-3, 0.9, 0.999) with cosine decay to 1e-5, all-pairs batches of 500,
+/// 5000 iterations, seed 0, CPU, no progress callback.
+#[derive(Clone)]
+pub struct scones_dual_options {
+    pub(crate) cfg: DualConfig,
+    pub(crate) caller: Caller,
+}
+
+impl Default for scones_dual_options {
+    fn default() -> Self {
+        scones_dual_options {
+            cfg: DualConfig::new(Regularizer::new(Divergence::Kl, 1.0).expect("valid default")),
+            caller: Caller::default(),
+        }
+    }
+}
+
+impl Options for scones_dual_options {
+    const NAME: &'static str = "dual options";
+    fn validate(&self) -> Result<()> {
+        self.cfg.validate()
+    }
+    fn progress(&mut self) -> (&mut ProgressHook, &mut usize) {
+        (&mut self.caller.progress, &mut self.cfg.optim.report_every)
+    }
+}
+
+impl RunOptions for scones_dual_options {
+    fn run(&mut self) -> Run<'_> {
+        let o = &mut self.cfg.optim;
+        Run { device: &mut o.device, seed: &mut o.seed, threads: &mut self.caller.threads }
+    }
+}
+
+/// Creates dual training options with the defaults above.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_new(
+    out: *mut *mut scones_dual_options,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::create(out, err)
+}
+
+/// Releases dual options. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_free(opts: *mut scones_dual_options) {
+    free_box(opts)
+}
+
+/// Regularizer and its strength lambda > 0.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_regularizer(
+    opts: *mut scones_dual_options,
+    regularizer: scones_regularizer,
+    lambda: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        let beta = o.cfg.regularizer.softplus_beta;
+        o.cfg.regularizer = Regularizer::new(regularizer_from(regularizer)?, lambda)?.with_softplus_beta(beta)?;
+        Ok(())
+    })
+}
+
+/// Ground cost.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_cost(
+    opts: *mut scones_dual_options,
+    cost: scones_cost,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.cost = cost_from(cost)?;
+        Ok(())
+    })
+}
+
+/// Hidden layer widths of both potentials (n layers).
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_hidden(
+    opts: *mut scones_dual_options,
+    widths_: *const usize,
+    n: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    scones_dual_options_set_hidden_each(opts, widths_, n, widths_, n, err)
+}
+
+/// Hidden layer widths of phi and of psi separately.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_hidden_each(
+    opts: *mut scones_dual_options,
+    phi_widths: *const usize,
+    phi_n: usize,
+    psi_widths: *const usize,
+    psi_n: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.phi_hidden = widths(phi_widths, phi_n)?;
+        o.cfg.psi_hidden = widths(psi_widths, psi_n)?;
+        Ok(())
+    })
+}
+
+/// Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1).
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_adam(
+    opts: *mut scones_dual_options,
+    learning_rate: f64,
+    beta1: f64,
+    beta2: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        (o.cfg.optim.learning_rate, o.cfg.optim.beta1, o.cfg.optim.beta2) = (learning_rate, beta1, beta2);
+        Ok(())
+    })
+}
+
+/// Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_schedule(
+    opts: *mut scones_dual_options,
+    schedule: scones_lr_schedule,
+    final_fraction: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.optim.schedule = schedule_from(schedule, final_fraction)?;
+        Ok(())
+    })
+}
+
+/// Minibatch size m (> 0) and pairing mode.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_batch(
+    opts: *mut scones_dual_options,
+    batch_size: usize,
+    mode: scones_batch_mode,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        let modes = [(SCONES_BATCH_PAIRED, BatchMode::Paired), (SCONES_BATCH_ALL_PAIRS, BatchMode::AllPairs)];
+        o.cfg.batch_mode = super::enums::lookup(mode, &modes, "batch mode")?;
+        o.cfg.optim.batch_size = batch_size;
+        Ok(())
+    })
+}
+
+/// Number of training iterations (0 is allowed: the potentials stay at their initialization).
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_iterations(
+    opts: *mut scones_dual_options,
+    iterations: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.optim.iterations = iterations;
+        Ok(())
+    })
+}
+
+/// Seed of initialization and minibatch draws.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_seed(
+    opts: *mut scones_dual_options,
+    seed: u64,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::set_seed(opts, seed, err)
+}
+
+/// Device: "cpu", "cuda", "cuda:N" or "auto". Fails with SCONES_STATUS_DEVICE_UNAVAILABLE when
+/// the device is absent (no silent fallback).
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_device(
+    opts: *mut scones_dual_options,
+    device: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::set_device(opts, device, err)
+}
+
+/// libtorch intra-op threads used during the call (process-wide setting; 0 = leave as is).
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_threads(
+    opts: *mut scones_dual_options,
+    threads: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::set_threads(opts, threads, err)
+}
+
+/// Progress callback (NULL to remove), called every `every` iterations (> 0).
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_progress(
+    opts: *mut scones_dual_options,
+    callback: scones_progress_fn,
+    user_data: *mut c_void,
+    every: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::set_progress(opts, callback, user_data, every, err)
+}
+
+/// beta of the chi-square softplus smoothing of log M used when sampling (stored in the model;
+/// default 1000, the paper uses 10 to 1000).
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_softplus_beta(
+    opts: *mut scones_dual_options,
+    beta: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.regularizer = o.cfg.regularizer.with_softplus_beta(beta)?;
+        Ok(())
+    })
+}
 
 /// Trained dual potentials (phi, psi) with their regularizer, cost and dimensions.
 pub struct scones_dual {
@@ -42,6 +277,18 @@ pub struct scones_train_report {
     pub iterations_per_second: f64,
 }
 
+/// Both training calls once their measures are ready: Algorithm 1, then a new handle in `out`.
+fn train_into(
+    opts: &scones_dual_options,
+    source: &mut dyn Measure,
+    target: &mut dyn Measure,
+    out: *mut *mut scones_dual,
+) -> Result<()> {
+    let (potentials, report) = dual::train(&opts.cfg, source, target, &mut opts.caller.start())?;
+    put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(potentials), report: Some(report) })));
+    Ok(())
+}
+
 /// Algorithm 1: trains phi and psi between the rows of `source` (n x dx) and `target`
 /// (m x dy). `options` may be NULL for the defaults. On success `*out` receives a new handle.
 #[no_mangle]
@@ -54,18 +301,10 @@ pub extern "C" fn scones_dual_train(
 ) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
-        let default = scones_dual_options::default();
-        // SAFETY: NULL or options created by scones_dual_options_new.
-        let opts = unsafe { options.as_ref() }.unwrap_or(&default);
-        let x = read_tensor(source, "source")?;
-        let y = read_tensor(target, "target")?;
-        crate::runtime::device::set_threads(opts.threads);
-        let mut src = Empirical::new(&x, opts.cfg.optim.device)?;
-        let mut tgt = Empirical::new(&y, opts.cfg.optim.device)?;
-        let hook = opts.progress;
-        let (potentials, report) = dual::train(&opts.cfg, &mut src, &mut tgt, &mut |p| hook.observe(p))?;
-        put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(potentials), report: Some(report) })));
-        Ok(())
+        let opts = common::options_or_default(options);
+        let (x, y) = (read_tensor(source, "source")?, read_tensor(target, "target")?);
+        let device = opts.cfg.optim.device;
+        train_into(&opts, &mut Empirical::new(&x, device)?, &mut Empirical::new(&y, device)?, out)
     })
 }
 
@@ -82,17 +321,10 @@ pub extern "C" fn scones_dual_train_measures(
     boundary(err, || {
         out_ptr(out, "out")?;
         let (s, t) = (handle(source, "source measure")?, handle(target, "target measure")?);
-        let default = scones_dual_options::default();
-        // SAFETY: NULL or options created by scones_dual_options_new.
-        let opts = unsafe { options.as_ref() }.unwrap_or(&default);
+        let opts = common::options_or_default(options);
         opts.cfg.cost.check_dims(s.dim(), t.dim())?;
-        crate::runtime::device::set_threads(opts.threads);
         let device = opts.cfg.optim.device;
-        let (mut sm, mut tm) = (s.instantiate(device)?, t.instantiate(device)?);
-        let hook = opts.progress;
-        let (potentials, report) = dual::train(&opts.cfg, sm.as_mut(), tm.as_mut(), &mut |p| hook.observe(p))?;
-        put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(potentials), report: Some(report) })));
-        Ok(())
+        train_into(&opts, s.instantiate(device)?.as_mut(), t.instantiate(device)?.as_mut(), out)
     })
 }
 
@@ -109,11 +341,7 @@ pub extern "C" fn scones_dual_save(
     path: *const c_char,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    boundary(err, || {
-        let d = handle(dual, "dual")?;
-        let path = c_path(path, "path")?;
-        d.inner.lock().save(&path)
-    })
+    boundary(err, || handle(dual, "dual")?.inner.lock().save(&c_path(path, "path")?))
 }
 
 /// Loads a model saved by scones_dual_save onto `device` (NULL means "cpu").
@@ -127,11 +355,7 @@ pub extern "C" fn scones_dual_load(
     boundary(err, || {
         out_ptr(out, "out")?;
         let path = c_path(path, "path")?;
-        let device = if device.is_null() {
-            Device::Cpu
-        } else {
-            crate::runtime::device::parse_device(c_str(device, "device")?)?
-        };
+        let device = if device.is_null() { Device::Cpu } else { common::parse_device(device)? };
         let d = DualPotentials::load(&path, device)?;
         put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(d), report: None })));
         Ok(())
@@ -147,13 +371,8 @@ pub extern "C" fn scones_dual_dims(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let d = handle(dual, "dual")?;
-        out_ptr(dx, "dx")?;
-        out_ptr(dy, "dy")?;
-        let g = d.inner.lock();
-        put(dx, g.dx);
-        put(dy, g.dy);
-        Ok(())
+        let g = handle(dual, "dual")?.inner.lock();
+        put_dims(dx, dy, (g.dx, g.dy))
     })
 }
 
@@ -194,8 +413,6 @@ pub extern "C" fn scones_dual_train_report(
             .report
             .as_ref()
             .ok_or_else(|| Error::invalid("this dual was loaded from a file and has no training report"))?;
-        // SAFETY: checked non-NULL; the caller set struct_size to the size it allocated.
-        let size = unsafe { (*out).struct_size };
         let full = scones_train_report {
             struct_size: std::mem::size_of::<scones_train_report>(),
             iterations: r.iterations as u64,
@@ -205,19 +422,8 @@ pub extern "C" fn scones_dual_train_report(
             seconds: r.seconds,
             iterations_per_second: r.iterations_per_second,
         };
-        copy_prefix(&full, out, size)
+        write_report(&full, out)
     })
-}
-
-/// Copies the first `size` bytes of a report struct (versioned by its leading struct_size).
-pub(crate) fn copy_prefix<T>(full: &T, out: *mut T, size: usize) -> Result<()> {
-    if size < std::mem::size_of::<usize>() {
-        return Err(Error::invalid("struct_size is not set (must be sizeof the struct)"));
-    }
-    let n = size.min(std::mem::size_of::<T>());
-    // SAFETY: out has at least `size` writable bytes (caller contract); we copy min(size, ours).
-    unsafe { std::ptr::copy_nonoverlapping(full as *const T as *const u8, out as *mut u8, n) };
-    Ok(())
 }
 
 /// Evaluates phi (on n x dx source points) or psi (on n x dy target points) into `out` (n x 1).
@@ -255,10 +461,8 @@ pub extern "C" fn scones_dual_compatibility(
 ) -> scones_status {
     boundary(err, || {
         let d = handle(dual, "dual")?;
-        let xs = read_tensor(x, "x")?;
-        let ys = read_tensor(y, "y")?;
+        let (xs, ys) = (read_tensor(x, "x")?, read_tensor(y, "y")?);
         check_out(out, "out", xs.size()[0] as usize, ys.size()[0] as usize)?;
-        let m = d.inner.lock().compatibility(&xs, &ys)?;
-        write_tensor(out, &m)
+        write_tensor(out, &d.inner.lock().compatibility(&xs, &ys)?)
     })
 }

@@ -56,15 +56,18 @@ pub(crate) fn status_of(kind: ErrorKind) -> scones_status {
 /// The status code of an error; SCONES_STATUS_OK for NULL.
 #[no_mangle]
 pub extern "C" fn scones_error_code(err: *const scones_error) -> scones_status {
-    // SAFETY: err is NULL or an error this library created.
-    unsafe { err.as_ref() }.map_or(SCONES_STATUS_OK, |e| e.code)
+    error_ref(err).map_or(SCONES_STATUS_OK, |e| e.code)
+}
+
+fn error_ref<'a>(err: *const scones_error) -> Option<&'a scones_error> {
+    // SAFETY: err is NULL or an error this library created and the caller has not freed.
+    unsafe { err.as_ref() }
 }
 
 /// The message of an error, valid until scones_error_free; "" for NULL.
 #[no_mangle]
 pub extern "C" fn scones_error_message(err: *const scones_error) -> *const c_char {
-    // SAFETY: as above.
-    match unsafe { err.as_ref() } {
+    match error_ref(err) {
         Some(e) => e.message.as_ptr(),
         None => c"".as_ptr(),
     }
@@ -73,10 +76,7 @@ pub extern "C" fn scones_error_message(err: *const scones_error) -> *const c_cha
 /// Releases an error. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn scones_error_free(err: *mut scones_error) {
-    if !err.is_null() {
-        // SAFETY: created by Box::into_raw in `fail`, freed once by contract.
-        drop(unsafe { Box::from_raw(err) });
-    }
+    free_box(err)
 }
 
 /// A static name for a status code ("ok", "invalid_argument", ...; "unknown" otherwise).

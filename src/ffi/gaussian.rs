@@ -1,6 +1,7 @@
 //! Closed forms and metrics: random test covariances, exact Gaussian samples, the entropic
 //! Gaussian coupling, BW-UVP, covariances and sliced W2.
 
+use super::enums::lookup;
 use super::error::{boundary, scones_error, scones_status};
 use super::matrix::{check_out, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64};
 use super::{out_ptr, put};
@@ -24,6 +25,25 @@ fn square(m: *const scones_matrix, what: &str) -> Result<(Vec<f64>, usize)> {
     Ok((v, r))
 }
 
+/// Checks `out` before any work is done, then writes what `make` computes into it.
+fn fill(
+    out: *const scones_matrix_mut,
+    rows: usize,
+    cols: usize,
+    make: impl FnOnce() -> Result<Vec<f64>>,
+) -> Result<()> {
+    check_out(out, "out", rows, cols)?;
+    write_f64(out, &make()?);
+    Ok(())
+}
+
+fn nonempty(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::invalid("n must be > 0"));
+    }
+    Ok(())
+}
+
 /// U diag(w) U^T with Haar-random U and eigenvalues from `spectrum`, into out (d x d).
 #[no_mangle]
 pub extern "C" fn scones_gaussian_random_covariance(
@@ -34,17 +54,13 @@ pub extern "C" fn scones_gaussian_random_covariance(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let sp = match spectrum {
-            SCONES_SPECTRUM_GEOMETRIC => Spectrum::Geometric,
-            SCONES_SPECTRUM_UNIFORM_1_10 => Spectrum::Uniform1To10,
-            _ => return Err(Error::invalid(format!("unknown spectrum value {spectrum}"))),
-        };
+        let spectra =
+            [(SCONES_SPECTRUM_GEOMETRIC, Spectrum::Geometric), (SCONES_SPECTRUM_UNIFORM_1_10, Spectrum::Uniform1To10)];
+        let sp = lookup(spectrum, &spectra, "spectrum")?;
         if d == 0 || d > 4096 {
             return Err(Error::invalid(format!("dimension must lie in 1..=4096, got {d}")));
         }
-        check_out(out, "out", d, d)?;
-        write_f64(out, &gaussian::random_covariance(d, sp, seed)?);
-        Ok(())
+        fill(out, d, d, || gaussian::random_covariance(d, sp, seed))
     })
 }
 
@@ -64,12 +80,8 @@ pub extern "C" fn scones_gaussian_sample(
         if d != mu.len() {
             return Err(Error::shape(format!("cov is {d} x {d} but the mean has {} entries", mu.len())));
         }
-        if n == 0 {
-            return Err(Error::invalid("n must be > 0"));
-        }
-        check_out(out, "out", n, d)?;
-        write_f64(out, &gaussian::sample(&mu, &c, n, seed)?);
-        Ok(())
+        nonempty(n)?;
+        fill(out, n, d, || gaussian::sample(&mu, &c, n, seed))
     })
 }
 
@@ -92,9 +104,7 @@ pub extern "C" fn scones_gaussian_entropic_coupling(
         if !(lambda.is_finite() && lambda > 0.0) {
             return Err(Error::invalid(format!("lambda must be a finite number > 0, got {lambda}")));
         }
-        check_out(out, "out", 2 * d, 2 * d)?;
-        write_f64(out, &gaussian::entropic_coupling_covariance(&a, &b, d, lambda)?);
-        Ok(())
+        fill(out, 2 * d, 2 * d, || gaussian::entropic_coupling_covariance(&a, &b, d, lambda))
     })
 }
 
@@ -135,9 +145,7 @@ pub extern "C" fn scones_joint_covariance(
         if n < 2 {
             return Err(Error::invalid("need at least 2 rows"));
         }
-        check_out(out, "out", dx + dy, dx + dy)?;
-        write_f64(out, &metrics::joint_covariance(&xv, dx, &yv, dy)?);
-        Ok(())
+        fill(out, dx + dy, dx + dy, || metrics::joint_covariance(&xv, dx, &yv, dy))
     })
 }
 
@@ -186,19 +194,15 @@ pub extern "C" fn scones_toy_sample(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let t = match toy {
-            SCONES_TOY_GAUSSIAN => Toy::Gaussian,
-            SCONES_TOY_SWISS_ROLL => Toy::SwissRoll,
-            SCONES_TOY_MOONS => Toy::Moons,
-            SCONES_TOY_CIRCLE => Toy::Circle,
-            SCONES_TOY_8GAUSSIANS => Toy::EightGaussians,
-            _ => return Err(Error::invalid(format!("unknown toy distribution value {toy}"))),
-        };
-        if n == 0 {
-            return Err(Error::invalid("n must be > 0"));
-        }
-        check_out(out, "out", n, 2)?;
-        write_f64(out, &toy::sample(t, n, seed)?);
-        Ok(())
+        let toys = [
+            (SCONES_TOY_GAUSSIAN, Toy::Gaussian),
+            (SCONES_TOY_SWISS_ROLL, Toy::SwissRoll),
+            (SCONES_TOY_MOONS, Toy::Moons),
+            (SCONES_TOY_CIRCLE, Toy::Circle),
+            (SCONES_TOY_8GAUSSIANS, Toy::EightGaussians),
+        ];
+        let t = lookup(toy, &toys, "toy distribution")?;
+        nonempty(n)?;
+        fill(out, n, 2, || toy::sample(t, n, seed))
     })
 }

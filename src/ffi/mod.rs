@@ -15,17 +15,24 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+// One module per handle with its options (barycentric, discrete, dual, gaussian, measure, plot,
+// sampler, score, train_options) over shared plumbing (common, enums, error, matrix, progress).
+// Imports go from handles down to the plumbing, and from sampler to the handles it is built
+// from, never back: there is no import circle.
 pub mod barycentric;
+mod common;
 pub mod discrete;
 pub mod dual;
+pub mod enums;
 pub mod error;
 pub mod gaussian;
 pub mod matrix;
 pub mod measure;
-pub mod options;
 pub mod plot;
+pub mod progress;
 pub mod sampler;
 pub mod score;
+pub mod train_options;
 
 use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
@@ -94,4 +101,13 @@ pub(crate) fn out_ptr<T>(p: *mut T, what: &str) -> Result<()> {
 pub(crate) fn put<T>(p: *mut T, v: T) {
     // SAFETY: checked non-NULL by out_ptr; the caller provides writable storage.
     unsafe { p.write(v) }
+}
+
+/// Writes (dx, dy) to two output pointers, both checked before either is written.
+pub(crate) fn put_dims(dx: *mut usize, dy: *mut usize, dims: (usize, usize)) -> Result<()> {
+    out_ptr(dx, "dx")?;
+    out_ptr(dy, "dy")?;
+    put(dx, dims.0);
+    put(dy, dims.1);
+    Ok(())
 }

@@ -119,17 +119,20 @@ pub extern "C" fn scones_figure_legend(
 ) -> scones_status {
     boundary(err, || {
         let f = handle_mut(fig, "figure")?;
-        if n > 0 && (labels.is_null() || colors.is_null()) {
-            return Err(Error::invalid("labels or colors is NULL"));
-        }
-        let mut entries = Vec::with_capacity(n);
-        for i in 0..n {
-            // SAFETY: the caller passes n labels and n colors.
-            let (l, c) = unsafe { (*labels.add(i), *colors.add(i)) };
-            entries.push((c_str(l, "label")?.to_string(), color(c)));
-        }
-        f.fig.legend(panel, &entries).map_err(plot_err)
+        f.fig.legend(panel, &legend_entries(labels, colors, n)?).map_err(plot_err)
     })
+}
+
+fn legend_entries(labels: *const *const c_char, colors: *const u32, n: usize) -> Result<Vec<(String, Rgba)>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if labels.is_null() || colors.is_null() {
+        return Err(Error::invalid("labels or colors is NULL"));
+    }
+    // SAFETY: non-NULL, and the caller passes n labels and n colors.
+    let (labels, colors) = unsafe { (std::slice::from_raw_parts(labels, n), std::slice::from_raw_parts(colors, n)) };
+    labels.iter().zip(colors).map(|(&l, &c)| Ok((c_str(l, "label")?.to_string(), color(c)))).collect()
 }
 
 /// Fixes a panel's data bounds (otherwise fitted to its data, with equal aspect).

@@ -1,15 +1,258 @@
-//! Sampler handles: Algorithm 2.
+//! Algorithm 2: the sampler options, and the sampler handle that draws y ~ pi(y | x) by
+//! (annealed) Langevin dynamics on the target score plus grad_y log M(V(x, y)).
+
+use std::ffi::{c_char, c_void};
 
 use parking_lot::Mutex;
 
-use super::dual::{copy_prefix, scones_dual};
+use super::barycentric::scones_barycentric;
+use super::common::{self, flag, write_report, Options, Run, RunOptions};
+use super::dual::scones_dual;
+use super::enums::lookup;
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, write_tensor};
-use super::options::{scones_sampler_options, ProgressHook};
+use super::progress::{scones_progress_fn, Caller, ProgressHook};
 use super::score::scones_score;
-use super::{handle, out_ptr, put};
-use crate::neural::sampler::{SampleReport, Sampler};
-use crate::runtime::error::Error;
+use super::{handle, out_ptr, put, put_dims};
+use crate::neural::sampler::{Annealing, ChainInit, SampleReport, Sampler, SamplerConfig};
+use crate::ot::{Divergence, Regularizer};
+use crate::runtime::error::{Error, Result};
+
+/// Where Langevin chains start; one of the SCONES_INIT_* values.
+pub type scones_chain_init = i32;
+/// y_0 ~ N(0, I) (default, Algorithm 2).
+pub const SCONES_INIT_NOISE: scones_chain_init = 0;
+/// y_0 = x (needs equal source and target dimensions).
+pub const SCONES_INIT_SOURCE: scones_chain_init = 1;
+
+/// Options for scones_sampler_new. Defaults: the paper's Gaussian setting (no annealing,
+/// 1000 steps at eps = 0.01), one sample per source, chains from N(0, I), no Metropolis
+/// adjustment, seed 0, CPU, no progress callback.
+#[derive(Clone, Default)]
+pub struct scones_sampler_options {
+    pub(crate) cfg: SamplerConfig,
+    pub(crate) caller: Caller,
+    pub(crate) softplus_beta: Option<f64>,
+}
+
+impl Options for scones_sampler_options {
+    const NAME: &'static str = "sampler options";
+    fn validate(&self) -> Result<()> {
+        if let Some(beta) = self.softplus_beta {
+            // The rule for beta belongs to the regularizer; any divergence will do to apply it.
+            Regularizer::new(Divergence::ChiSquare, 1.0)?.with_softplus_beta(beta)?;
+        }
+        self.cfg.validate()
+    }
+    fn progress(&mut self) -> (&mut ProgressHook, &mut usize) {
+        (&mut self.caller.progress, &mut self.cfg.report_every)
+    }
+}
+
+impl RunOptions for scones_sampler_options {
+    fn run(&mut self) -> Run<'_> {
+        Run { device: &mut self.cfg.device, seed: &mut self.cfg.seed, threads: &mut self.caller.threads }
+    }
+}
+
+/// Creates sampler options with the defaults above.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_new(
+    out: *mut *mut scones_sampler_options,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::create(out, err)
+}
+
+/// Releases sampler options. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_free(opts: *mut scones_sampler_options) {
+    free_box(opts)
+}
+
+/// Annealed Langevin over `levels` geometric noise levels from sigma_first down to sigma_last,
+/// with a final denoising step when `denoise` is 1. levels = 0 switches annealing off (plain
+/// Langevin with the unsmoothed score; sigmas and denoise are then ignored).
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_annealing(
+    opts: *mut scones_sampler_options,
+    sigma_first: f64,
+    sigma_last: f64,
+    levels: usize,
+    denoise: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.denoise = flag(denoise, "denoise")?;
+        o.cfg.annealing = (levels > 0).then_some(Annealing { sigma_first, sigma_last, levels });
+        Ok(())
+    })
+}
+
+/// Langevin steps per noise level (> 0) and step size eps (> 0).
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_steps(
+    opts: *mut scones_sampler_options,
+    steps_per_level: usize,
+    step_size: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        (o.cfg.steps_per_level, o.cfg.step_size) = (steps_per_level, step_size);
+        Ok(())
+    })
+}
+
+/// Samples per source point K (> 0): output rows i K .. i K + K - 1 belong to source i.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_samples_per_source(
+    opts: *mut scones_sampler_options,
+    k: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.samples_per_source = k;
+        Ok(())
+    })
+}
+
+/// Chain initialization.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_init(
+    opts: *mut scones_sampler_options,
+    init: scones_chain_init,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        let inits = [(SCONES_INIT_NOISE, ChainInit::Noise), (SCONES_INIT_SOURCE, ChainInit::Source)];
+        o.cfg.init = lookup(init, &inits, "chain init")?;
+        Ok(())
+    })
+}
+
+/// Metropolis-adjusted Langevin (1) or plain (0). Needs a score source with a known
+/// log-density (the Gaussian one); removes the O(eps) bias of unadjusted Langevin.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_metropolis(
+    opts: *mut scones_sampler_options,
+    enabled: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.metropolis = flag(enabled, "metropolis")?;
+        Ok(())
+    })
+}
+
+/// Chains advanced together (> 0); bounds memory use.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_chain_batch(
+    opts: *mut scones_sampler_options,
+    chains: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.chain_batch = chains;
+        Ok(())
+    })
+}
+
+/// Seed of chain initialization and Langevin noise.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_seed(
+    opts: *mut scones_sampler_options,
+    seed: u64,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::set_seed(opts, seed, err)
+}
+
+/// Device, as for dual options.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_device(
+    opts: *mut scones_sampler_options,
+    device: *const c_char,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::set_device(opts, device, err)
+}
+
+/// libtorch intra-op threads used during sampling (process-wide; 0 = leave as is).
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_threads(
+    opts: *mut scones_sampler_options,
+    threads: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::set_threads(opts, threads, err)
+}
+
+/// Progress callback (NULL to remove), called every `every` Langevin steps (> 0).
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_progress(
+    opts: *mut scones_sampler_options,
+    callback: scones_progress_fn,
+    user_data: *mut c_void,
+    every: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::set_progress(opts, callback, user_data, every, err)
+}
+
+/// Overrides the chi-square softplus beta stored in the dual model, for this sampler.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_softplus_beta(
+    opts: *mut scones_sampler_options,
+    beta: f64,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.softplus_beta = Some(beta);
+        Ok(())
+    })
+}
+
+/// Chains start at T(x) for the given barycentric map (whose dimensions must match the dual's
+/// when the sampler is made). The options keep their own copy of the map.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_init_map(
+    opts: *mut scones_sampler_options,
+    map: *const scones_barycentric,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.init = ChainInit::map(&handle(map, "barycentric map")?.inner.lock())?;
+        Ok(())
+    })
+}
+
+/// 1 (default): the conditional score s(y) + grad_y log M(V(x, y)). 0: the target score alone,
+/// ignoring the sources (samples tau itself: a check of a score source).
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_compatibility(
+    opts: *mut scones_sampler_options,
+    enabled: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.use_compatibility = flag(enabled, "compatibility")?;
+        Ok(())
+    })
+}
+
+/// With Metropolis adjustment: 1 tunes the step size during the first half of each noise
+/// level's steps towards 57% acceptance, then keeps it fixed; 0 (default) keeps the given step.
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_adapt_step(
+    opts: *mut scones_sampler_options,
+    enabled: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.adapt_step = flag(enabled, "adapt_step")?;
+        Ok(())
+    })
+}
 
 /// A conditional sampler of pi(y | x): potentials, a target score and sampling options.
 pub struct scones_sampler {
@@ -18,8 +261,7 @@ pub struct scones_sampler {
 
 struct SamplerState {
     sampler: Sampler,
-    threads: usize,
-    progress: ProgressHook,
+    caller: Caller,
     last: Option<SampleReport>,
 }
 
@@ -50,16 +292,13 @@ pub extern "C" fn scones_sampler_new(
 ) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
-        let d = handle(dual, "dual")?;
-        let s = handle(score, "score")?;
-        let default = scones_sampler_options::default();
-        // SAFETY: NULL or options created by scones_sampler_options_new.
-        let opts = unsafe { options.as_ref() }.unwrap_or(&default);
+        let (d, s) = (handle(dual, "dual")?, handle(score, "score")?);
+        let opts = common::options_or_default(options);
         let mut sampler = Sampler::new(&d.inner.lock(), s.source.clone(), opts.cfg.clone())?;
         if let Some(beta) = opts.softplus_beta {
             sampler.set_softplus_beta(beta)?;
         }
-        let state = SamplerState { sampler, threads: opts.threads, progress: opts.progress, last: None };
+        let state = SamplerState { sampler, caller: opts.caller, last: None };
         put(out, Box::into_raw(Box::new(scones_sampler { inner: Mutex::new(state) })));
         Ok(())
     })
@@ -95,9 +334,8 @@ pub extern "C" fn scones_sample_batch(
         }
         let k = st.sampler.config().samples_per_source;
         check_out(out, "out", x.size()[0] as usize * k, dy)?;
-        crate::runtime::device::set_threads(st.threads);
-        let hook = st.progress;
-        let (y, report) = st.sampler.sample(&x, &mut |p| hook.observe(p))?;
+        let mut observe = st.caller.start();
+        let (y, report) = st.sampler.sample(&x, &mut observe)?;
         write_tensor(out, &y)?;
         st.last = Some(report);
         Ok(())
@@ -116,8 +354,6 @@ pub extern "C" fn scones_sampler_report(
         out_ptr(out, "out")?;
         let st = s.inner.lock();
         let r = st.last.as_ref().ok_or_else(|| Error::invalid("no successful scones_sample_batch call yet"))?;
-        // SAFETY: checked non-NULL; the caller set struct_size.
-        let size = unsafe { (*out).struct_size };
         let full = scones_sample_report {
             struct_size: std::mem::size_of::<scones_sample_report>(),
             chains: r.chains as u64,
@@ -126,7 +362,7 @@ pub extern "C" fn scones_sampler_report(
             chain_steps_per_second: r.chain_steps_per_second,
             acceptance: r.acceptance,
         };
-        copy_prefix(&full, out, size)
+        write_report(&full, out)
     })
 }
 
@@ -136,18 +372,18 @@ pub extern "C" fn scones_sampler_report(
 #[no_mangle]
 pub extern "C" fn scones_sampler_set_progress(
     sampler: *mut scones_sampler,
-    callback: super::options::scones_progress_fn,
-    user_data: *mut std::ffi::c_void,
+    callback: scones_progress_fn,
+    user_data: *mut c_void,
     every: usize,
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let s = handle(sampler, "sampler")?;
-        if every == 0 {
-            return Err(Error::invalid("progress interval must be > 0"));
-        }
-        let mut st = s.inner.lock();
-        st.progress = ProgressHook { f: callback, user: user_data };
+        let mut st = handle(sampler, "sampler")?.inner.lock();
+        // The interval's rule is the sampler config's, as for the options.
+        let mut cfg = st.sampler.config().clone();
+        cfg.report_every = every;
+        cfg.validate()?;
+        st.caller.progress = ProgressHook { f: callback, user: user_data };
         st.sampler.set_report_every(every);
         Ok(())
     })
@@ -164,14 +400,9 @@ pub extern "C" fn scones_sampler_shape(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let s = handle(sampler, "sampler")?;
-        out_ptr(dx, "dx")?;
-        out_ptr(dy, "dy")?;
+        let st = handle(sampler, "sampler")?.inner.lock();
         out_ptr(k, "k")?;
-        let st = s.inner.lock();
-        let (a, b) = st.sampler.dims();
-        put(dx, a);
-        put(dy, b);
+        put_dims(dx, dy, st.sampler.dims())?;
         put(k, st.sampler.config().samples_per_source);
         Ok(())
     })

@@ -5,17 +5,17 @@ use std::sync::Arc;
 
 use tch::Kind;
 
-use super::c_path;
+use std::ffi::{c_char, c_void};
+
+use super::common::options_or_default;
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_f64, read_tensor, read_vector, scones_matrix, scones_matrix_mut, write_tensor};
 use super::measure::scones_measure;
-use super::options::scones_train_options;
-use super::{handle, out_ptr, put};
-use crate::runtime::error::ErrorKind;
-use crate::runtime::error::{Error, Result};
+use super::train_options::scones_train_options;
+use super::{c_path, handle, out_ptr, put};
+use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::score::trained::{self, ScoreTrainConfig};
 use crate::score::{EmpiricalScore, FunctionScore, GaussianScore, ScoreSource, TorchScriptScore, TrainedScore};
-use std::ffi::{c_char, c_void};
 
 /// A target score source s(y, sigma) = grad_y log (tau * N(0, sigma^2 I))(y).
 pub struct scones_score {
@@ -26,6 +26,12 @@ pub struct scones_score {
 
 fn new_handle(source: Arc<dyn ScoreSource>, out: *mut *mut scones_score) {
     put(out, Box::into_raw(Box::new(scones_score { source, trained: None })));
+}
+
+/// A handle for a trained network, which (unlike other sources) can be saved.
+fn trained_handle(score: TrainedScore, out: *mut *mut scones_score) {
+    let score = Arc::new(score);
+    put(out, Box::into_raw(Box::new(scones_score { source: score.clone(), trained: Some(score) })));
 }
 
 /// Fills `out` (n x d, row-major, contiguous) with the score at the n points `y` (n x d,
@@ -177,20 +183,15 @@ pub extern "C" fn scones_score_train(
     boundary(err, || {
         out_ptr(out, "out")?;
         let t = handle(target, "target measure")?;
-        let default = scones_train_options::default();
-        // SAFETY: NULL or options created by scones_train_options_new.
-        let o = unsafe { options.as_ref() }.unwrap_or(&default);
+        let o = options_or_default(options);
         let d = ScoreTrainConfig::default();
         let mut cfg = ScoreTrainConfig { optim: o.optim_for(d.optim.learning_rate), noise: o.noise.clone(), ..d };
         if let Some(h) = &o.hidden {
             cfg.hidden = h.clone();
         }
-        crate::runtime::device::set_threads(o.threads);
         let mut m = t.instantiate(cfg.optim.device)?;
-        let hook = o.progress;
-        let (score, _) = trained::train(&cfg, m.as_mut(), &mut |p| hook.observe(p))?;
-        let score = Arc::new(score);
-        put(out, Box::into_raw(Box::new(scones_score { source: score.clone(), trained: Some(score) })));
+        let (score, _) = trained::train(&cfg, m.as_mut(), &mut o.caller.start())?;
+        trained_handle(score, out);
         Ok(())
     })
 }
@@ -220,8 +221,7 @@ pub extern "C" fn scones_score_load(
 ) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
-        let score = Arc::new(TrainedScore::load(&c_path(path, "path")?)?);
-        put(out, Box::into_raw(Box::new(scones_score { source: score.clone(), trained: Some(score) })));
+        trained_handle(TrainedScore::load(&c_path(path, "path")?)?, out);
         Ok(())
     })
 }
