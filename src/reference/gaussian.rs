@@ -51,10 +51,12 @@ pub fn haar_orthogonal(d: usize, rng: &mut Rng64) -> Vec<f64> {
     for j in 0..d {
         // Twice for numerical orthogonality ("twice is enough").
         for _ in 0..2 {
-            for k in 0..j {
-                let dot: f64 = (0..d).map(|i| cols[j][i] * cols[k][i]).sum();
-                for i in 0..d {
-                    cols[j][i] -= dot * cols[k][i];
+            let (done, rest) = cols.split_at_mut(j);
+            let col = &mut rest[0];
+            for prev in done.iter() {
+                let dot: f64 = col.iter().zip(prev).map(|(a, b)| a * b).sum();
+                for (a, b) in col.iter_mut().zip(prev) {
+                    *a -= dot * b;
                 }
             }
         }
