@@ -1,13 +1,16 @@
-//! Fully connected ReLU networks and Adam, written directly on tensors.
+//! Fully connected ReLU networks, written directly on tensors.
 //!
 //! tch's `nn` module draws initial weights from libtorch's process-global generator; weights here
 //! are drawn from a seeded [`Rng64`], so a seed reproduces a model regardless of what else the
-//! host process does with libtorch.
+//! host process does with libtorch. They train with libtorch's Adam ([`Adam`]).
 
 use tch::{Device, Kind, Tensor};
 
 use crate::runtime::error::{Error, Result};
 use crate::runtime::rng::Rng64;
+
+/// Where the training loops have always found it.
+pub use crate::neural::optim::Adam;
 
 /// Hidden-layer nonlinearity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +86,7 @@ impl Mlp {
         rng: &mut Rng64,
         device: Device,
     ) -> Result<Mlp> {
-        if input == 0 || output == 0 || hidden.iter().any(|&w| w == 0) {
+        if input == 0 || output == 0 || hidden.contains(&0) {
             return Err(Error::invalid("network layer widths must be positive"));
         }
         let mut dims = vec![input];
@@ -240,49 +243,6 @@ impl Mlp {
                 g = g.f_mul(&masks[i])?.f_matmul(&self.layers[i].0.f_detach()?)?;
             }
             Ok((value, g))
-        })
-    }
-}
-
-/// Adam (Kingma & Ba) with bias correction, as torch.optim.Adam with weight_decay = 0.
-pub struct Adam {
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
-    step: i64,
-    moments: Vec<(Tensor, Tensor)>,
-}
-
-impl Adam {
-    pub fn new(params: &[&Tensor], beta1: f64, beta2: f64) -> Result<Adam> {
-        let mut moments = Vec::new();
-        for p in params {
-            moments.push((p.f_zeros_like()?, p.f_zeros_like()?));
-        }
-        Ok(Adam { beta1, beta2, eps: 1e-8, step: 0, moments })
-    }
-
-    /// Applies one update from the gradients accumulated in `params` and zeroes them.
-    /// `lr` may change from step to step (schedules).
-    pub fn step(&mut self, params: &[&Tensor], lr: f64) -> Result<()> {
-        self.step += 1;
-        let bc1 = 1.0 - self.beta1.powi(self.step as i32);
-        let bc2 = 1.0 - self.beta2.powi(self.step as i32);
-        tch::no_grad(|| -> Result<()> {
-            for (p, (m, v)) in params.iter().zip(self.moments.iter_mut()) {
-                let mut g = p.grad();
-                if !g.defined() {
-                    continue;
-                }
-                let _ = m.f_mul_scalar_(self.beta1)?.f_add_(&g.f_mul_scalar(1.0 - self.beta1)?)?;
-                let _ = v.f_mul_scalar_(self.beta2)?.f_addcmul_(&g, &g.f_mul_scalar(1.0 - self.beta2)?)?;
-                let denom = v.f_div_scalar(bc2)?.f_sqrt()?.f_add_scalar(self.eps)?;
-                let update = m.f_div(&denom)?.f_mul_scalar(lr / bc1)?;
-                let mut p = p.shallow_clone();
-                let _ = p.f_sub_(&update)?;
-                let _ = g.f_zero_()?;
-            }
-            Ok(())
         })
     }
 }

@@ -1,6 +1,7 @@
 //! What every algorithm runs on: errors, devices and threads, seeded random streams, progress
 //! and cancellation, and the self-describing model file.
 
+pub mod atomic_file;
 pub mod device;
 pub mod error;
 pub mod model_file;

@@ -2,8 +2,17 @@
 //!
 //! Metadata always holds `format = "scones"`, `format_version`, `kind` (what the file is: a dual,
 //! a score network, a barycentric map) and whatever that kind needs to rebuild itself (dims,
-//! widths, regularizer, lambda, cost). Files are written to a temporary name in the same folder
-//! and renamed, so a crash never leaves a half-written model under the real name.
+//! widths, regularizer, lambda, cost). Files are written through
+//! [`write_atomically`](crate::runtime::atomic_file::write_atomically), so a crash never leaves a
+//! half-written model under the real name.
+//!
+//! Since format version 2 the metadata also holds `crc32`: the CRC-32 of the whole file with
+//! those 8 hex digits read as `00000000`. A file that parses can still hold a flipped byte in a
+//! weight or in a number of the metadata (lambda, a width) and would then load as a different
+//! model; CRC-32 detects every change confined to 4 consecutive bytes, so any single corrupted
+//! byte, in the tensors, the metadata or the header, is reported as a format error. It guards
+//! against accidents (disks, copies, truncated downloads), not against someone forging a file.
+//! Version 1 files (scones 0.1.0, no checksum) still load, unchecked.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -12,10 +21,15 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use tch::{Kind, Tensor};
 
+use crate::runtime::atomic_file::write_atomically;
 use crate::runtime::error::{Error, Result};
 
 pub const FORMAT_NAME: &str = "scones";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The last version without a checksum; such files load unchecked.
+const UNCHECKED_VERSION: u32 = 1;
+const CHECKSUM_KEY: &str = "crc32";
+const CHECKSUM_PLACEHOLDER: &str = "00000000";
 
 pub struct ModelFile {
     pub metadata: BTreeMap<String, String>,
@@ -83,10 +97,18 @@ impl ModelFile {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        let meta: HashMap<String, String> = self.metadata.clone().into_iter().collect();
-        let buf = safetensors::tensor::serialize(views, &Some(meta))
+        let mut meta: HashMap<String, String> = self.metadata.clone().into_iter().collect();
+        // A file loaded from an older version is written in this one, checksum included.
+        meta.insert("format_version".into(), FORMAT_VERSION.to_string());
+        meta.insert(CHECKSUM_KEY.into(), CHECKSUM_PLACEHOLDER.into());
+        let mut buf = safetensors::tensor::serialize(views, &Some(meta))
             .map_err(|e| Error::internal(format!("serializing model: {e}")))?;
-        write_atomically(path, &buf)
+        let at = checksum_position(&buf)
+            .ok_or_else(|| Error::internal("the serialized model holds no single checksum field"))?;
+        let crc = format!("{:08x}", crc32fast::hash(&buf));
+        buf[at..at + CHECKSUM_PLACEHOLDER.len()].copy_from_slice(crc.as_bytes());
+        write_atomically(path, |f| f.write_all(&buf))
+            .map_err(|e| Error::io(format!("cannot write '{}': {e}", path.display())))
     }
 
     /// Reads and validates a model file of the given kind.
@@ -96,7 +118,7 @@ impl ModelFile {
         let what = || format!("'{}' is not a scones model file", path.display());
         let (_, meta) = SafeTensors::read_metadata(&buf)
             .map_err(|e| Error::format(format!("{} (or it is truncated): {e:?}", what())))?;
-        let metadata: BTreeMap<String, String> = meta.metadata().clone().unwrap_or_default().into_iter().collect();
+        let mut metadata: BTreeMap<String, String> = meta.metadata().clone().unwrap_or_default().into_iter().collect();
         if metadata.get("format").map(|s| s.as_str()) != Some(FORMAT_NAME) {
             return Err(Error::format(format!("{}: it has no format=scones metadata", what())));
         }
@@ -104,11 +126,32 @@ impl ModelFile {
             .get("format_version")
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| Error::format(format!("'{}': missing or invalid format_version", path.display())))?;
-        if version != FORMAT_VERSION {
-            return Err(Error::format(format!(
-                "'{}' has format version {version}; this library reads version {FORMAT_VERSION}",
-                path.display()
-            )));
+        let stored = metadata.remove(CHECKSUM_KEY);
+        match (version, stored) {
+            (FORMAT_VERSION, Some(stored)) => {
+                verify_checksum(&buf, &stored).map_err(|e| e.context(format!("'{}'", path.display())))?
+            }
+            (FORMAT_VERSION, None) => {
+                return Err(Error::format(format!(
+                    "'{}' lacks its checksum (metadata '{CHECKSUM_KEY}')",
+                    path.display()
+                )))
+            }
+            // Version 1 never wrote one: a checksum here means the version number is corrupt.
+            (UNCHECKED_VERSION, None) => {}
+            (UNCHECKED_VERSION, Some(_)) => {
+                return Err(Error::format(format!(
+                    "'{}' is corrupt: format version {UNCHECKED_VERSION} files carry no checksum",
+                    path.display()
+                )))
+            }
+            _ => {
+                return Err(Error::format(format!(
+                    "'{}' has format version {version}; this library reads versions {UNCHECKED_VERSION} and \
+                     {FORMAT_VERSION}",
+                    path.display()
+                )))
+            }
         }
         let kind = metadata.get("kind").cloned().unwrap_or_default();
         if kind != expected_kind {
@@ -136,18 +179,36 @@ impl ModelFile {
     }
 }
 
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| Error::invalid(format!("'{}' is not a file path", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(format!("cannot write '{}': {e}", path.display()))
-    })
+/// Where the checksum's hex digits start: inside the JSON header, after the one
+/// `"crc32":"` there. `None` when the header does not hold exactly one.
+fn checksum_position(buf: &[u8]) -> Option<usize> {
+    let header_len = usize::try_from(u64::from_le_bytes(buf.get(..8)?.try_into().ok()?)).ok()?;
+    let header = buf.get(8..8usize.checked_add(header_len)?)?;
+    let key = format!("\"{CHECKSUM_KEY}\":\"");
+    let mut found = header.windows(key.len()).enumerate().filter(|(_, w)| *w == key.as_bytes());
+    let (first, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(8 + first + key.len())
+}
+
+fn verify_checksum(buf: &[u8], stored: &str) -> Result<()> {
+    // Exactly 8 lowercase hex digits: a flipped case bit ('a' -> 'A') must not parse as the same.
+    let well_formed = stored.len() == 8 && stored.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let at = checksum_position(buf).filter(|&at| buf.get(at..at + 8) == Some(stored.as_bytes()));
+    let (Some(at), true) = (at, well_formed) else {
+        return Err(Error::format(format!("its checksum field '{stored}' is malformed")));
+    };
+    let mut h = crc32fast::Hasher::new();
+    h.update(&buf[..at]);
+    h.update(CHECKSUM_PLACEHOLDER.as_bytes());
+    h.update(&buf[at + 8..]);
+    let computed = format!("{:08x}", h.finalize());
+    if computed != stored {
+        return Err(Error::format(format!(
+            "its contents do not match its checksum (CRC-32 {stored} stored, {computed} computed): the file is corrupt"
+        )));
+    }
+    Ok(())
 }
