@@ -50,8 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("dual {:.1}s", t.elapsed().as_secs_f64());
 
     let t = Instant::now();
-    let mut bcfg = BarycentricConfig::default();
-    bcfg.hidden = vec![128, 128];
+    let mut bcfg = BarycentricConfig { hidden: vec![128, 128], ..Default::default() };
     bcfg.optim.batch_size = 250;
     bcfg.optim.iterations = get("bary_iters", "3000").parse()?;
     let (bmap, _) = barycentric::train(

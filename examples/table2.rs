@@ -145,8 +145,7 @@ fn main() {
             let s_bw = bw(&y);
 
             // Barycentric projection against the same duals.
-            let mut bc = BarycentricConfig::default();
-            bc.hidden = vec![args.width; args.depth];
+            let mut bc = BarycentricConfig { hidden: vec![args.width; args.depth], ..Default::default() };
             bc.optim.batch_size = args.batch;
             bc.optim.iterations = args.iterations / 2;
             bc.optim.seed = seed;

@@ -62,8 +62,7 @@ fn trained_score_matches_the_gaussian_closed_form() {
     let b = gaussian::random_covariance(d, Spectrum::Geometric, 2).unwrap();
     let mean = [0.5, -0.25];
     let y = gaussian::sample(&mean, &b, 20_000, 5).unwrap();
-    let mut cfg = trained::ScoreTrainConfig::default();
-    cfg.hidden = vec![64, 64];
+    let mut cfg = trained::ScoreTrainConfig { hidden: vec![64, 64], ..Default::default() };
     cfg.optim.iterations = 3000;
     // Denoising score matching learns sigma * s, so the error in s grows like 1 / sigma at
     // small sigma for a fixed number of samples; 0.1 keeps every level inside the tolerance.
@@ -169,8 +168,7 @@ fn scones_beats_barycentric_projection_on_the_gaussian_and_the_swiss_roll() {
         &mut progress::ignore,
     )
     .unwrap();
-    let mut bcfg = BarycentricConfig::default();
-    bcfg.hidden = vec![64, 64];
+    let mut bcfg = BarycentricConfig { hidden: vec![64, 64], ..Default::default() };
     bcfg.optim.batch_size = 250;
     bcfg.optim.iterations = 1500;
     let (bmap, _) = barycentric::train(
@@ -188,8 +186,7 @@ fn scones_beats_barycentric_projection_on_the_gaussian_and_the_swiss_roll() {
     let bw_bp = bw(&bmap.map(&pts(&x_eval, d)).unwrap());
 
     // The same SCONES sampler with the exact score and with a trained score network.
-    let mut tcfg = trained::ScoreTrainConfig::default();
-    tcfg.hidden = vec![64, 64];
+    let mut tcfg = trained::ScoreTrainConfig { hidden: vec![64, 64], ..Default::default() };
     tcfg.optim.iterations = 3000;
     // Plain Langevin evaluates the network at its smallest level: the target smoothed by
     // N(0, 0.1^2 I), a variance change of 0.01 against eigenvalues 0.5 to 2.

@@ -16,10 +16,9 @@ mod render;
 mod tests;
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Largest accepted figure side, in pixels; 8192² RGBA is 256 MiB, enough for any plot.
 const MAX_SIDE: u32 = 8192;
@@ -238,34 +237,18 @@ impl Figure {
         Ok(rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect())
     }
 
-    /// Writes the figure as an RGBA PNG. The image goes to a temporary file in the target's
-    /// folder that is then renamed over `path`, so readers never see a half-written file.
+    /// Writes the figure as an RGBA PNG, atomically and durably through
+    /// [`crate::runtime::atomic_file::write_atomically`] (the one saver every file of the library
+    /// goes through): readers never see a half-written file, and a failed save leaves nothing.
     pub fn save_png(&self, path: &Path) -> Result<(), PlotError> {
-        // Distinguishes temporary files of concurrent saves within this process.
-        static SAVE_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-        let file_name = path.file_name().ok_or_else(|| PlotError::InvalidPath(path.to_path_buf()))?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let tmp = dir.join(format!(
-            ".{}.{}-{}.tmp",
-            file_name.to_string_lossy(),
-            std::process::id(),
-            SAVE_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let pixels = self.render_rgba()?;
-        let written = self.write_png(&tmp, &pixels).and_then(|()| Ok(fs::rename(&tmp, path)?));
-        if written.is_err() {
-            // Best effort: the original error is what the caller needs to see.
-            let _ = fs::remove_file(&tmp);
+        if path.file_name().is_none() {
+            return Err(PlotError::InvalidPath(path.to_path_buf()));
         }
-        written
+        let pixels = self.render_rgba()?;
+        crate::runtime::atomic_file::write_atomically(path, |file| self.write_png(file, &pixels))
     }
 
-    fn write_png(&self, path: &Path, pixels: &[u8]) -> Result<(), PlotError> {
-        let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    fn write_png(&self, file: &mut File, pixels: &[u8]) -> Result<(), PlotError> {
         let mut out = BufWriter::new(file);
         let mut encoder = png::Encoder::new(&mut out, self.width, self.height);
         encoder.set_color(png::ColorType::Rgba);
@@ -277,9 +260,6 @@ impl Figure {
         writer.write_image_data(pixels)?;
         writer.finish()?;
         out.flush()?;
-        let file: File = out.into_inner().map_err(|e| e.into_error())?;
-        // Without this, a crash right after the rename could leave an empty file behind it.
-        file.sync_all()?;
         Ok(())
     }
 
