@@ -7,6 +7,7 @@
 //! whose maximizers give the coupling pi(x, y) = M(V(x, y)) sigma(x) tau(y), M(v) = f*'(v/lambda).
 
 pub mod cost;
+pub mod divergence;
 pub mod measure;
 pub mod regularizer;
 
