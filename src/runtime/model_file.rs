@@ -3,7 +3,7 @@
 //! Metadata always holds `format = "scones"`, `format_version`, `kind` (what the file is: a dual,
 //! a score network, a barycentric map) and whatever that kind needs to rebuild itself (dims,
 //! widths, regularizer, lambda, cost). Files are written through
-//! [`write_atomically`](crate::runtime::atomic_file::write_atomically), so a crash never leaves a
+//! [`crate::runtime::atomic_file::write_atomically`], so a crash never leaves a
 //! half-written model under the real name.
 //!
 //! Since format version 2 the metadata also holds `crc32`: the CRC-32 of the whole file with

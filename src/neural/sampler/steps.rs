@@ -17,7 +17,7 @@ use tch::{Kind, Tensor};
 pub enum LogMSlope {
     /// KL family: log M is linear in V with slope 1 / lambda (no need for phi(x)).
     Linear { lambda: f64 },
-    /// Other divergences: (log M)'(V) per chain, [b].
+    /// Other divergences: (log M)'(V) per chain, `[b]`.
     PerChain(Tensor),
 }
 
@@ -44,7 +44,7 @@ pub struct MalaState {
     pub log_density: Tensor,
 }
 
-/// One Metropolis-adjusted Langevin step from `cur` with step size `a`. `z` [b, dy] and `u` [b]
+/// One Metropolis-adjusted Langevin step from `cur` with step size `a`. `z` `[b, dy]` and `u` `[b]`
 /// are standard normals (`u` becomes the uniform of the accept test); `target` returns the
 /// conditional score and log-density at the proposal. Returns the new states and the fraction
 /// of chains that accepted.
