@@ -31,6 +31,11 @@
 
 
 /**
+ * The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
+ */
+#define MALA_TARGET_ACCEPTANCE 0.574
+
+/**
  * A trained barycentric map T: R^dx -> R^dy.
  */
 typedef struct scones_barycentric scones_barycentric;
@@ -1174,6 +1179,17 @@ scones_status scones_sampler_options_set_init_map(struct scones_sampler_options 
 scones_status scones_sampler_options_set_compatibility(struct scones_sampler_options *opts,
                                                        int32_t enabled,
                                                        struct scones_error **err);
+
+/**
+ * Annealed sampling: 1 (default) tempers the compatibility term at noise level sigma, using
+ * M^w with w = 1 / (1 + p sigma^2) and p = c'' / lambda (2 / lambda for KL with the squared
+ * Euclidean cost), which is what smoothing a Gaussian compatibility factor by the level's noise
+ * gives; w -> 1 at the last levels. It keeps small-lambda runs stable at the default step. 0:
+ * the compatibility term is not rescaled (the reference code's schedule).
+ */
+scones_status scones_sampler_options_set_compatibility_tempering(struct scones_sampler_options *opts,
+                                                                 int32_t enabled,
+                                                                 struct scones_error **err);
 
 /**
  * With Metropolis adjustment: 1 tunes the step size during the first half of each noise

@@ -93,6 +93,12 @@ fn c_gaussian_pipeline() {
 }
 
 #[test]
+fn c_compatibility_tempering() {
+    let exe = compile("tempering.c", false, &[]);
+    assert!(run(&exe, &[]).contains("tempering: all"));
+}
+
+#[test]
 fn header_compiles_as_cpp() {
     let exe = compile("header_cpp.cpp", true, &[]);
     assert!(run(&exe, &[]).contains("header_cpp: ok"));

@@ -467,6 +467,10 @@ class SamplerOptions {
   /// true (default): the conditional score of pi(y | x); false: the target score alone (samples
   /// tau itself, a check of a score source).
   SamplerOptions& compatibility(bool on) { return set(scones_sampler_options_set_compatibility, static_cast<int32_t>(on)); }
+  /// Annealed sampling: temper the compatibility term at large noise levels (default on).
+  SamplerOptions& compatibility_tempering(bool on) {
+    return set(scones_sampler_options_set_compatibility_tempering, static_cast<int32_t>(on));
+  }
   /// With Metropolis adjustment: tune the step towards 57% acceptance in the first half of each level.
   SamplerOptions& adapt_step(bool on) { return set(scones_sampler_options_set_adapt_step, static_cast<int32_t>(on)); }
   /// Chains start at T(x) of a barycentric map (the options keep their own copy of it).

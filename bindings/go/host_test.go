@@ -121,7 +121,7 @@ func TestCallbackScore(t *testing.T) {
 	dual := must[*scones.Dual](t)(scones.Train(context.Background(), g, g, scones.TrainOptions{}.Hidden(8).Iterations(5).Threads(1)))
 	defer dual.Close()
 	// (No Metropolis adjustment: a host score has no log-density.)
-	sopt := scones.SamplerOptions{}.Compatibility(false).Steps(200, 0.05).SamplesPerSource(2).Seed(3).Threads(1)
+	sopt := scones.SamplerOptions{}.Compatibility(false).CompatibilityTempering(true).Steps(200, 0.05).SamplesPerSource(2).Seed(3).Threads(1)
 	sampler := must[*scones.Sampler](t)(scones.NewSampler(dual, unit, sopt))
 	defer sampler.Close()
 	unit.Close() // the sampler keeps the Go function alive

@@ -240,6 +240,23 @@ pub extern "C" fn scones_sampler_options_set_compatibility(
     })
 }
 
+/// Annealed sampling: 1 (default) tempers the compatibility term at noise level sigma, using
+/// M^w with w = 1 / (1 + p sigma^2) and p = c'' / lambda (2 / lambda for KL with the squared
+/// Euclidean cost), which is what smoothing a Gaussian compatibility factor by the level's noise
+/// gives; w -> 1 at the last levels. It keeps small-lambda runs stable at the default step. 0:
+/// the compatibility term is not rescaled (the reference code's schedule).
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_compatibility_tempering(
+    opts: *mut scones_sampler_options,
+    enabled: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.temper_compatibility = flag(enabled, "compatibility tempering")?;
+        Ok(())
+    })
+}
+
 /// With Metropolis adjustment: 1 tunes the step size during the first half of each noise
 /// level's steps towards 57% acceptance, then keeps it fixed; 0 (default) keeps the given step.
 #[no_mangle]

@@ -38,6 +38,12 @@ impl Cost {
         Ok(())
     }
 
+    /// The y-Hessian of c(x, y) is this times the identity (2 for the squared Euclidean cost):
+    /// the stiffness the compatibility term adds to a Langevin chain in y.
+    pub fn y_curvature(self, dy: usize) -> f64 {
+        2.0 * self.scale(dy as i64)
+    }
+
     fn scale(self, d: i64) -> f64 {
         match self {
             Cost::SqEuclidean => 1.0,

@@ -261,7 +261,7 @@ static void test_callbacks_and_maps(const std::string& dir, const std::string& f
     }, "map output shape");
     // Chains started at T(x), with the compatibility term off: samples of tau itself.
     scones::SamplerOptions so;
-    so.steps(100, 0.01).init_map(back).compatibility(false).seed(4).threads(1);
+    so.steps(100, 0.01).init_map(back).compatibility(false).compatibility_tempering(true).seed(4).threads(1);
     scones::Sampler s(dual, scones::Score::callback(2, gauss), so);
     scones::Matrix ys = s.sample(x);
     double m0 = 0, c0 = 0, xm0 = 0;

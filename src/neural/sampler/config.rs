@@ -52,6 +52,10 @@ pub struct SamplerConfig {
     pub adapt_step: bool,
     /// false: sample the target score alone, ignoring x (checks a score source on its own).
     pub use_compatibility: bool,
+    /// Annealed sampling: temper the compatibility term at each noise level, M^w with
+    /// w = 1 / (1 + p sigma^2) (see [`super::schedule`]), so that large lambda-stiff early steps
+    /// stay stable; w -> 1 at the last levels. On by default; off reproduces the reference code.
+    pub temper_compatibility: bool,
     /// Chains advanced together; bounds memory.
     pub chain_batch: usize,
     pub seed: u64,
@@ -76,6 +80,7 @@ impl SamplerConfig {
             metropolis: false,
             adapt_step: false,
             use_compatibility: true,
+            temper_compatibility: true,
             chain_batch: 16384,
             seed: 0,
             device: Device::Cpu,
@@ -111,8 +116,14 @@ impl SamplerConfig {
         Ok(())
     }
 
-    pub(super) fn schedule(&self) -> Schedule {
-        Schedule::new(self.annealing, self.step_size, self.denoise)
+    /// The schedule; `stiffness` is the compatibility term's p, used when tempering.
+    pub(super) fn schedule(&self, stiffness: f64) -> Schedule {
+        let s = Schedule::new(self.annealing, self.step_size, self.denoise);
+        if self.temper_compatibility && self.use_compatibility && self.annealing.is_some() {
+            s.tempered(stiffness)
+        } else {
+            s
+        }
     }
 }
 

@@ -7,8 +7,9 @@
 //!
 //! Every step is y <- y + a score + sqrt(2 a) z. The noise levels and step sizes are in
 //! [`schedule`] (plain Algorithm 2, or annealed with a final Tweedie step), the steps themselves
-//! (unadjusted, Metropolis-adjusted, denoising, the compatibility gradient) in [`steps`]. The
-//! compatibility term is not rescaled with the noise level. A run's settings are the
+//! (unadjusted, Metropolis-adjusted, denoising, the compatibility gradient) in [`steps`]. When
+//! annealing, the compatibility term is tempered at large noise levels (M^w, w = 1 / (1 + p
+//! sigma^2); see [`schedule`]) unless `temper_compatibility` is off. A run's settings are the
 //! [`SamplerConfig`]; this module holds the `Sampler`: the potentials, the score source and the
 //! seeded stream, which it feeds to the steps.
 //!
@@ -36,7 +37,7 @@ use crate::runtime::error::{Error, Result};
 use crate::runtime::progress::{Observer, Phase, Progress};
 use crate::runtime::rng::Rng64;
 use crate::score::{BoundScore, ScoreSource};
-use schedule::Level;
+use schedule::{Level, Schedule};
 use steps::{LogMSlope, MalaState};
 
 /// Counters of one `sample` call, carried across chain batches.
@@ -170,7 +171,7 @@ impl Sampler {
 
     /// Langevin steps each chain takes (the denoising step included).
     pub fn steps_per_chain(&self) -> usize {
-        self.cfg.schedule().steps_per_chain(self.cfg.steps_per_level)
+        self.schedule().steps_per_chain(self.cfg.steps_per_level)
     }
 
     /// K samples y ~ pi(. | x_i) for every row of `x` [n, dx]; returns [n K, dy] float32 on the
@@ -238,7 +239,7 @@ impl Sampler {
             (ChainInit::Map(_), Some(t)) => tch::no_grad(|| t.forward(x))?,
             _ => self.rng.normal_tensor(&shape, Kind::Float, self.cfg.device)?,
         };
-        let schedule = self.cfg.schedule();
+        let schedule = self.schedule();
         for (i, &level) in schedule.levels.iter().enumerate() {
             y = if self.cfg.metropolis {
                 self.mala_level(x, phi_x, y, level, stats, observer)?
@@ -257,7 +258,7 @@ impl Sampler {
             }
         }
         if let Some(sigma) = schedule.denoise {
-            let g = self.conditional_score(x, phi_x, &y, sigma)?;
+            let g = self.conditional_score(x, phi_x, &y, sigma, schedule.compatibility_weight(sigma))?;
             y = steps::tweedie_denoise(&y, &g, sigma)?;
             stats.done_steps += 1;
         }
@@ -279,7 +280,7 @@ impl Sampler {
     ) -> Result<Tensor> {
         let shape = y.size();
         for _ in 0..self.cfg.steps_per_level {
-            let g = self.conditional_score(x, phi_x, &y, level.sigma)?;
+            let g = self.conditional_score(x, phi_x, &y, level.sigma, level.compatibility_weight)?;
             let z = self.rng.normal_tensor(&shape, Kind::Float, self.cfg.device)?;
             y = steps::ula_step(&y, &g, level.step, &z)?;
             stats.step_done(self.cfg.report_every, observer)?;
@@ -299,14 +300,14 @@ impl Sampler {
         observer: Observer,
     ) -> Result<Tensor> {
         let shape = y.size();
-        let (score, log_density) = self.score_and_log_density(x, phi_x, &y, level.sigma)?;
+        let (score, log_density) = self.score_and_log_density(x, phi_x, &y, level)?;
         let mut state = MalaState { y, score, log_density };
         let mut a = level.step;
         for step in 0..self.cfg.steps_per_level {
             let z = self.rng.normal_tensor(&shape, Kind::Float, self.cfg.device)?;
             let u = self.rng.normal_tensor(&shape[..1], Kind::Float, self.cfg.device)?;
             let (next, rate) =
-                steps::mala_step(&state, a, &z, &u, |prop| self.score_and_log_density(x, phi_x, prop, level.sigma))?;
+                steps::mala_step(&state, a, &z, &u, |prop| self.score_and_log_density(x, phi_x, prop, level))?;
             state = next;
             stats.record_mala(rate, shape[0] as usize);
             if self.cfg.adapt_step && step < self.cfg.steps_per_level / 2 {
@@ -341,23 +342,52 @@ impl Sampler {
         Ok(Compatibility { grad, log_m })
     }
 
-    /// The conditional score s(y, sigma) + grad_y log M(V(x, y)).
-    fn conditional_score(&mut self, x: &Tensor, phi_x: Option<&Tensor>, y: &Tensor, sigma: f64) -> Result<Tensor> {
-        Ok(self.score.score(y, sigma)?.f_add(&self.compatibility(x, phi_x, y, false)?.grad)?)
-    }
-
-    /// Full conditional score and log pi(y | x) up to a constant (Metropolis adjustment).
-    fn score_and_log_density(
+    /// The conditional score s(y, sigma) + w grad_y log M(V(x, y)), w the level's compatibility
+    /// weight (1 untempered).
+    fn conditional_score(
         &mut self,
         x: &Tensor,
         phi_x: Option<&Tensor>,
         y: &Tensor,
         sigma: f64,
+        weight: f64,
+    ) -> Result<Tensor> {
+        let c = self.compatibility(x, phi_x, y, false)?;
+        Ok(self.score.score(y, sigma)?.f_add(&tempered(c.grad, weight)?)?)
+    }
+
+    /// Full conditional score and log of tau_sigma(y) M(V(x, y))^w up to a constant (Metropolis
+    /// adjustment) at one level.
+    fn score_and_log_density(
+        &mut self,
+        x: &Tensor,
+        phi_x: Option<&Tensor>,
+        y: &Tensor,
+        level: Level,
     ) -> Result<(Tensor, Tensor)> {
         let c = self.compatibility(x, phi_x, y, true)?;
-        let s = self.score.score(y, sigma)?;
-        let log_tau = self.score.log_density(y, sigma)?.ok_or_else(|| Error::internal("log-density vanished"))?;
+        let s = self.score.score(y, level.sigma)?;
+        let log_tau = self.score.log_density(y, level.sigma)?.ok_or_else(|| Error::internal("log-density vanished"))?;
         let log_m = c.log_m.ok_or_else(|| Error::internal("log M not computed"))?;
-        Ok((s.f_add(&c.grad)?, log_tau.f_add(&log_m)?))
+        let w = level.compatibility_weight;
+        Ok((s.f_add(&tempered(c.grad, w)?)?, log_tau.f_add(&tempered(log_m, w)?)?))
+    }
+
+    /// p, the y-stiffness of -log M: the cost's y-curvature times the nominal slope 1 / lambda.
+    fn compatibility_stiffness(&self) -> f64 {
+        self.cost.y_curvature(self.dy) / self.regularizer.lambda
+    }
+
+    fn schedule(&self) -> Schedule {
+        self.cfg.schedule(self.compatibility_stiffness())
+    }
+}
+
+/// t w, skipping the multiplication when w = 1 (untempered levels stay bit-identical).
+fn tempered(t: Tensor, w: f64) -> Result<Tensor> {
+    if w == 1.0 {
+        Ok(t)
+    } else {
+        Ok(t.f_mul_scalar(w)?)
     }
 }

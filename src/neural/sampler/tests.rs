@@ -226,6 +226,37 @@ fn cancellation_stops_sampling() {
 /// CPU kernels (the hashes were recorded with torch 2.11 on the development machine); run with
 /// `cargo test --release --lib fixed_seed_runs_are_pinned -- --ignored` before and after
 /// changing the sampler or the regularizers.
+/// Small lambda (0.2, the benchmark's eps = 0.1): the compatibility term's stiffness 2 / lambda
+/// = 10 against the first level's step eps (sigma_1 / sigma_N)^2 = 1.8. Untempered, the chains
+/// blow up at the first level; tempered, the default schedule reaches the exact conditional.
+#[test]
+fn tempered_compatibility_keeps_small_lambda_stable_and_exact() {
+    let d = 2;
+    let (b, _, x) = setup(d);
+    let lambda = 0.2;
+    let mut cfg = SamplerConfig::new();
+    cfg.annealing = Some(Annealing { sigma_first: 3.0, sigma_last: 0.01, levels: 10 });
+    cfg.denoise = true;
+    cfg.step_size = 2e-5;
+    cfg.steps_per_level = 60;
+    cfg.samples_per_source = 6000;
+    let score: Arc<dyn ScoreSource> = Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap());
+    let xs = Tensor::from_slice(&x).view([1, 2]).to_kind(Kind::Float);
+    let run = |temper: bool| {
+        let mut c = cfg.clone();
+        c.temper_compatibility = temper;
+        Sampler::new(&zero_dual(d, lambda), score.clone(), c)
+            .unwrap()
+            .sample(&xs, &mut crate::runtime::progress::ignore)
+            .map(|(y, _)| y)
+    };
+    let e = run(false).unwrap_err();
+    assert_eq!(e.kind, crate::runtime::error::ErrorKind::Diverged, "{e}");
+    // The tempered levels at sigma ~ 0.1 leave the conditional a few percent wide before the
+    // last levels' small steps: allow 5% of the variances as bias on top of 4.5 standard errors.
+    check(&run(true).unwrap(), &exact_conditional(&b, d, lambda, &x), d, 4.5, 0.05);
+}
+
 #[test]
 #[ignore]
 fn fixed_seed_runs_are_pinned() {
@@ -277,6 +308,7 @@ fn fixed_seed_runs_are_pinned() {
             Divergence::Kl,
             |c| {
                 c.annealing = Some(Annealing { sigma_first: 1.0, sigma_last: 0.01, levels: 4 });
+                c.temper_compatibility = false; // pinned before tempering existed
                 c.denoise = true;
                 c.step_size = 2e-5;
                 c.steps_per_level = 10;
@@ -288,6 +320,7 @@ fn fixed_seed_runs_are_pinned() {
             Divergence::SquaredHellinger,
             |c| {
                 c.annealing = Some(Annealing { sigma_first: 1.0, sigma_last: 0.1, levels: 3 });
+                c.temper_compatibility = false; // pinned before tempering existed
                 c.metropolis = true;
                 c.adapt_step = true;
                 c.denoise = true;

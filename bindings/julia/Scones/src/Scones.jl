@@ -375,7 +375,7 @@ end
 function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing, samples_per_source=nothing,
                           init=nothing, metropolis=nothing, chain_batch=nothing, seed=nothing, device=nothing,
                           threads=nothing, softplus_beta=nothing, init_map=nothing, compatibility=nothing,
-                          adapt_step=nothing, progress=nothing, progress_every=100)
+                          compatibility_tempering=nothing, adapt_step=nothing, progress=nothing, progress_every=100)
     out = Ref{Ptr{C.scones_sampler_options}}(C_NULL)
     _check(C.scones_sampler_options_new, out)
     o = SamplerOptions(out[])
@@ -396,6 +396,8 @@ function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing,
     # The options keep their own copy of the map.
     init_map === nothing || _check(C.scones_sampler_options_set_init_map, o, init_map::Barycentric)
     compatibility === nothing || _check(C.scones_sampler_options_set_compatibility, o, Int32(Bool(compatibility)))
+    compatibility_tempering === nothing ||
+        _check(C.scones_sampler_options_set_compatibility_tempering, o, Int32(Bool(compatibility_tempering)))
     adapt_step === nothing || _check(C.scones_sampler_options_set_adapt_step, o, Int32(Bool(adapt_step)))
     state = nothing
     if progress !== nothing

@@ -1,0 +1,480 @@
+//! Conditional accuracy on the continuous entropic OT benchmark of Gushchin et al. (NeurIPS
+//! 2023; construction in `scones::reference::entropic_bench`): a Gaussian-mixture source and a
+//! plan pi(y | x) known in closed form. Only 20,000 source and 20,000 target samples go to the
+//! library: duals with KL at lambda = 2 eps and the squared Euclidean cost, the target score
+//! trained with the library's defaults, annealed Langevin (sigma 3 -> 0.01, 10 levels x 60
+//! steps, denoising), K samples for each test source. Reports cBW2-UVP and the joint BW2-UVP
+//! for SCONES, the barycentric map (its cBW2-UVP is large by construction: a map has no
+//! conditional spread) and exact conditional samples of the same count (the floor), with two
+//! diagnostics that isolate parts of the pipeline:
+//!
+//! - exact-score Langevin: the same sampler on the analytic conditional score
+//!   grad log pi_sigma(y | x) (sampler error alone; `--sampler-only` runs just this and the floor);
+//! - dual reweighting: pi(. | x) as the training targets weighted by M(V(x, y_j)) (the duals
+//!   alone, no score and no Langevin; limited by the weights' effective sample size).
+//!
+//! ```text
+//! cargo run --release --example conditional_bench -- [--quick] [--sampler-only]
+//!     [--dims 2,16,64] [--eps 0.1,1,10] [--seed S] [--train N] [--test N] [--k K]
+//!     [--dual-iterations N] [--dual-batch M] [--dual-width W] [--score trained|empirical]
+//!     [--bandwidth H] [--score-iterations N] [--levels L] [--steps T] [--sigma-first S]
+//!     [--sigma-last S] [--step-size A] [--no-denoise] [--init noise|map|source]
+//!     [--exact-smoothing full|none] [--bp-iterations N] [--threads N] [--out DIR] [--name NAME]
+//! ```
+//!
+//! --quick: d = 2, eps = 1, 4000 samples each side, 40 test sources x 100 samples, small
+//! networks and short training (about 30 s on 2 shared cores).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use scones::neural::barycentric::{self, BarycentricConfig};
+use scones::neural::dual::{self, DualConfig, DualPotentials};
+use scones::neural::mlp::Mlp;
+use scones::neural::sampler::{Annealing, ChainInit, Sampler, SamplerConfig};
+use scones::ot::measure::Empirical;
+use scones::ot::{Cost, Divergence, Regularizer};
+use scones::reference::bures::{self, Moments};
+use scones::reference::entropic_bench::{EntropicBench, IsoMixture};
+use scones::reference::linalg;
+use scones::runtime::error::{Error, Result};
+use scones::runtime::progress;
+use scones::runtime::rng::Rng64;
+use scones::score::{self, trained, ScoreSource};
+use tch::{Device, Kind, Tensor};
+
+/// Independent exact-sample draws averaged into the floor.
+pub const FLOOR_DRAWS: usize = 8;
+
+#[derive(Clone, Debug)]
+pub struct CellConfig {
+    pub d: usize,
+    pub eps: f64,
+    pub seed: u64,
+    pub n_train: usize,
+    pub n_test: usize,
+    pub k: usize,
+    pub dual_iterations: usize,
+    pub dual_batch: usize,
+    pub dual_width: usize,
+    /// "trained" (the library's defaults) or "empirical" (kernel score of the training targets).
+    pub score: String,
+    pub bandwidth: f64,
+    pub score_iterations: usize,
+    pub score_width: usize,
+    pub levels: usize,
+    pub steps: usize,
+    pub sigma_first: f64,
+    pub sigma_last: f64,
+    pub step_size: f64,
+    pub denoise: bool,
+    pub init: String,
+    /// Smooth the exact conditional at each noise level ("full") or not ("none").
+    pub exact_smoothing: String,
+    pub bp_iterations: usize,
+    pub bp_width: usize,
+    pub sampler_only: bool,
+}
+
+impl CellConfig {
+    /// The issue's setting: library defaults for training, 20,000 samples each side, 200 test
+    /// sources x 200 samples, sigma 3 -> 0.01 over 10 levels x 60 steps at a base step 2e-5.
+    pub fn full(d: usize, eps: f64) -> CellConfig {
+        CellConfig {
+            d,
+            eps,
+            seed: 0,
+            n_train: 20_000,
+            n_test: 200,
+            k: 200,
+            dual_iterations: 5000,
+            dual_batch: 500,
+            dual_width: 256,
+            score: "trained".into(),
+            bandwidth: 0.05,
+            score_iterations: 5000,
+            score_width: 128,
+            levels: 10,
+            steps: 60,
+            sigma_first: 3.0,
+            sigma_last: 0.01,
+            step_size: 2e-5,
+            denoise: true,
+            init: "noise".into(),
+            exact_smoothing: "full".into(),
+            bp_iterations: 2500,
+            bp_width: 256,
+            sampler_only: false,
+        }
+    }
+
+    pub fn quick() -> CellConfig {
+        CellConfig {
+            n_train: 4000,
+            n_test: 40,
+            k: 100,
+            dual_iterations: 600,
+            dual_batch: 250,
+            dual_width: 64,
+            score_iterations: 1500,
+            score_width: 64,
+            bp_iterations: 400,
+            bp_width: 64,
+            ..CellConfig::full(2, 1.0)
+        }
+    }
+}
+
+/// One method's numbers: cBW2-UVP, joint BW2-UVP, wall seconds.
+#[derive(Clone, Debug, Default)]
+pub struct Scored {
+    pub cbw2_uvp: f64,
+    pub joint_bw2_uvp: f64,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CellResult {
+    pub floor: Scored,
+    pub exact_score_langevin: Scored,
+    pub scones: Option<Scored>,
+    pub barycentric: Option<Scored>,
+    pub dual_reweighting: Option<Scored>,
+    /// Mean effective sample size of the reweighting per source.
+    pub reweighting_ess: f64,
+    pub dual_seconds: f64,
+    pub score_seconds: f64,
+    pub mean_compatibility: f64,
+    pub target_variance: f64,
+    pub total_seconds: f64,
+}
+
+fn to_t(v: &[f64], d: usize) -> Tensor {
+    Tensor::from_slice(v).view([-1, d as i64]).to_kind(Kind::Float)
+}
+
+struct Truth<'a> {
+    x: &'a [f64],
+    d: usize,
+    cond: Vec<Moments>,
+    joint: Moments,
+    var: f64,
+}
+
+impl Truth<'_> {
+    fn score(&self, samples: &[f64], seconds: f64) -> Result<Scored> {
+        Ok(Scored {
+            cbw2_uvp: bures::cbw2_uvp(samples, self.d, &self.cond, self.var)?,
+            joint_bw2_uvp: bures::bw2_uvp(&bures::joint_sample_moments(self.x, self.d, samples, self.d)?, &self.joint)?,
+            seconds,
+        })
+    }
+}
+
+fn sampler_config(c: &CellConfig) -> SamplerConfig {
+    let mut s = SamplerConfig::new();
+    s.annealing = Some(Annealing { sigma_first: c.sigma_first, sigma_last: c.sigma_last, levels: c.levels });
+    s.steps_per_level = c.steps;
+    s.step_size = c.step_size;
+    s.denoise = c.denoise;
+    s.samples_per_source = c.k;
+    s.seed = c.seed + 7;
+    s
+}
+
+/// Langevin with the library's sampler on the analytic conditional score. The sampler adds no
+/// compatibility term (use_compatibility = false) and sees one score source whose rows are the
+/// chains in the sampler's order (all chains in one batch: chain j serves source j / K).
+fn exact_score_langevin(c: &CellConfig, conds: Vec<IsoMixture>, x: &Tensor) -> Result<Tensor> {
+    let (d, k, n) = (c.d, c.k, conds.len());
+    let smooth = c.exact_smoothing != "none";
+    let f = move |y: &[f64], rows: usize, sigma: f64, out: &mut [f64]| -> Result<()> {
+        if rows != n * k {
+            return Err(Error::internal(format!("expected all {} chains in one batch, got {rows}", n * k)));
+        }
+        let s = if smooth { sigma } else { 0.0 };
+        for r in 0..rows {
+            conds[r / k].score(&y[r * d..(r + 1) * d], s, &mut out[r * d..(r + 1) * d]);
+        }
+        Ok(())
+    };
+    let source = score::FunctionScore::new(d, "exact conditional score", Arc::new(f))?;
+    // The potentials are unused without the compatibility term; they only carry dimensions.
+    let mut rng = Rng64::new(0);
+    let pot = DualPotentials {
+        phi: Mlp::new(d, &[1], 1, &mut rng, Device::Cpu)?,
+        psi: Mlp::new(d, &[1], 1, &mut rng, Device::Cpu)?,
+        regularizer: Regularizer::new(Divergence::Kl, 2.0 * c.eps)?,
+        cost: Cost::SqEuclidean,
+        dx: d,
+        dy: d,
+        device: Device::Cpu,
+    };
+    let mut sc = sampler_config(c);
+    sc.use_compatibility = false;
+    sc.chain_batch = n * k;
+    if c.init == "source" {
+        sc.init = ChainInit::Source;
+    }
+    let mut s = Sampler::new(&pot, Arc::new(source), sc)?;
+    Ok(s.sample(x, &mut progress::ignore)?.0)
+}
+
+/// pi(. | x) as the training targets weighted by M(V(x, y_j)) (self-normalized): the duals'
+/// conditional on its own. Returns per-source moments and the mean effective sample size.
+fn dual_reweighting(pot: &DualPotentials, x: &Tensor, y: &Tensor) -> Result<(Vec<Moments>, f64)> {
+    tch::no_grad(|| {
+        let psi = pot.psi.forward(y)?.f_squeeze_dim(1)?;
+        let phi = pot.phi.forward(x)?.f_squeeze_dim(1)?;
+        let v = phi.f_unsqueeze(1)?.f_add(&psi.f_unsqueeze(0)?)?.f_sub(&pot.cost.pairwise(x, y)?)?;
+        let w = pot.regularizer.compatibility(&v)?.f_to_kind(Kind::Double)?;
+        let w = w.f_div(&w.f_sum_dim_intlist(1, true, None)?)?;
+        let ess = w.f_square()?.f_sum_dim_intlist(1, false, None)?.f_reciprocal()?.f_mean(None)?.f_double_value(&[])?;
+        let yd = y.f_to_kind(Kind::Double)?;
+        let mean = w.f_matmul(&yd)?;
+        let mut out = Vec::new();
+        for i in 0..x.size()[0] {
+            let wi = w.f_get(i)?;
+            let dev = yd.f_sub(&mean.f_get(i)?.f_unsqueeze(0)?)?;
+            let cov = dev.f_mul(&wi.f_unsqueeze(1)?)?.f_transpose(0, 1)?.f_matmul(&dev)?;
+            out.push(Moments { mean: linalg::to_vec(&mean.f_get(i)?)?, cov: linalg::to_vec(&cov)? });
+        }
+        Ok((out, ess))
+    })
+}
+
+pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
+    let start = Instant::now();
+    let (d, seed) = (c.d, c.seed);
+    let bench = EntropicBench::new(d, c.eps, 1000 + seed)?;
+    let train_x = bench.sample_source(c.n_train, &mut Rng64::new(10 * seed + 1));
+    let train_y = bench.sample_target(c.n_train, &mut Rng64::new(10 * seed + 2));
+    let test_x = bench.sample_source(c.n_test, &mut Rng64::new(10 * seed + 3));
+    let conds: Vec<IsoMixture> = test_x.chunks(d).map(|xi| bench.conditional(xi)).collect();
+    let cond: Vec<Moments> = conds.iter().map(|m| Moments { mean: m.mean(), cov: m.covariance() }).collect();
+    let joint = bures::joint_moments(&test_x, d, &cond)?;
+    let truth = Truth { x: &test_x, d, cond, joint, var: bench.target_variance(100_000, 10 * seed + 4) };
+    let mut r = CellResult { target_variance: truth.var, ..Default::default() };
+
+    // The floor is heavy-tailed over sources (bimodal conditionals whose rare component gets a
+    // few of the K samples), so one draw of it is a noisy yardstick: average FLOOR_DRAWS.
+    let t = Instant::now();
+    let mut rng = Rng64::new(10 * seed + 5);
+    for _ in 0..FLOOR_DRAWS {
+        let exact: Vec<f64> = conds.iter().flat_map(|m| m.sample(c.k, &mut rng)).collect();
+        let s = truth.score(&exact, 0.0)?;
+        r.floor.cbw2_uvp += s.cbw2_uvp / FLOOR_DRAWS as f64;
+        r.floor.joint_bw2_uvp += s.joint_bw2_uvp / FLOOR_DRAWS as f64;
+    }
+    r.floor.seconds = t.elapsed().as_secs_f64() / FLOOR_DRAWS as f64;
+
+    let xe = to_t(&test_x, d);
+    let t = Instant::now();
+    let y = exact_score_langevin(c, conds, &xe)?;
+    r.exact_score_langevin = truth.score(&linalg::to_vec(&y)?, t.elapsed().as_secs_f64())?;
+    if c.sampler_only {
+        r.total_seconds = start.elapsed().as_secs_f64();
+        return Ok(r);
+    }
+
+    let (xs, ys) = (to_t(&train_x, d), to_t(&train_y, d));
+    let mut dc = DualConfig::new(Regularizer::new(Divergence::Kl, bench.lambda())?);
+    dc.phi_hidden = vec![c.dual_width; 2];
+    dc.psi_hidden = vec![c.dual_width; 2];
+    dc.optim.iterations = c.dual_iterations;
+    dc.optim.batch_size = c.dual_batch;
+    dc.optim.seed = seed;
+    let t = Instant::now();
+    let (pot, rep) = dual::train(
+        &dc,
+        &mut Empirical::new(&xs, Device::Cpu)?,
+        &mut Empirical::new(&ys, Device::Cpu)?,
+        &mut progress::ignore,
+    )?;
+    r.dual_seconds = t.elapsed().as_secs_f64();
+    r.mean_compatibility = rep.mean_compatibility;
+
+    let t = Instant::now();
+    let (moments, ess) = dual_reweighting(&pot, &xe, &ys)?;
+    let per: f64 = moments.iter().zip(&truth.cond).map(|(a, b)| bures::bw2_squared(a, b)).sum::<Result<f64>>()?;
+    let joint_rw = bures::joint_moments(&test_x, d, &moments)?;
+    r.dual_reweighting = Some(Scored {
+        cbw2_uvp: 100.0 * per / moments.len() as f64 / truth.var,
+        joint_bw2_uvp: bures::bw2_uvp(&joint_rw, &truth.joint)?,
+        seconds: t.elapsed().as_secs_f64(),
+    });
+    r.reweighting_ess = ess;
+
+    let t = Instant::now();
+    let score: Arc<dyn ScoreSource> = if c.score == "empirical" {
+        Arc::new(score::EmpiricalScore::new(&ys, c.bandwidth)?)
+    } else {
+        let mut sc = trained::ScoreTrainConfig::default();
+        sc.optim.iterations = c.score_iterations;
+        sc.hidden = vec![c.score_width; 3];
+        sc.optim.seed = seed;
+        Arc::new(trained::train(&sc, &mut Empirical::new(&ys, Device::Cpu)?, &mut progress::ignore)?.0)
+    };
+    r.score_seconds = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let base = BarycentricConfig::default();
+    let optim = scones::neural::optim::Optim { iterations: c.bp_iterations, seed, ..base.optim };
+    let bc = BarycentricConfig { hidden: vec![c.bp_width; 2], optim };
+    let (map, _) = barycentric::train(
+        &bc,
+        &pot,
+        &mut Empirical::new(&xs, Device::Cpu)?,
+        &mut Empirical::new(&ys, Device::Cpu)?,
+        &mut progress::ignore,
+    )?;
+    let tx = linalg::to_vec(&map.map(&xe)?)?;
+    let mapped: Vec<Moments> = tx.chunks(d).map(|m| Moments { mean: m.to_vec(), cov: vec![0.0; d * d] }).collect();
+    let per: f64 = mapped.iter().zip(&truth.cond).map(|(a, b)| bures::bw2_squared(a, b)).sum::<Result<f64>>()?;
+    r.barycentric = Some(Scored {
+        cbw2_uvp: 100.0 * per / mapped.len() as f64 / truth.var,
+        joint_bw2_uvp: bures::bw2_uvp(&bures::joint_moments(&test_x, d, &mapped)?, &truth.joint)?,
+        seconds: t.elapsed().as_secs_f64(),
+    });
+
+    let t = Instant::now();
+    let mut sc = sampler_config(c);
+    sc.init = match c.init.as_str() {
+        "map" => ChainInit::map(&map)?,
+        "source" => ChainInit::Source,
+        _ => ChainInit::Noise,
+    };
+    let mut sampler = Sampler::new(&pot, score, sc)?;
+    let (y, _) = sampler.sample(&xe, &mut progress::ignore)?;
+    r.scones = Some(truth.score(&linalg::to_vec(&y)?, t.elapsed().as_secs_f64())?);
+    r.total_seconds = start.elapsed().as_secs_f64();
+    Ok(r)
+}
+
+fn scored_json(s: &Scored) -> serde_json::Value {
+    serde_json::json!({"cbw2_uvp": s.cbw2_uvp, "joint_bw2_uvp": s.joint_bw2_uvp, "seconds": s.seconds})
+}
+
+fn cell_json(c: &CellConfig, r: &CellResult) -> serde_json::Value {
+    let opt = |s: &Option<Scored>| s.as_ref().map(scored_json);
+    serde_json::json!({
+        "d": c.d, "eps": c.eps, "lambda": 2.0 * c.eps, "config": format!("{c:?}"),
+        "target_variance": r.target_variance,
+        "floor": scored_json(&r.floor), "exact_score_langevin": scored_json(&r.exact_score_langevin),
+        "scones": opt(&r.scones), "barycentric": opt(&r.barycentric), "dual_reweighting": opt(&r.dual_reweighting),
+        "reweighting_ess": r.reweighting_ess, "dual_seconds": r.dual_seconds, "score_seconds": r.score_seconds,
+        "mean_compatibility": r.mean_compatibility, "total_seconds": r.total_seconds,
+    })
+}
+
+fn md_row(c: &CellConfig, r: &CellResult) -> String {
+    let f = r.floor.cbw2_uvp;
+    let cell = |s: &Option<Scored>| {
+        s.as_ref().map_or("-".to_string(), |s| format!("{:.3} ({:.2}x)", s.cbw2_uvp, s.cbw2_uvp / f))
+    };
+    let joint = |s: &Option<Scored>| s.as_ref().map_or("-".to_string(), |s| format!("{:.3}", s.joint_bw2_uvp));
+    let e = Some(r.exact_score_langevin.clone());
+    format!(
+        "| {} | {} | {:.3} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {:.0} / {:.0} / {:.0} s | {:.0} s |\n",
+        c.d,
+        c.eps,
+        f,
+        cell(&r.scones),
+        cell(&e),
+        cell(&r.dual_reweighting),
+        cell(&r.barycentric),
+        r.floor.joint_bw2_uvp,
+        joint(&r.scones),
+        joint(&e),
+        joint(&r.barycentric),
+        r.dual_seconds,
+        r.score_seconds,
+        r.scones.as_ref().map_or(r.exact_score_langevin.seconds, |s| s.seconds),
+        r.total_seconds
+    )
+}
+
+fn main() -> Result<()> {
+    let a: Vec<String> = std::env::args().collect();
+    let get = |f: &str| a.iter().position(|x| x == f).and_then(|i| a.get(i + 1).cloned());
+    let has = |f: &str| a.iter().any(|x| x == f);
+    let num = |f: &str, v: f64| get(f).map_or(v, |s| s.parse().expect(f));
+    let list = |f: &str, v: &[f64]| {
+        get(f).map_or(v.to_vec(), |s| s.split(',').map(|x| x.parse().expect(f)).collect::<Vec<f64>>())
+    };
+    tch::set_num_threads(num("--threads", 2.0) as i32);
+    let quick = has("--quick");
+    let (dims, epss) = if quick {
+        (vec![2.0], vec![1.0])
+    } else {
+        (list("--dims", &[2.0, 16.0, 64.0]), list("--eps", &[0.1, 1.0, 10.0]))
+    };
+    let out = get("--out").unwrap_or_else(|| "out".into());
+    let name =
+        get("--name")
+            .unwrap_or_else(|| if quick { "conditional_bench_quick".into() } else { "conditional_bench".into() });
+    let mut md = String::from(
+        "| d | eps | floor cBW2-UVP | SCONES (x floor) | exact-score Langevin | dual reweighting | barycentric map | joint floor | joint SCONES | joint exact-score | joint BP | dual / score / sampling | total |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut cells = Vec::new();
+    for &d in &dims {
+        for &eps in &epss {
+            let base = if quick {
+                CellConfig { d: d as usize, eps, ..CellConfig::quick() }
+            } else {
+                CellConfig::full(d as usize, eps)
+            };
+            let c = CellConfig {
+                seed: num("--seed", base.seed as f64) as u64,
+                n_train: num("--train", base.n_train as f64) as usize,
+                n_test: num("--test", base.n_test as f64) as usize,
+                k: num("--k", base.k as f64) as usize,
+                dual_iterations: num("--dual-iterations", base.dual_iterations as f64) as usize,
+                dual_batch: num("--dual-batch", base.dual_batch as f64) as usize,
+                dual_width: num("--dual-width", base.dual_width as f64) as usize,
+                score: get("--score").unwrap_or(base.score.clone()),
+                bandwidth: num("--bandwidth", base.bandwidth),
+                score_iterations: num("--score-iterations", base.score_iterations as f64) as usize,
+                score_width: num("--score-width", base.score_width as f64) as usize,
+                levels: num("--levels", base.levels as f64) as usize,
+                steps: num("--steps", base.steps as f64) as usize,
+                sigma_first: num("--sigma-first", base.sigma_first),
+                sigma_last: num("--sigma-last", base.sigma_last),
+                step_size: num("--step-size", base.step_size),
+                denoise: !has("--no-denoise"),
+                init: get("--init").unwrap_or(base.init.clone()),
+                exact_smoothing: get("--exact-smoothing").unwrap_or(base.exact_smoothing.clone()),
+                bp_iterations: num("--bp-iterations", base.bp_iterations as f64) as usize,
+                bp_width: base.bp_width,
+                sampler_only: has("--sampler-only"),
+                ..base
+            };
+            let r = match run_cell(&c) {
+                Ok(r) => r,
+                Err(e) => {
+                    println!("d={d} eps={eps}: {e}");
+                    cells.push(
+                        serde_json::json!({"d": c.d, "eps": eps, "error": e.to_string(), "config": format!("{c:?}")}),
+                    );
+                    md += &format!("| {} | {eps} | failed: {e} |\n", c.d);
+                    continue;
+                }
+            };
+            let row = md_row(&c, &r);
+            print!("{row}");
+            md += &row;
+            cells.push(cell_json(&c, &r));
+        }
+    }
+    md += &format!(
+        "\ncBW2-UVP = 100 mean_x BW2^2(samples, pi(. | x)) / tr Cov(Q); joint = BW2-UVP of (x, y) over the test \
+         sources; (x floor) = ratio to exact conditional samples of the same count (the floor: mean of {FLOOR_DRAWS} draws). Command: `{}`\n",
+        a[1..].join(" ")
+    );
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(e.to_string()))?;
+    std::fs::write(format!("{out}/{name}.md"), &md).map_err(|e| Error::io(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "cells": cells })).expect("json");
+    std::fs::write(format!("{out}/{name}.json"), json + "\n").map_err(|e| Error::io(e.to_string()))?;
+    println!("{md}\nwrote {out}/{name}.md and .json");
+    Ok(())
+}

@@ -1,0 +1,76 @@
+/* Compatibility tempering through the C ABI (issue 14): at lambda = 0.2 the annealed schedule
+   sigma 3 -> 0.01 with eps = 2e-5 puts a first step of 1.8 against the compatibility term's
+   stiffness 2 / lambda = 10, so the untempered chains blow up (SCONES_STATUS_DIVERGED, outputs
+   untouched), while the default (tempered) run returns finite samples near their sources. */
+#include "common.h"
+
+#define D 2
+#define N 400
+#define NEVAL 200
+
+int main(void) {
+  static double x[N * D], y[N * D], cov[D * D] = {1, 0, 0, 1}, mean[D] = {0, 0};
+  scones_matrix mu = scones_matrix_f64(mean, 1, D), c = scones_matrix_f64(cov, D, D);
+  scones_matrix_mut mx = scones_matrix_mut_f64(x, N, D), my = scones_matrix_mut_f64(y, N, D);
+  EXPECT_OK(scones_gaussian_sample(&mu, &c, N, 1, &mx, &err));
+  EXPECT_OK(scones_gaussian_sample(&mu, &c, N, 2, &my, &err));
+  scones_matrix xs = scones_matrix_f64(x, N, D), ys = scones_matrix_f64(y, N, D);
+
+  scones_dual_options *dopt = NULL;
+  size_t widths[2] = {16, 16};
+  EXPECT_OK(scones_dual_options_new(&dopt, &err));
+  EXPECT_OK(scones_dual_options_set_regularizer(dopt, SCONES_REGULARIZER_KL, 0.2, &err));
+  EXPECT_OK(scones_dual_options_set_hidden(dopt, widths, 2, &err));
+  EXPECT_OK(scones_dual_options_set_iterations(dopt, 200, &err));
+  scones_dual *dual = NULL;
+  EXPECT_OK(scones_dual_train(&xs, &ys, dopt, &dual, &err));
+  scones_score *score = NULL;
+  EXPECT_OK(scones_score_new_gaussian(&mu, &c, &score, &err));
+  if (!dual || !score) return finish("tempering");
+
+  scones_sampler_options *sopt = NULL;
+  EXPECT_OK(scones_sampler_options_new(&sopt, &err));
+  EXPECT_OK(scones_sampler_options_set_annealing(sopt, 3.0, 0.01, 10, 1, &err));
+  EXPECT_OK(scones_sampler_options_set_steps(sopt, 60, 2e-5, &err));
+  EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_sampler_options_set_compatibility_tempering(sopt, 2, &err));
+  EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_sampler_options_set_compatibility_tempering(NULL, 1, &err));
+
+  static double out[NEVAL * D];
+  for (int i = 0; i < NEVAL * D; i++) out[i] = -12345.0;
+  scones_matrix xe = scones_matrix_f64(x, NEVAL, D);
+  scones_matrix_mut ye = scones_matrix_mut_f64(out, NEVAL, D);
+
+  scones_sampler *untempered = NULL, *tempered = NULL;
+  EXPECT_OK(scones_sampler_options_set_compatibility_tempering(sopt, 0, &err));
+  EXPECT_OK(scones_sampler_new(dual, score, sopt, &untempered, &err));
+  EXPECT_STATUS(SCONES_STATUS_DIVERGED, scones_sample_batch(untempered, &xe, &ye, &err));
+  int untouched = 1;
+  for (int i = 0; i < NEVAL * D; i++) untouched &= out[i] == -12345.0;
+  EXPECT(untouched, "a diverged run wrote to the output");
+
+  EXPECT_OK(scones_sampler_options_set_compatibility_tempering(sopt, 1, &err));
+  EXPECT_OK(scones_sampler_new(dual, score, sopt, &tempered, &err));
+  EXPECT_OK(scones_sample_batch(tempered, &xe, &ye, &err));
+  /* pi(y | x) at lambda = 0.2 has standard deviation about sqrt(lambda / 2) = 0.3 around a
+     point near x: every sample finite and the mean distance to its source well below 1. */
+  double dist = 0;
+  int finite = 1;
+  for (int i = 0; i < NEVAL; i++) {
+    double s = 0;
+    for (int k = 0; k < D; k++) {
+      finite &= isfinite(out[i * D + k]);
+      s += (out[i * D + k] - x[i * D + k]) * (out[i * D + k] - x[i * D + k]);
+    }
+    dist += sqrt(s) / NEVAL;
+  }
+  EXPECT(finite, "tempered samples are not all finite");
+  EXPECT(dist < 0.8, "tempered samples are %.3f from their sources on average", dist);
+
+  scones_sampler_free(untempered);
+  scones_sampler_free(tempered);
+  scones_sampler_options_free(sopt);
+  scones_score_free(score);
+  scones_dual_free(dual);
+  scones_dual_options_free(dopt);
+  return finish("tempering");
+}
