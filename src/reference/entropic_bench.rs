@@ -28,7 +28,7 @@ use crate::runtime::rng::Rng64;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
-/// A mixture of isotropic Gaussians N(means[n], vars[n] I) in d dimensions.
+/// A mixture of isotropic Gaussians N(`means[n]`, `vars[n]` I) in d dimensions.
 #[derive(Clone, Debug)]
 pub struct IsoMixture {
     pub d: usize,
