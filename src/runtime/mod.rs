@@ -3,6 +3,7 @@
 
 pub mod device;
 pub mod error;
+pub mod limits;
 pub mod model_file;
 pub mod progress;
 pub mod rng;
