@@ -7,7 +7,7 @@ use std::ffi::c_void;
 
 use tch::Tensor;
 
-use super::common::{self, options_or_default, write_report, Options};
+use super::common::{self, options_or_default, report_fields, write_report, Options};
 use super::enums::{cost_from, regularizer_from, scones_cost, scones_regularizer};
 use super::error::{boundary, free_box, scones_error, scones_status};
 use super::matrix::{check_out, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64, write_tensor};
@@ -16,6 +16,7 @@ use super::{out_ptr, put};
 use crate::discrete::{assignment, fdual, ipot, sinkhorn};
 use crate::ot::Regularizer;
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 use crate::runtime::progress::Progress;
 
 /// Options shared by the discrete solvers. Defaults: each solver's own tolerance (Sinkhorn 1e-6,
@@ -48,9 +49,10 @@ impl Options for scones_discrete_options {
         if let Some(tol) = self.tol.filter(|&t| !positive(t)) {
             return Err(Error::invalid(format!("tolerance must be a finite number > 0, got {tol}")));
         }
-        if self.max_iterations == Some(0) {
-            return Err(Error::invalid("max_iterations must be >= 1"));
+        if let Some(n) = self.max_iterations {
+            limits::count_u64("max_iterations", n, limits::MAX_ITERATIONS)?;
         }
+        limits::at_most("IPOT inner iterations", self.ipot.inner_iterations, limits::MAX_ITERATIONS)?;
         if !positive(self.ipot.beta_relative) || self.ipot.inner_iterations == 0 {
             return Err(Error::invalid(format!(
                 "IPOT needs beta_relative > 0 and inner_iterations >= 1, got {} and {}",
@@ -92,6 +94,14 @@ pub struct scones_discrete_report {
     /// 1 when the tolerance was reached, 0 when the iteration cap stopped the solver.
     pub converged: i32,
 }
+
+report_fields!(scones_discrete_report {
+    transport_cost: f64,
+    objective: f64,
+    marginal_error: f64,
+    iterations: u64,
+    converged: i32
+});
 
 /// Creates discrete-solver options with the defaults above; release with
 /// scones_discrete_options_free.
