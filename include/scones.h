@@ -1109,7 +1109,9 @@ scones_status scones_sampler_options_set_init(struct scones_sampler_options *opt
 
 /**
  * Metropolis-adjusted Langevin (1) or plain (0). Needs a score source with a known
- * log-density (the Gaussian one); removes the O(eps) bias of unadjusted Langevin.
+ * log-density: the Gaussian and the empirical (kernel-smoothed, an exact Gaussian mixture)
+ * ones; with a callback, trained or TorchScript score scones_sampler_new fails with
+ * SCONES_STATUS_INVALID_ARGUMENT. Removes the O(eps) bias of unadjusted Langevin.
  */
 scones_status scones_sampler_options_set_metropolis(struct scones_sampler_options *opts,
                                                     int32_t enabled,
