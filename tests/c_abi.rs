@@ -118,3 +118,10 @@ fn c_discrete_solvers() {
     let out = run(&exe, &[]);
     assert!(out.contains("discrete: all"), "{out}");
 }
+
+#[test]
+fn c_hostile_inputs() {
+    let exe = compile("hostile.c", false, &[]);
+    let out = run(&exe, &[]);
+    assert!(out.contains("hostile: all"), "{out}");
+}

@@ -113,7 +113,7 @@ pub extern "C" fn scones_score_eval(
         if bad.size()[0] > 0 {
             let (i, j) = (bad.f_int64_value(&[0, 0])?, bad.f_int64_value(&[0, 1])?);
             return Err(Error::non_finite(format!(
-                "the score at sigma = {sigma} is not finite (row {i}, column {j}): sigma or the source's \
+                "the score at sigma = {sigma:e} is not finite (row {i}, column {j}): sigma or the source's \
                  bandwidth is outside what float32 can represent"
             )));
         }
