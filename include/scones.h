@@ -400,7 +400,8 @@ typedef int32_t (*scones_score_fn)(void *user_data,
 #define SCONES_STATUS_SHAPE_MISMATCH 2
 
 /**
- * Input data holds NaN or infinity.
+ * Input data holds NaN or infinity, or a result would (scones_score_eval at a sigma or
+ * bandwidth beyond float32).
  */
 #define SCONES_STATUS_NON_FINITE 3
 

@@ -42,6 +42,7 @@ impl Options for scones_sampler_options {
         if let Some(beta) = self.softplus_beta {
             // The rule for beta belongs to the regularizer; any divergence will do to apply it.
             Regularizer::new(Divergence::ChiSquare, 1.0)?.with_softplus_beta(beta)?;
+            limits::softplus_beta(beta)?;
         }
         self.cfg.validate()?;
         // The sampler's config lives in neural::sampler; the caps on its counts are checked

@@ -178,6 +178,7 @@ pub extern "C" fn scones_score_new_torchscript(
 ) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
+        limits::count("dimension", d, limits::MAX_DIMENSION)?;
         new_handle(Arc::new(TorchScriptScore::new(&c_path(path, "path")?, d)?), out);
         Ok(())
     })

@@ -65,7 +65,7 @@ impl DualConfig {
         limits::network("psi", 1, &self.psi_hidden, 1)?;
         limits::batch(self.optim.batch_size, self.batch_mode == BatchMode::AllPairs)?;
         limits::at_most("iterations", self.optim.iterations, limits::MAX_ITERATIONS)?;
-        Ok(())
+        limits::softplus_beta(self.regularizer.softplus_beta)
     }
 }
 

@@ -31,6 +31,18 @@ pub(crate) const MAX_DIMENSION: usize = 1 << 20;
 /// libtorch intra-op threads (0 leaves the process setting as is).
 pub(crate) const MAX_THREADS: usize = 1024;
 
+/// Chi-square softplus sharpness: the paper uses 10 to 1000; far beyond, beta x v overflows
+/// float32 and the smoothing is a plain relu anyway.
+pub(crate) const MAX_SOFTPLUS_BETA: f64 = 1e6;
+
+/// The softplus beta's cap (its other rules are the regularizer's).
+pub fn softplus_beta(beta: f64) -> Result<()> {
+    if beta > MAX_SOFTPLUS_BETA {
+        return Err(Error::invalid(format!("softplus beta must be at most {MAX_SOFTPLUS_BETA:e}, got {beta:e}")));
+    }
+    Ok(())
+}
+
 /// `value` must lie in 1..=cap; `what` names it in the error.
 pub fn count(what: &str, value: usize, cap: usize) -> Result<usize> {
     if value == 0 || value > cap {
