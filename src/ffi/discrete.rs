@@ -10,7 +10,9 @@ use tch::Tensor;
 use super::common::{self, options_or_default, report_fields, write_report, Options};
 use super::enums::{cost_from, regularizer_from, scones_cost, scones_regularizer};
 use super::error::{boundary, free_box, scones_error, scones_status};
-use super::matrix::{check_out, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64, write_tensor};
+use super::matrix::{
+    check_out, dims, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64, write_tensor,
+};
 use super::progress::{scones_progress_fn, ProgressHook};
 use super::{out_ptr, put};
 use crate::discrete::{assignment, fdual, ipot, sinkhorn};
@@ -255,6 +257,13 @@ fn problem(
 ) -> Result<(Tensor, Tensor, Option<Tensor>, Option<Tensor>)> {
     let x = points(source, "source")?;
     let y = points(target, "target")?;
+    let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
+    if m.saturating_mul(n) > limits::MAX_COST_ENTRIES {
+        return Err(Error::invalid(format!(
+            "{m} x {n} point pairs exceed the cap of {} cost entries per sweep",
+            limits::MAX_COST_ENTRIES
+        )));
+    }
     let a = weights(a, rows(source), "source weights")?;
     let b = weights(b, rows(target), "target weights")?;
     Ok((x, y, a, b))
@@ -396,10 +405,13 @@ pub extern "C" fn scones_assignment(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let (c, r, k) = read_f64(cost, "cost")?;
+        let (r, k) = dims(cost, "cost")?;
         if r != k {
             return Err(Error::shape(format!("cost: assignment needs a square matrix, got {r} x {k}")));
         }
+        // O(n^3): beyond this the call would run for hours with no cancellation point.
+        limits::count("assignment size n", r, limits::MAX_ASSIGNMENT)?;
+        let (c, _, _) = read_f64(cost, "cost")?;
         out_ptr(assignment, "assignment")?;
         for (out, what) in [(u, "u"), (v, "v")] {
             if !out.is_null() {

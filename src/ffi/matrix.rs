@@ -141,6 +141,13 @@ fn read_as<T>(m: *const scones_matrix, what: &str, conv: impl Fn(f64) -> T) -> R
     Ok((out, m.rows, m.cols))
 }
 
+/// The checked (rows, cols) of an input view, before reading it: lets a call refuse a size
+/// before it spends the time and memory of the read.
+pub(crate) fn dims(m: *const scones_matrix, what: &str) -> Result<(usize, usize)> {
+    let (m, _) = view(m, what)?;
+    Ok((m.rows, m.cols))
+}
+
 /// Reads a view into row-major f64, rejecting NaN and infinity with the position named.
 pub(crate) fn read_f64(m: *const scones_matrix, what: &str) -> Result<(Vec<f64>, usize, usize)> {
     read_as(m, what, |v| v)

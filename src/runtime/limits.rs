@@ -26,6 +26,11 @@ pub(crate) const MAX_NOISE_LEVELS: usize = 1 << 16;
 pub(crate) const MAX_SAMPLES_PER_SOURCE: usize = 1 << 20;
 /// Random projections of the sliced Wasserstein distance.
 pub(crate) const MAX_PROJECTIONS: usize = 1 << 20;
+/// Source x target pairs of one discrete sweep (Sinkhorn, IPOT, f-divergence dual): 2^32, a
+/// 16 GiB float32 cost matrix when it is formed whole.
+pub(crate) const MAX_COST_ENTRIES: usize = 1 << 32;
+/// Rows of an assignment problem, whose O(n^3) solver has no cancellation point.
+pub(crate) const MAX_ASSIGNMENT: usize = 1 << 14;
 /// Dimension of a callback measure or score (each call allocates n x d).
 pub(crate) const MAX_DIMENSION: usize = 1 << 20;
 /// libtorch intra-op threads (0 leaves the process setting as is).

@@ -132,6 +132,17 @@ static void check_counts(void) {
   scones_matrix a = scones_matrix_f64(g_x, 16, 2), b = scones_matrix_f64(g_y, 16, 2);
   EXPECT_FAIL_CLEAN(SCONES_STATUS_INVALID_ARGUMENT, scones_sliced_w2(&a, &b, HUGE, 0, g_out, &err));
   EXPECT_FAIL_CLEAN(SCONES_STATUS_INVALID_ARGUMENT, scones_sliced_w2(&a, &b, SIZE_MAX, 0, g_out, &err));
+  /* Loops without a cancellation point: a 70,000 x 70,000 Sinkhorn sweep from broadcast views
+     and an O(n^3) assignment of n = 16,385, both refused before any work. */
+  scones_matrix broad = view(g_x, 70000, 2, 0, 1);
+  double f[4], g[4];
+  scones_matrix_mut fv = scones_matrix_mut_f64(f, 4, 1), gv = scones_matrix_mut_f64(g, 4, 1);
+  EXPECT_FAIL_CLEAN(SCONES_STATUS_INVALID_ARGUMENT,
+                    scones_sinkhorn(&broad, &broad, NULL, NULL, SCONES_COST_SQEUCLIDEAN, 1.0, NULL, &fv, &gv, NULL, NULL, &err));
+  scones_matrix square = view(g_x, 16385, 16385, 0, 0);
+  size_t assignment[4] = {7, 7, 7, 7};
+  EXPECT_FAIL_CLEAN(SCONES_STATUS_INVALID_ARGUMENT, scones_assignment(&square, assignment, g_out, NULL, NULL, &err));
+  EXPECT(assignment[0] == 7 && assignment[3] == 7, "assignment written on failure");
   scones_dual_options_free(d);
   scones_sampler_options_free(s);
   scones_train_options_free(t);
