@@ -223,6 +223,16 @@ static int32_t score_reenters(void *u, const double *y, size_t n, size_t d, doub
 }
 
 
+/* A progress callback asking its own sampler for its shape: re-entry on a busy handle. */
+static int g_progress_reentry = -1;
+
+static int32_t progress_reenters(void *user, const scones_progress *p) {
+  (void)p;
+  size_t dx, dy, k;
+  if (g_progress_reentry == -1) g_progress_reentry = scones_sampler_shape((scones_sampler *)user, &dx, &dy, &k, NULL);
+  return 0;
+}
+
 static void check_callbacks(scones_dual *dual) {
   scones_score *none = NULL, *reenter = NULL, *emp = NULL;
   scones_sampler_options *so = NULL;
@@ -244,6 +254,9 @@ static void check_callbacks(scones_dual *dual) {
   EXPECT(g_reentry_status == SCONES_STATUS_INVALID_ARGUMENT, "re-entry returned %d", g_reentry_status);
   EXPECT(strstr(g_reentry_message, "re-entrant") != NULL, "re-entry message: %s", g_reentry_message);
   EXPECT(g_other_status == SCONES_STATUS_OK, "other sampler from the callback returned %d", g_other_status);
+  EXPECT_OK(scones_sampler_set_progress(g_other, progress_reenters, g_other, 1, &err));
+  EXPECT_OK(scones_sample_batch(g_other, &y, &o42, &err));
+  EXPECT(g_progress_reentry == SCONES_STATUS_INVALID_ARGUMENT, "progress re-entry returned %d", g_progress_reentry);
   scones_sampler_free(g_reenter);
   scones_sampler_free(g_other);
   /* Metropolis needs a log-density: the callback score has none, the empirical one has. */
