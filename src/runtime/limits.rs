@@ -41,7 +41,7 @@ pub(crate) const MAX_THREADS: usize = 1024;
 pub(crate) const MAX_SOFTPLUS_BETA: f64 = 1e6;
 
 /// The softplus beta's cap (its other rules are the regularizer's).
-pub fn softplus_beta(beta: f64) -> Result<()> {
+pub(crate) fn softplus_beta(beta: f64) -> Result<()> {
     if beta > MAX_SOFTPLUS_BETA {
         return Err(Error::invalid(format!("softplus beta must be at most {MAX_SOFTPLUS_BETA:e}, got {beta:e}")));
     }
@@ -49,7 +49,7 @@ pub fn softplus_beta(beta: f64) -> Result<()> {
 }
 
 /// `value` must lie in 1..=cap; `what` names it in the error.
-pub fn count(what: &str, value: usize, cap: usize) -> Result<usize> {
+pub(crate) fn count(what: &str, value: usize, cap: usize) -> Result<usize> {
     if value == 0 || value > cap {
         return Err(Error::invalid(format!("{what} must lie in 1..={cap}, got {value}")));
     }
@@ -57,7 +57,7 @@ pub fn count(what: &str, value: usize, cap: usize) -> Result<usize> {
 }
 
 /// `value` must be at most cap (0 allowed: a loop that runs no times).
-pub fn at_most(what: &str, value: usize, cap: usize) -> Result<usize> {
+pub(crate) fn at_most(what: &str, value: usize, cap: usize) -> Result<usize> {
     if value > cap {
         return Err(Error::invalid(format!("{what} must be at most {cap}, got {value}")));
     }
@@ -65,13 +65,13 @@ pub fn at_most(what: &str, value: usize, cap: usize) -> Result<usize> {
 }
 
 /// Like [`count`] for values held as u64 at the C boundary.
-pub fn count_u64(what: &str, value: u64, cap: usize) -> Result<usize> {
+pub(crate) fn count_u64(what: &str, value: u64, cap: usize) -> Result<usize> {
     let v = usize::try_from(value).unwrap_or(usize::MAX);
     count(what, v, cap)
 }
 
 /// A thread count: 0 (leave libtorch's setting) or 1..=MAX_THREADS.
-pub fn threads(value: usize) -> Result<usize> {
+pub(crate) fn threads(value: usize) -> Result<usize> {
     if value > MAX_THREADS {
         return Err(Error::invalid(format!("threads must lie in 0..={MAX_THREADS} (0 = leave as is), got {value}")));
     }
@@ -79,7 +79,7 @@ pub fn threads(value: usize) -> Result<usize> {
 }
 
 /// rows x cols, checked for overflow and against [`MAX_ELEMENTS`].
-pub fn elements(what: &str, rows: usize, cols: usize) -> Result<usize> {
+pub(crate) fn elements(what: &str, rows: usize, cols: usize) -> Result<usize> {
     match rows.checked_mul(cols) {
         Some(n) if n <= MAX_ELEMENTS => Ok(n),
         _ => Err(Error::invalid(format!(
@@ -89,7 +89,7 @@ pub fn elements(what: &str, rows: usize, cols: usize) -> Result<usize> {
 }
 
 /// A Vec with room for `n` values, or an error instead of the allocator's abort.
-pub fn try_vec<T>(what: &str, n: usize) -> Result<Vec<T>> {
+pub(crate) fn try_vec<T>(what: &str, n: usize) -> Result<Vec<T>> {
     if n > MAX_ELEMENTS {
         return Err(Error::invalid(format!("{what}: {n} values exceed the cap of {MAX_ELEMENTS}")));
     }
@@ -100,7 +100,7 @@ pub fn try_vec<T>(what: &str, n: usize) -> Result<Vec<T>> {
 
 /// Weights of an MLP with the given input width, hidden widths and output width, checked
 /// against [`MAX_PARAMETERS`] without overflow (widths are caller counts).
-pub fn network(what: &str, input: usize, hidden: &[usize], output: usize) -> Result<()> {
+pub(crate) fn network(what: &str, input: usize, hidden: &[usize], output: usize) -> Result<()> {
     let mut total: usize = 0;
     let mut fan_in = input;
     for &w in hidden.iter().chain(std::iter::once(&output)) {
@@ -114,7 +114,7 @@ pub fn network(what: &str, input: usize, hidden: &[usize], output: usize) -> Res
 }
 
 /// Minibatch size m and, for all-pairs batches, its m^2 pair terms.
-pub fn batch(m: usize, all_pairs: bool) -> Result<()> {
+pub(crate) fn batch(m: usize, all_pairs: bool) -> Result<()> {
     count("batch size", m, MAX_BATCH)?;
     if all_pairs && m.saturating_mul(m) > MAX_PAIR_TERMS {
         return Err(Error::invalid(format!(
@@ -126,7 +126,7 @@ pub fn batch(m: usize, all_pairs: bool) -> Result<()> {
 
 /// The device grammar, exactly: `cpu`, `cuda`, `cuda:N` (N decimal digits, no sign, no spaces)
 /// or `auto`. Checked before the device module's parse, which is lenient about whitespace.
-pub fn device_name(name: &str) -> Result<()> {
+pub(crate) fn device_name(name: &str) -> Result<()> {
     let ok = match name {
         "cpu" | "cuda" | "auto" => true,
         _ => name
