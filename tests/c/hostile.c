@@ -223,6 +223,11 @@ static int32_t score_reenters(void *u, const double *y, size_t n, size_t d, doub
 }
 
 
+static int32_t measure_writes_nothing(void *u, size_t m, size_t d, uint64_t seed, double *out) {
+  (void)u, (void)m, (void)d, (void)seed, (void)out;
+  return 0;
+}
+
 /* A progress callback asking its own sampler for its shape: re-entry on a busy handle. */
 static int g_progress_reentry = -1;
 
@@ -275,6 +280,21 @@ static void check_callbacks(scones_dual *dual) {
   scones_score *tiny = NULL;
   EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_score_new_empirical(&y, 1e-300, &tiny, &err));
   EXPECT(tiny == NULL, "score handle written on failure");
+  /* A measure callback that writes nothing fails the training call instead of training on
+     whatever the buffer held. */
+  scones_measure *silent = NULL;
+  scones_train_options *to = NULL;
+  scones_score *trained = NULL;
+  size_t w[1] = {8};
+  EXPECT_OK(scones_measure_new_callback(2, measure_writes_nothing, NULL, &silent, &err));
+  EXPECT_OK(scones_train_options_new(&to, &err));
+  EXPECT_OK(scones_train_options_set_hidden(to, w, 1, &err));
+  EXPECT_OK(scones_train_options_set_iterations(to, 3, &err));
+  EXPECT_OK(scones_train_options_set_noise_levels(to, 1.0, 0.1, 2, &err));
+  EXPECT_STATUS(SCONES_STATUS_CALLBACK, scones_score_train(silent, to, &trained, &err));
+  EXPECT(trained == NULL, "score written on failure");
+  scones_train_options_free(to);
+  scones_measure_free(silent);
   scones_score_free(emp);
   scones_score_free(none);
   scones_score_free(reenter);
