@@ -108,7 +108,10 @@ typedef int32_t scones_status;
 typedef int32_t scones_dtype;
 
 /**
- * A read-only strided matrix view. Strides count elements, not bytes, and may be negative.
+ * A read-only strided matrix view. Strides count elements, not bytes, and may be negative or
+ * zero (broadcast). rows x cols must be at most 2^31 elements and the furthest element must lie
+ * within the address space; other views fail with SCONES_STATUS_INVALID_ARGUMENT before
+ * anything is read.
  */
 typedef struct scones_matrix {
   const void *data;
@@ -120,7 +123,10 @@ typedef struct scones_matrix {
 } scones_matrix;
 
 /**
- * A writable strided matrix view, filled by the library (only on success).
+ * A writable strided matrix view, filled by the library (only on success). Besides the rules
+ * of scones_matrix, no two elements may share an address: a dimension longer than 1 needs a
+ * non-zero stride, and when both are, the smaller |stride| times its dimension must not exceed
+ * the larger |stride| (row-major, column-major, padded and reversed layouts all qualify).
  */
 typedef struct scones_matrix_mut {
   void *data;

@@ -19,7 +19,10 @@ pub const SCONES_DTYPE_F32: scones_dtype = 0;
 /// 64-bit IEEE float.
 pub const SCONES_DTYPE_F64: scones_dtype = 1;
 
-/// A read-only strided matrix view. Strides count elements, not bytes, and may be negative.
+/// A read-only strided matrix view. Strides count elements, not bytes, and may be negative or
+/// zero (broadcast). rows x cols must be at most 2^31 elements and the furthest element must lie
+/// within the address space; other views fail with SCONES_STATUS_INVALID_ARGUMENT before
+/// anything is read.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct scones_matrix {
@@ -31,7 +34,10 @@ pub struct scones_matrix {
     pub dtype: scones_dtype,
 }
 
-/// A writable strided matrix view, filled by the library (only on success).
+/// A writable strided matrix view, filled by the library (only on success). Besides the rules
+/// of scones_matrix, no two elements may share an address: a dimension longer than 1 needs a
+/// non-zero stride, and when both are, the smaller |stride| times its dimension must not exceed
+/// the larger |stride| (row-major, column-major, padded and reversed layouts all qualify).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct scones_matrix_mut {
