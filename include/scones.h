@@ -113,7 +113,10 @@ typedef int32_t scones_status;
 typedef int32_t scones_dtype;
 
 /**
- * A read-only strided matrix view. Strides count elements, not bytes, and may be negative.
+ * A read-only strided matrix view. Strides count elements, not bytes, and may be negative or
+ * zero (broadcast). rows x cols must be at most 2^31 elements and the furthest element must lie
+ * within the address space; other views fail with SCONES_STATUS_INVALID_ARGUMENT before
+ * anything is read.
  */
 typedef struct scones_matrix {
   const void *data;
@@ -125,7 +128,10 @@ typedef struct scones_matrix {
 } scones_matrix;
 
 /**
- * A writable strided matrix view, filled by the library (only on success).
+ * A writable strided matrix view, filled by the library (only on success). Besides the rules
+ * of scones_matrix, no two elements may share an address: a dimension longer than 1 needs a
+ * non-zero stride, and when both are, the smaller |stride| times its dimension must not exceed
+ * the larger |stride| (row-major, column-major, padded and reversed layouts all qualify).
  */
 typedef struct scones_matrix_mut {
   void *data;
@@ -405,7 +411,8 @@ typedef int32_t (*scones_score_fn)(void *user_data,
 #define SCONES_STATUS_SHAPE_MISMATCH 2
 
 /**
- * Input data holds NaN or infinity.
+ * Input data holds NaN or infinity, or a result would (scones_score_eval at a sigma or
+ * bandwidth beyond float32).
  */
 #define SCONES_STATUS_NON_FINITE 3
 
@@ -1114,7 +1121,9 @@ scones_status scones_sampler_options_set_init(struct scones_sampler_options *opt
 
 /**
  * Metropolis-adjusted Langevin (1) or plain (0). Needs a score source with a known
- * log-density (the Gaussian one); removes the O(eps) bias of unadjusted Langevin.
+ * log-density: the Gaussian and the empirical (kernel-smoothed, an exact Gaussian mixture)
+ * ones; with a callback, trained or TorchScript score scones_sampler_new fails with
+ * SCONES_STATUS_INVALID_ARGUMENT. Removes the O(eps) bias of unadjusted Langevin.
  */
 scones_status scones_sampler_options_set_metropolis(struct scones_sampler_options *opts,
                                                     int32_t enabled,

@@ -124,3 +124,30 @@ fn c_discrete_solvers() {
     let out = run(&exe, &[]);
     assert!(out.contains("discrete: all"), "{out}");
 }
+
+#[test]
+fn c_hostile_inputs() {
+    let exe = compile("hostile.c", false, &[]);
+    let out = run(&exe, &[]);
+    assert!(out.contains("hostile: all"), "{out}");
+}
+
+/// Item 5 of issue 9: the table generated from include/scones.h by scripts/gen_bad_inputs.py
+/// (every pointer NULL in turn, every matrix and numeric fault, every report struct_size). The
+/// generator's --check fails when the committed table is stale, i.e. when an export was added
+/// without a case or an exemption.
+#[test]
+fn c_generated_bad_inputs() {
+    let script = manifest_dir().join("scripts/gen_bad_inputs.py");
+    let check = Command::new("python3").arg(&script).arg("--check").output().expect("python3 runs the generator");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let exe = compile("bad_inputs.c", false, &[]);
+    let fixture = manifest_dir().join("tests/fixtures/score_module.pt");
+    let out = run(&exe, &[&scratch("bad_inputs_scratch"), &fixture]);
+    assert!(out.contains("bad_inputs: all"), "{out}");
+}

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use parking_lot::Mutex;
+use super::guard::HandleLock;
 
 use super::common::options_or_default;
 use super::dual::scones_dual;
@@ -15,7 +15,7 @@ use crate::neural::barycentric::{self, BarycentricConfig, BarycentricMap};
 
 /// A trained barycentric map T: R^dx -> R^dy.
 pub struct scones_barycentric {
-    pub(crate) inner: Mutex<BarycentricMap>,
+    pub(crate) inner: HandleLock<BarycentricMap>,
 }
 
 /// Trains T(x) = E_pi[y | x] for the coupling of `dual`, from the source and target measures.
@@ -40,8 +40,9 @@ pub extern "C" fn scones_barycentric_train(
             cfg.hidden = h.clone();
         }
         let (mut sm, mut tm) = (s.instantiate(cfg.optim.device)?, t.instantiate(cfg.optim.device)?);
-        let (map, _) = barycentric::train(&cfg, &d.inner.lock(), sm.as_mut(), tm.as_mut(), &mut o.caller.start())?;
-        put(out, Box::into_raw(Box::new(scones_barycentric { inner: Mutex::new(map) })));
+        let (map, _) =
+            barycentric::train(&cfg, &*d.inner.lock("dual")?, sm.as_mut(), tm.as_mut(), &mut o.caller.start())?;
+        put(out, Box::into_raw(Box::new(scones_barycentric { inner: HandleLock::new(map) })));
         Ok(())
     })
 }
@@ -57,7 +58,7 @@ pub extern "C" fn scones_barycentric_map(
     boundary(err, || {
         let m = handle(map, "barycentric map")?;
         let xs = read_tensor(x, "x")?;
-        let g = m.inner.lock();
+        let g = m.inner.lock("barycentric map")?;
         check_out(out, "out", xs.size()[0] as usize, g.dy)?;
         write_tensor(out, &g.map(&xs)?)
     })
@@ -72,7 +73,7 @@ pub extern "C" fn scones_barycentric_dims(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let g = handle(map, "barycentric map")?.inner.lock();
+        let g = handle(map, "barycentric map")?.inner.lock("barycentric map")?;
         put_dims(dx, dy, (g.dx, g.dy))
     })
 }
@@ -84,7 +85,7 @@ pub extern "C" fn scones_barycentric_save(
     path: *const c_char,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    boundary(err, || handle(map, "barycentric map")?.inner.lock().save(&c_path(path, "path")?))
+    boundary(err, || handle(map, "barycentric map")?.inner.lock("barycentric map")?.save(&c_path(path, "path")?))
 }
 
 /// Loads a map saved by scones_barycentric_save.
@@ -97,7 +98,7 @@ pub extern "C" fn scones_barycentric_load(
     boundary(err, || {
         out_ptr(out, "out")?;
         let m = BarycentricMap::load(&c_path(path, "path")?)?;
-        put(out, Box::into_raw(Box::new(scones_barycentric { inner: Mutex::new(m) })));
+        put(out, Box::into_raw(Box::new(scones_barycentric { inner: HandleLock::new(m) })));
         Ok(())
     })
 }

@@ -11,6 +11,7 @@ use super::error::{boundary, scones_error, scones_status};
 use super::progress::{scones_progress_fn, ProgressHook};
 use super::{c_str, handle_mut, out_ptr, put};
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 
 /// An option object filled by typed setters. Setters store values; `validate` holds the numeric
 /// rules (delegating to the math module's config), so a value is judged in one place.
@@ -102,13 +103,17 @@ pub(crate) fn set_seed<O: RunOptions>(opts: *mut O, seed: u64, err: *mut *mut sc
 
 pub(crate) fn set_threads<O: RunOptions>(opts: *mut O, threads: usize, err: *mut *mut scones_error) -> scones_status {
     update(opts, err, |o| {
-        *o.run().threads = threads;
+        *o.run().threads = limits::threads(threads)?;
         Ok(())
     })
 }
 
+/// The exact grammar first (the device module trims whitespace and takes "" for the CPU, which
+/// would let a mangled string from a host silently mean something).
 pub(crate) fn parse_device(p: *const c_char) -> Result<Device> {
-    crate::runtime::device::parse_device(c_str(p, "device")?)
+    let name = c_str(p, "device")?;
+    limits::device_name(name)?;
+    crate::runtime::device::parse_device(name)
 }
 
 /// A C boolean: only 0 and 1, so that a stray value is not silently taken as true.
@@ -133,17 +138,47 @@ pub(crate) fn widths(p: *const usize, n: usize) -> Result<Vec<usize>> {
     Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
 }
 
-/// Writes a versioned report struct (repr(C), struct_size first) to caller storage already
-/// checked non-NULL: only the first struct_size bytes, so a caller built against an older,
-/// shorter struct keeps working.
-pub(crate) fn write_report<T>(full: &T, out: *mut T) -> Result<()> {
+/// A versioned report struct (repr(C), struct_size first): where each field after struct_size
+/// lives, so that a report is written field by field, never as a byte range that could end in
+/// the middle of a field.
+pub(crate) trait Report {
+    /// (offset, size) of every field after struct_size, in declaration order.
+    const FIELDS: &'static [(usize, usize)];
+}
+
+/// Implements [`Report`] from the field list; offset_of! keeps the offsets the compiler's.
+macro_rules! report_fields {
+    ($t:ty { $($f:ident : $ft:ty),+ $(,)? }) => {
+        impl $crate::ffi::common::Report for $t {
+            const FIELDS: &'static [(usize, usize)] =
+                &[$((std::mem::offset_of!($t, $f), std::mem::size_of::<$ft>())),+];
+        }
+    };
+}
+pub(crate) use report_fields;
+
+/// Writes a report to caller storage already checked non-NULL: every field that lies wholly
+/// inside the caller's struct_size and nothing else. struct_size itself is the caller's and is
+/// never written (overwriting it with ours would let a reused struct be written past its end),
+/// so a caller built against an older, shorter struct keeps working and a longer one keeps its
+/// extra bytes.
+pub(crate) fn write_report<T: Report>(full: &T, out: *mut T) -> Result<()> {
     // SAFETY: non-NULL; every report struct starts with struct_size, set by the caller.
-    let size = unsafe { *(out as *const usize) };
+    let size = unsafe { std::ptr::read_unaligned(out as *const usize) };
     if size < std::mem::size_of::<usize>() {
-        return Err(Error::invalid("struct_size is not set (must be sizeof the struct)"));
+        return Err(Error::invalid(format!("struct_size is {size}; set it to sizeof the struct before the call")));
     }
-    let n = size.min(std::mem::size_of::<T>());
-    // SAFETY: out has at least `size` writable bytes (caller contract); we copy min(size, ours).
-    unsafe { std::ptr::copy_nonoverlapping(full as *const T as *const u8, out as *mut u8, n) };
+    for &(offset, len) in T::FIELDS {
+        if offset + len <= size.min(std::mem::size_of::<T>()) {
+            // SAFETY: the field lies inside both our struct and the caller's struct_size bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    (full as *const T as *const u8).add(offset),
+                    (out as *mut u8).add(offset),
+                    len,
+                )
+            };
+        }
+    }
     Ok(())
 }

@@ -7,15 +7,18 @@ use std::ffi::c_void;
 
 use tch::Tensor;
 
-use super::common::{self, options_or_default, write_report, Options};
+use super::common::{self, options_or_default, report_fields, write_report, Options};
 use super::enums::{cost_from, regularizer_from, scones_cost, scones_regularizer};
 use super::error::{boundary, free_box, scones_error, scones_status};
-use super::matrix::{check_out, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64, write_tensor};
+use super::matrix::{
+    check_out, dims, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64, write_tensor,
+};
 use super::progress::{scones_progress_fn, ProgressHook};
 use super::{out_ptr, put};
 use crate::discrete::{assignment, fdual, ipot, sinkhorn};
 use crate::ot::Regularizer;
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 use crate::runtime::progress::Progress;
 
 /// Options shared by the discrete solvers. Defaults: each solver's own tolerance (Sinkhorn 1e-6,
@@ -48,9 +51,10 @@ impl Options for scones_discrete_options {
         if let Some(tol) = self.tol.filter(|&t| !positive(t)) {
             return Err(Error::invalid(format!("tolerance must be a finite number > 0, got {tol}")));
         }
-        if self.max_iterations == Some(0) {
-            return Err(Error::invalid("max_iterations must be >= 1"));
+        if let Some(n) = self.max_iterations {
+            limits::count_u64("max_iterations", n, limits::MAX_ITERATIONS)?;
         }
+        limits::at_most("IPOT inner iterations", self.ipot.inner_iterations, limits::MAX_ITERATIONS)?;
         if !positive(self.ipot.beta_relative) || self.ipot.inner_iterations == 0 {
             return Err(Error::invalid(format!(
                 "IPOT needs beta_relative > 0 and inner_iterations >= 1, got {} and {}",
@@ -92,6 +96,14 @@ pub struct scones_discrete_report {
     /// 1 when the tolerance was reached, 0 when the iteration cap stopped the solver.
     pub converged: i32,
 }
+
+report_fields!(scones_discrete_report {
+    transport_cost: f64,
+    objective: f64,
+    marginal_error: f64,
+    iterations: u64,
+    converged: i32
+});
 
 /// Creates discrete-solver options with the defaults above; release with
 /// scones_discrete_options_free.
@@ -245,6 +257,13 @@ fn problem(
 ) -> Result<(Tensor, Tensor, Option<Tensor>, Option<Tensor>)> {
     let x = points(source, "source")?;
     let y = points(target, "target")?;
+    let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
+    if m.saturating_mul(n) > limits::MAX_COST_ENTRIES {
+        return Err(Error::invalid(format!(
+            "{m} x {n} point pairs exceed the cap of {} cost entries per sweep",
+            limits::MAX_COST_ENTRIES
+        )));
+    }
     let a = weights(a, rows(source), "source weights")?;
     let b = weights(b, rows(target), "target weights")?;
     Ok((x, y, a, b))
@@ -386,10 +405,13 @@ pub extern "C" fn scones_assignment(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let (c, r, k) = read_f64(cost, "cost")?;
+        let (r, k) = dims(cost, "cost")?;
         if r != k {
             return Err(Error::shape(format!("cost: assignment needs a square matrix, got {r} x {k}")));
         }
+        // O(n^3): beyond this the call would run for hours with no cancellation point.
+        limits::count("assignment size n", r, limits::MAX_ASSIGNMENT)?;
+        let (c, _, _) = read_f64(cost, "cost")?;
         out_ptr(assignment, "assignment")?;
         for (out, what) in [(u, "u"), (v, "v")] {
             if !out.is_null() {

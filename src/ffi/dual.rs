@@ -3,10 +3,10 @@
 
 use std::ffi::{c_char, c_void};
 
-use parking_lot::Mutex;
+use super::guard::HandleLock;
 use tch::Device;
 
-use super::common::{self, widths, write_report, Options, Run, RunOptions};
+use super::common::{self, report_fields, widths, write_report, Options, Run, RunOptions};
 use super::enums::{
     cost_from, cost_to, regularizer_from, regularizer_to, schedule_from, scones_cost, scones_lr_schedule,
     scones_regularizer,
@@ -251,7 +251,7 @@ pub extern "C" fn scones_dual_options_set_softplus_beta(
 
 /// Trained dual potentials (phi, psi) with their regularizer, cost and dimensions.
 pub struct scones_dual {
-    pub(crate) inner: Mutex<DualPotentials>,
+    pub(crate) inner: HandleLock<DualPotentials>,
     pub(crate) report: Option<TrainReport>,
 }
 
@@ -277,6 +277,15 @@ pub struct scones_train_report {
     pub iterations_per_second: f64,
 }
 
+report_fields!(scones_train_report {
+    iterations: u64,
+    objective: f64,
+    mean_compatibility: f64,
+    extension_fraction: f64,
+    seconds: f64,
+    iterations_per_second: f64
+});
+
 /// Both training calls once their measures are ready: Algorithm 1, then a new handle in `out`.
 fn train_into(
     opts: &scones_dual_options,
@@ -285,7 +294,7 @@ fn train_into(
     out: *mut *mut scones_dual,
 ) -> Result<()> {
     let (potentials, report) = dual::train(&opts.cfg, source, target, &mut opts.caller.start())?;
-    put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(potentials), report: Some(report) })));
+    put(out, Box::into_raw(Box::new(scones_dual { inner: HandleLock::new(potentials), report: Some(report) })));
     Ok(())
 }
 
@@ -341,7 +350,7 @@ pub extern "C" fn scones_dual_save(
     path: *const c_char,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    boundary(err, || handle(dual, "dual")?.inner.lock().save(&c_path(path, "path")?))
+    boundary(err, || handle(dual, "dual")?.inner.lock("dual")?.save(&c_path(path, "path")?))
 }
 
 /// Loads a model saved by scones_dual_save onto `device` (NULL means "cpu").
@@ -357,7 +366,7 @@ pub extern "C" fn scones_dual_load(
         let path = c_path(path, "path")?;
         let device = if device.is_null() { Device::Cpu } else { common::parse_device(device)? };
         let d = DualPotentials::load(&path, device)?;
-        put(out, Box::into_raw(Box::new(scones_dual { inner: Mutex::new(d), report: None })));
+        put(out, Box::into_raw(Box::new(scones_dual { inner: HandleLock::new(d), report: None })));
         Ok(())
     })
 }
@@ -371,7 +380,7 @@ pub extern "C" fn scones_dual_dims(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let g = handle(dual, "dual")?.inner.lock();
+        let g = handle(dual, "dual")?.inner.lock("dual")?;
         put_dims(dx, dy, (g.dx, g.dy))
     })
 }
@@ -390,7 +399,7 @@ pub extern "C" fn scones_dual_problem(
         out_ptr(regularizer, "regularizer")?;
         out_ptr(lambda, "lambda")?;
         out_ptr(cost, "cost")?;
-        let g = d.inner.lock();
+        let g = d.inner.lock("dual")?;
         put(regularizer, regularizer_to(g.regularizer.divergence));
         put(lambda, g.regularizer.lambda);
         put(cost, cost_to(g.cost));
@@ -439,7 +448,7 @@ pub extern "C" fn scones_dual_potential(
         let d = handle(dual, "dual")?;
         let p = read_tensor(points, "points")?;
         check_out(out, "out", p.size()[0] as usize, 1)?;
-        let g = d.inner.lock();
+        let g = d.inner.lock("dual")?;
         let v = match which {
             SCONES_POTENTIAL_PHI => g.phi(&p)?,
             SCONES_POTENTIAL_PSI => g.psi(&p)?,
@@ -463,6 +472,6 @@ pub extern "C" fn scones_dual_compatibility(
         let d = handle(dual, "dual")?;
         let (xs, ys) = (read_tensor(x, "x")?, read_tensor(y, "y")?);
         check_out(out, "out", xs.size()[0] as usize, ys.size()[0] as usize)?;
-        write_tensor(out, &d.inner.lock().compatibility(&xs, &ys)?)
+        write_tensor(out, &d.inner.lock("dual")?.compatibility(&xs, &ys)?)
     })
 }

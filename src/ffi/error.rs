@@ -14,7 +14,8 @@ pub const SCONES_STATUS_OK: scones_status = 0;
 pub const SCONES_STATUS_INVALID_ARGUMENT: scones_status = 1;
 /// Dimensions of inputs disagree with each other or with a model.
 pub const SCONES_STATUS_SHAPE_MISMATCH: scones_status = 2;
-/// Input data holds NaN or infinity.
+/// Input data holds NaN or infinity, or a result would (scones_score_eval at a sigma or
+/// bandwidth beyond float32).
 pub const SCONES_STATUS_NON_FINITE: scones_status = 3;
 /// A file could not be read or written.
 pub const SCONES_STATUS_IO: scones_status = 4;

@@ -11,6 +11,7 @@ use super::matrix::{read_tensor, scones_matrix};
 use super::{out_ptr, put};
 use crate::ot::measure::{Empirical, FunctionMeasure, Measure};
 use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::limits;
 
 /// Fills `out` (m x d, row-major, contiguous) with m points drawn from the measure. `seed` comes
 /// from the training run's seeded stream: draw from it to make runs reproducible. Return 0 on
@@ -45,10 +46,23 @@ impl scones_measure {
                 Ok(Box::new(FunctionMeasure::new(
                     d,
                     Box::new(move |m, seed, out: &mut [f64]| {
+                        // NaN first: a callback that forgets to write a value is caught below
+                        // instead of training on whatever the buffer held.
+                        out.fill(f64::NAN);
                         // SAFETY: a host function with its own user data and an m x d buffer.
                         let rc = unsafe { f(user as *mut c_void, m, d, seed, out.as_mut_ptr()) };
                         if rc != 0 {
                             return Err(Error::new(ErrorKind::Callback, format!("measure callback returned {rc}")));
+                        }
+                        if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+                            return Err(Error::new(
+                                ErrorKind::Callback,
+                                format!(
+                                    "measure callback left row {}, column {} unwritten or non-finite",
+                                    i / d,
+                                    i % d
+                                ),
+                            ));
                         }
                         Ok(())
                     }),
@@ -85,9 +99,7 @@ pub extern "C" fn scones_measure_new_callback(
     boundary(err, || {
         out_ptr(out, "out")?;
         let f = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
-        if d == 0 {
-            return Err(Error::invalid("dimension must be > 0"));
-        }
+        limits::count("dimension", d, limits::MAX_DIMENSION)?;
         put(
             out,
             Box::into_raw(Box::new(scones_measure { kind: MeasureKind::Callback { d, f, user: user_data as usize } })),

@@ -26,6 +26,7 @@ pub mod dual;
 pub mod enums;
 pub mod error;
 pub mod gaussian;
+mod guard;
 pub mod matrix;
 pub mod measure;
 pub mod plot;

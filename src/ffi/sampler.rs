@@ -3,10 +3,10 @@
 
 use std::ffi::{c_char, c_void};
 
-use parking_lot::Mutex;
+use super::guard::HandleLock;
 
 use super::barycentric::scones_barycentric;
-use super::common::{self, flag, write_report, Options, Run, RunOptions};
+use super::common::{self, flag, report_fields, write_report, Options, Run, RunOptions};
 use super::dual::scones_dual;
 use super::enums::lookup;
 use super::error::{boundary, free_box, scones_error, scones_status};
@@ -17,6 +17,7 @@ use super::{handle, out_ptr, put, put_dims};
 use crate::neural::sampler::{Annealing, ChainInit, SampleReport, Sampler, SamplerConfig};
 use crate::ot::{Divergence, Regularizer};
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 
 /// Where Langevin chains start; one of the SCONES_INIT_* values.
 pub type scones_chain_init = i32;
@@ -41,8 +42,22 @@ impl Options for scones_sampler_options {
         if let Some(beta) = self.softplus_beta {
             // The rule for beta belongs to the regularizer; any divergence will do to apply it.
             Regularizer::new(Divergence::ChiSquare, 1.0)?.with_softplus_beta(beta)?;
+            limits::softplus_beta(beta)?;
         }
-        self.cfg.validate()
+        self.cfg.validate()?;
+        // The sampler's config lives in neural::sampler; the caps on its counts are checked
+        // here, where every C setter passes.
+        let c = &self.cfg;
+        limits::count("samples per source", c.samples_per_source, limits::MAX_SAMPLES_PER_SOURCE)?;
+        limits::at_most("chain batch", c.chain_batch, limits::MAX_SAMPLES_PER_SOURCE)?;
+        let levels = c.annealing.as_ref().map_or(1, |a| a.levels);
+        limits::at_most("annealing levels", levels, limits::MAX_NOISE_LEVELS)?;
+        limits::at_most(
+            "Langevin steps (levels x steps per level)",
+            levels.saturating_mul(c.steps_per_level),
+            limits::MAX_ITERATIONS,
+        )?;
+        Ok(())
     }
     fn progress(&mut self) -> (&mut ProgressHook, &mut usize) {
         (&mut self.caller.progress, &mut self.cfg.report_every)
@@ -131,7 +146,9 @@ pub extern "C" fn scones_sampler_options_set_init(
 }
 
 /// Metropolis-adjusted Langevin (1) or plain (0). Needs a score source with a known
-/// log-density (the Gaussian one); removes the O(eps) bias of unadjusted Langevin.
+/// log-density: the Gaussian and the empirical (kernel-smoothed, an exact Gaussian mixture)
+/// ones; with a callback, trained or TorchScript score scones_sampler_new fails with
+/// SCONES_STATUS_INVALID_ARGUMENT. Removes the O(eps) bias of unadjusted Langevin.
 #[no_mangle]
 pub extern "C" fn scones_sampler_options_set_metropolis(
     opts: *mut scones_sampler_options,
@@ -221,7 +238,7 @@ pub extern "C" fn scones_sampler_options_set_init_map(
     err: *mut *mut scones_error,
 ) -> scones_status {
     common::update(opts, err, |o| {
-        o.cfg.init = ChainInit::map(&handle(map, "barycentric map")?.inner.lock())?;
+        o.cfg.init = ChainInit::map(&*handle(map, "barycentric map")?.inner.lock("barycentric map")?)?;
         Ok(())
     })
 }
@@ -273,7 +290,7 @@ pub extern "C" fn scones_sampler_options_set_adapt_step(
 
 /// A conditional sampler of pi(y | x): potentials, a target score and sampling options.
 pub struct scones_sampler {
-    inner: Mutex<SamplerState>,
+    inner: HandleLock<SamplerState>,
 }
 
 struct SamplerState {
@@ -296,6 +313,14 @@ pub struct scones_sample_report {
     pub acceptance: f64,
 }
 
+report_fields!(scones_sample_report {
+    chains: u64,
+    steps_per_chain: u64,
+    seconds: f64,
+    chain_steps_per_second: f64,
+    acceptance: f64
+});
+
 /// Creates a sampler from a dual and a score source (whose dimension must equal the dual's
 /// target dimension). `options` may be NULL for the defaults. The sampler copies what it needs:
 /// the dual and score may be freed afterwards.
@@ -311,12 +336,12 @@ pub extern "C" fn scones_sampler_new(
         out_ptr(out, "out")?;
         let (d, s) = (handle(dual, "dual")?, handle(score, "score")?);
         let opts = common::options_or_default(options);
-        let mut sampler = Sampler::new(&d.inner.lock(), s.source.clone(), opts.cfg.clone())?;
+        let mut sampler = Sampler::new(&*d.inner.lock("dual")?, s.source.clone(), opts.cfg.clone())?;
         if let Some(beta) = opts.softplus_beta {
             sampler.set_softplus_beta(beta)?;
         }
         let state = SamplerState { sampler, caller: opts.caller, last: None };
-        put(out, Box::into_raw(Box::new(scones_sampler { inner: Mutex::new(state) })));
+        put(out, Box::into_raw(Box::new(scones_sampler { inner: HandleLock::new(state) })));
         Ok(())
     })
 }
@@ -341,7 +366,7 @@ pub extern "C" fn scones_sample_batch(
     boundary(err, || {
         let s = handle(sampler, "sampler")?;
         let x = read_tensor(sources, "sources")?;
-        let mut st = s.inner.lock();
+        let mut st = s.inner.lock("sampler")?;
         let (dx, dy) = st.sampler.dims();
         if x.size()[1] != dx as i64 {
             return Err(Error::shape(format!(
@@ -369,7 +394,7 @@ pub extern "C" fn scones_sampler_report(
     boundary(err, || {
         let s = handle(sampler, "sampler")?;
         out_ptr(out, "out")?;
-        let st = s.inner.lock();
+        let st = s.inner.lock("sampler")?;
         let r = st.last.as_ref().ok_or_else(|| Error::invalid("no successful scones_sample_batch call yet"))?;
         let full = scones_sample_report {
             struct_size: std::mem::size_of::<scones_sample_report>(),
@@ -395,7 +420,7 @@ pub extern "C" fn scones_sampler_set_progress(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let mut st = handle(sampler, "sampler")?.inner.lock();
+        let mut st = handle(sampler, "sampler")?.inner.lock("sampler")?;
         // The interval's rule is the sampler config's, as for the options.
         let mut cfg = st.sampler.config().clone();
         cfg.report_every = every;
@@ -417,7 +442,7 @@ pub extern "C" fn scones_sampler_shape(
     err: *mut *mut scones_error,
 ) -> scones_status {
     boundary(err, || {
-        let st = handle(sampler, "sampler")?.inner.lock();
+        let st = handle(sampler, "sampler")?.inner.lock("sampler")?;
         out_ptr(k, "k")?;
         put_dims(dx, dy, st.sampler.dims())?;
         put(k, st.sampler.config().samples_per_source);

@@ -14,6 +14,7 @@ use super::measure::scones_measure;
 use super::train_options::scones_train_options;
 use super::{c_path, handle, out_ptr, put};
 use crate::runtime::error::{Error, ErrorKind, Result};
+use crate::runtime::limits;
 use crate::score::trained::{self, ScoreTrainConfig};
 use crate::score::{EmpiricalScore, FunctionScore, GaussianScore, ScoreSource, TorchScriptScore, TrainedScore};
 
@@ -105,8 +106,18 @@ pub extern "C" fn scones_score_eval(
         }
         check_out(out, "out", ys.size()[0] as usize, d)?;
         let mut bound = s.source.bind(tch::Device::Cpu)?;
-        let v: Result<_> = bound.score(&ys.f_to_kind(Kind::Float)?, sigma);
-        write_tensor(out, &v?)
+        let v = bound.score(&ys.f_to_kind(Kind::Float)?, sigma)?;
+        // A source can overflow at extreme sigma or bandwidth; report it instead of handing
+        // the caller infinities with SCONES_STATUS_OK.
+        let bad = v.f_isfinite()?.f_logical_not()?.f_nonzero()?;
+        if bad.size()[0] > 0 {
+            let (i, j) = (bad.f_int64_value(&[0, 0])?, bad.f_int64_value(&[0, 1])?);
+            return Err(Error::non_finite(format!(
+                "the score at sigma = {sigma:e} is not finite (row {i}, column {j}): sigma or the source's \
+                 bandwidth is outside what float32 can represent"
+            )));
+        }
+        write_tensor(out, &v)
     })
 }
 
@@ -141,6 +152,7 @@ pub extern "C" fn scones_score_new_callback(
         out_ptr(out, "out")?;
         let f = callback.ok_or_else(|| Error::invalid("callback is NULL"))?;
         let user = user_data as usize;
+        limits::count("dimension", d, limits::MAX_DIMENSION)?;
         let call = move |y: &[f64], n: usize, sigma: f64, o: &mut [f64]| -> Result<()> {
             // SAFETY: a host function with its own user data and n x d buffers.
             let rc = unsafe { f(user as *mut c_void, y.as_ptr(), n, d, sigma, o.as_mut_ptr()) };
@@ -166,6 +178,7 @@ pub extern "C" fn scones_score_new_torchscript(
 ) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
+        limits::count("dimension", d, limits::MAX_DIMENSION)?;
         new_handle(Arc::new(TorchScriptScore::new(&c_path(path, "path")?, d)?), out);
         Ok(())
     })

@@ -9,6 +9,7 @@ use super::error::{free_box, scones_error, scones_status};
 use super::progress::{scones_progress_fn, Caller, ProgressHook};
 use crate::neural::optim::{check_widths, Optim};
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 use crate::score::trained::NoiseLevels;
 
 /// Options for scones_score_train and scones_barycentric_train. Defaults: hidden layers
@@ -43,7 +44,10 @@ impl Options for scones_train_options {
         self.optim.validate()?;
         if let Some(h) = &self.hidden {
             check_widths(h, "network")?;
+            limits::network("network", 1, h, 1)?;
         }
+        limits::count("batch size", self.optim.batch_size, limits::MAX_BATCH)?;
+        limits::at_most("iterations", self.optim.iterations, limits::MAX_ITERATIONS)?;
         noise_levels_valid(&self.noise)
     }
     fn progress(&mut self) -> (&mut ProgressHook, &mut usize) {
@@ -63,9 +67,7 @@ fn noise_levels_valid(n: &NoiseLevels) -> Result<()> {
     if !(n.sigma_min.is_finite() && n.sigma_min > 0.0) {
         return Err(Error::invalid(format!("sigma_min must be a finite number > 0, got {}", n.sigma_min)));
     }
-    if n.levels == 0 {
-        return Err(Error::invalid("need at least one noise level"));
-    }
+    limits::count("noise levels", n.levels, limits::MAX_NOISE_LEVELS)?;
     match n.sigma_max {
         Some(s) if !(s.is_finite() && s >= n.sigma_min) => {
             Err(Error::invalid(format!("sigma_max must be 0 (automatic) or >= sigma_min, got {s}")))

@@ -15,6 +15,7 @@ use crate::neural::optim::{check_widths, run_loop, Optim, TrainStats};
 use crate::ot;
 use crate::ot::measure::Measure;
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 use crate::runtime::model_file::ModelFile;
 use crate::runtime::progress::{Observer, Phase};
 use crate::runtime::rng::Rng64;
@@ -50,6 +51,9 @@ pub fn train(
 ) -> Result<(BarycentricMap, TrainStats)> {
     cfg.optim.validate()?;
     check_widths(&cfg.hidden, "barycentric map")?;
+    limits::network("barycentric map", dual.dx, &cfg.hidden, dual.dy)?;
+    limits::count("batch size", cfg.optim.batch_size, limits::MAX_BATCH)?;
+    limits::at_most("iterations", cfg.optim.iterations, limits::MAX_ITERATIONS)?;
     if source.dim() != dual.dx || target.dim() != dual.dy {
         return Err(Error::shape(format!(
             "measures have dimensions {} and {}, the dual expects {} and {}",

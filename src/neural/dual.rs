@@ -12,6 +12,7 @@ use crate::ot::measure::Measure;
 use crate::ot::{self, Cost, Divergence, Regularizer};
 use crate::runtime::device::device_name;
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 use crate::runtime::model_file::ModelFile;
 use crate::runtime::progress::{Observer, Phase, Progress};
 use crate::runtime::rng::Rng64;
@@ -54,10 +55,17 @@ impl DualConfig {
         }
     }
 
+    /// Also caps every count that sizes an allocation or drives the loop (runtime::limits), so
+    /// a hostile batch or width fails here rather than in the allocator.
     pub fn validate(&self) -> Result<()> {
         self.optim.validate()?;
         check_widths(&self.phi_hidden, "phi")?;
-        check_widths(&self.psi_hidden, "psi")
+        check_widths(&self.psi_hidden, "psi")?;
+        limits::network("phi", 1, &self.phi_hidden, 1)?;
+        limits::network("psi", 1, &self.psi_hidden, 1)?;
+        limits::batch(self.optim.batch_size, self.batch_mode == BatchMode::AllPairs)?;
+        limits::at_most("iterations", self.optim.iterations, limits::MAX_ITERATIONS)?;
+        limits::softplus_beta(self.regularizer.softplus_beta)
     }
 }
 
@@ -92,6 +100,8 @@ pub fn train(
     cfg.validate()?;
     let (dx, dy) = (source.dim(), target.dim());
     cfg.cost.check_dims(dx, dy)?;
+    limits::network("phi", dx, &cfg.phi_hidden, 1)?;
+    limits::network("psi", dy, &cfg.psi_hidden, 1)?;
     let o = &cfg.optim;
     let device = o.device;
     let mut rng = Rng64::new(o.seed);

@@ -4,6 +4,7 @@ use tch::Tensor;
 
 use crate::reference::linalg;
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 use crate::runtime::rng::Rng64;
 
 /// Bures-Wasserstein unexplained-variance percentage (Korotin et al. 2021, on covariances as in
@@ -18,15 +19,35 @@ pub fn bw_uvp(sigma_hat: &[f64], sigma: &[f64], k: usize) -> Result<f64> {
     if sigma_hat.iter().chain(sigma).any(|v| !v.is_finite()) {
         return Err(Error::non_finite("covariance holds NaN or infinity"));
     }
+    check_psd(&sh, "estimated covariance")?;
+    check_psd(&s, "reference covariance")?;
     let s_half = linalg::sqrtm_psd(&s)?;
     let cross = linalg::sqrtm_psd(&s_half.f_matmul(&sh)?.f_matmul(&s_half)?)?;
     let tr = |t: &Tensor| -> Result<f64> { Ok(t.f_trace()?.f_double_value(&[])?) };
     let (tr_sh, tr_s, tr_c) = (tr(&sh)?, tr(&s)?, tr(&cross)?);
-    if !(tr_s > 0.0) {
+    if tr_s.is_nan() || tr_s <= 0.0 {
         return Err(Error::invalid("reference covariance has zero trace"));
     }
     let b2 = 0.5 * (tr_sh + tr_s - 2.0 * tr_c);
     Ok(100.0 * b2.max(0.0) / (0.5 * tr_s))
+}
+
+/// Symmetric positive semi-definite up to rounding: a covariance with a clearly negative
+/// eigenvalue is no covariance, and sqrtm_psd would silently clamp it to one (returning a
+/// plausible-looking BW-UVP for garbage input).
+fn check_psd(a: &Tensor, what: &str) -> Result<()> {
+    let v = linalg::to_vec(a)?;
+    let scale = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let asym = linalg::to_vec(&a.f_sub(&a.f_transpose(0, 1)?)?.f_abs()?)?.into_iter().fold(0.0, f64::max);
+    if asym > 1e-6 * scale.max(1e-300) {
+        return Err(Error::invalid(format!("{what} is not symmetric (max |A - A^T| = {asym:e})")));
+    }
+    let w = linalg::eigenvalues(a)?;
+    let (lo, hi) = (w[0], w[w.len() - 1]);
+    if lo < -1e-9 * hi.abs().max(1e-300) {
+        return Err(Error::invalid(format!("{what} is not positive semi-definite (smallest eigenvalue {lo:e})")));
+    }
+    Ok(())
 }
 
 /// Unbiased (n - 1) covariance of the rows of `samples` [n, k], row-major; centered on the
@@ -55,6 +76,9 @@ pub fn joint_covariance(x: &[f64], dx: usize, y: &[f64], dy: usize) -> Result<Ve
     covariance(&joint, dx + dy)
 }
 
+/// Multiply-adds one sliced_w2 call may do (it has no cancellation point).
+const MAX_SLICED_WORK: usize = 1 << 36;
+
 /// Sliced 2-Wasserstein distance between two point sets of the same dimension:
 /// sqrt(mean over `projections` random unit directions of W2^2 of the 1-D projections).
 /// With different set sizes the 1-D distance compares quantile functions on the union grid.
@@ -62,11 +86,18 @@ pub fn sliced_w2(a: &[f64], b: &[f64], d: usize, projections: usize, seed: u64) 
     if d == 0 || a.len() % d != 0 || b.len() % d != 0 || a.is_empty() || b.is_empty() {
         return Err(Error::shape("point sets must be non-empty with d values per point"));
     }
-    if projections == 0 {
-        return Err(Error::invalid("need at least one projection"));
+    limits::count("projections", projections, limits::MAX_PROJECTIONS)?;
+    let (na, nb) = (a.len() / d, b.len() / d);
+    // The work is projections x (na + nb) x d multiply-adds with no cancellation point: cap it
+    // (2^36, about a minute) rather than let a caller's count run unbounded.
+    let work = projections.saturating_mul(na + nb).saturating_mul(d);
+    if work > MAX_SLICED_WORK {
+        return Err(Error::invalid(format!(
+            "sliced W2 with {projections} projections of {na} + {nb} points in dimension {d} exceeds the work cap \
+             ({MAX_SLICED_WORK} multiply-adds); use fewer projections or points"
+        )));
     }
     let mut rng = Rng64::new(seed);
-    let (na, nb) = (a.len() / d, b.len() / d);
     let mut total = 0.0;
     for _ in 0..projections {
         let mut dir = rng.normals_f64(d);

@@ -4,6 +4,7 @@
 pub mod atomic_file;
 pub mod device;
 pub mod error;
+pub mod limits;
 pub mod model_file;
 pub mod progress;
 pub mod rng;

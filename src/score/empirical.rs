@@ -34,8 +34,10 @@ impl EmpiricalScore {
         if s.len() != 2 || s[0] == 0 || s[1] == 0 {
             return Err(Error::shape(format!("target points must be a non-empty [n, d] matrix, got {s:?}")));
         }
-        if !(bandwidth.is_finite() && bandwidth > 0.0) {
-            return Err(Error::invalid(format!("bandwidth must be a finite number > 0, got {bandwidth}")));
+        // The kernel works in float32 with 1 / h^2: outside [1e-15, 1e15] that factor or h^2
+        // itself overflows or underflows, and every score would be NaN or infinite.
+        if !(bandwidth.is_finite() && (1e-15..=1e15).contains(&bandwidth)) {
+            return Err(Error::invalid(format!("bandwidth must lie in [1e-15, 1e15], got {bandwidth}")));
         }
         let points = points.f_to_kind(Kind::Float)?.f_to_device(Device::Cpu)?.f_contiguous()?;
         Ok(EmpiricalScore { points: parking_lot::Mutex::new(points), bandwidth, n: s[0] as usize, d: s[1] as usize })

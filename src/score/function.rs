@@ -47,12 +47,18 @@ impl BoundScore for BoundFunction {
     fn score(&mut self, y: &Tensor, sigma: f64) -> Result<Tensor> {
         let n = y.size()[0] as usize;
         let yv = crate::reference::linalg::to_vec(y)?;
-        let mut out = vec![0.0; n * self.d];
+        // NaN first, so that a value the function never wrote fails the check below rather
+        // than passing as a score of 0.
+        let mut out = vec![f64::NAN; n * self.d];
         (self.f)(&yv, n, sigma, &mut out)?;
         if let Some(i) = out.iter().position(|v| !v.is_finite()) {
             return Err(Error::new(
                 crate::runtime::error::ErrorKind::Callback,
-                format!("score callback returned a non-finite value at row {}, column {}", i / self.d, i % self.d),
+                format!(
+                    "score callback left row {}, column {} unwritten or returned a non-finite value there",
+                    i / self.d,
+                    i % self.d
+                ),
             ));
         }
         Ok(Tensor::f_from_slice(&out)?

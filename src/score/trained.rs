@@ -18,6 +18,7 @@ use crate::neural::mlp::{Activation, Adam, Mlp};
 use crate::neural::optim::{check_widths, run_loop, Optim, TrainStats};
 use crate::ot::measure::Measure;
 use crate::runtime::error::{Error, Result};
+use crate::runtime::limits;
 use crate::runtime::model_file::ModelFile;
 use crate::runtime::progress::{Observer, Phase};
 use crate::runtime::rng::Rng64;
@@ -84,9 +85,13 @@ pub fn train(
             nl.sigma_min, nl.levels
         )));
     }
+    limits::at_most("noise levels", nl.levels, limits::MAX_NOISE_LEVELS)?;
+    limits::count("batch size", cfg.optim.batch_size, limits::MAX_BATCH)?;
+    limits::at_most("iterations", cfg.optim.iterations, limits::MAX_ITERATIONS)?;
     let o = &cfg.optim;
     let device = o.device;
     let d = target.dim();
+    limits::network("score network", d + 1, &cfg.hidden, d)?;
     let mut rng = Rng64::new(o.seed);
     let sigma_max = match nl.sigma_max {
         Some(s) => s,
