@@ -467,7 +467,7 @@ class SamplerOptions {
   /// true (default): the conditional score of pi(y | x); false: the target score alone (samples
   /// tau itself, a check of a score source).
   SamplerOptions& compatibility(bool on) { return set(scones_sampler_options_set_compatibility, static_cast<int32_t>(on)); }
-  /// Annealed sampling: temper the compatibility term at large noise levels (default on).
+  /// Annealed sampling: temper the compatibility term where a level's step would be unstable (default on).
   SamplerOptions& compatibility_tempering(bool on) {
     return set(scones_sampler_options_set_compatibility_tempering, static_cast<int32_t>(on));
   }

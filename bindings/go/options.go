@@ -295,9 +295,9 @@ func (o SamplerOptions) Compatibility(on bool) SamplerOptions {
 	})
 }
 
-// CompatibilityTempering true (default) tempers the compatibility term at the large noise
-// levels of annealed sampling (M^w, w = 1 / (1 + p sigma^2)), which keeps small lambda stable;
-// false reproduces the reference code's schedule.
+// CompatibilityTempering true (default) tempers the compatibility term at the noise levels of
+// annealed sampling whose step would be unstable against it (M^w, w = min(1, 1 / (a p))), which
+// keeps small lambda stable; false reproduces the reference code's schedule.
 func (o SamplerOptions) CompatibilityTempering(on bool) SamplerOptions {
 	return o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {
 		return C.scones_sampler_options_set_compatibility_tempering(p, cbool(on), e)

@@ -257,11 +257,11 @@ pub extern "C" fn scones_sampler_options_set_compatibility(
     })
 }
 
-/// Annealed sampling: 1 (default) tempers the compatibility term at noise level sigma, using
-/// M^w with w = 1 / (1 + p sigma^2) and p = c'' / lambda (2 / lambda for KL with the squared
-/// Euclidean cost), which is what smoothing a Gaussian compatibility factor by the level's noise
-/// gives; w -> 1 at the last levels. It keeps small-lambda runs stable at the default step. 0:
-/// the compatibility term is not rescaled (the reference code's schedule).
+/// Annealed sampling: 1 (default) tempers the compatibility term at the noise levels whose step
+/// a_i would be unstable against its stiffness p = c'' / lambda (2 / lambda for KL with the
+/// squared Euclidean cost): M^w with w = min(1, 1 / (a_i p)). Levels with a_i p <= 1 are
+/// untouched. It keeps small-lambda runs stable at the default step. 0: the compatibility term
+/// is never rescaled (the reference code's schedule).
 #[no_mangle]
 pub extern "C" fn scones_sampler_options_set_compatibility_tempering(
     opts: *mut scones_sampler_options,

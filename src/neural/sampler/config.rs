@@ -52,9 +52,9 @@ pub struct SamplerConfig {
     pub adapt_step: bool,
     /// false: sample the target score alone, ignoring x (checks a score source on its own).
     pub use_compatibility: bool,
-    /// Annealed sampling: temper the compatibility term at each noise level, M^w with
-    /// w = 1 / (1 + p sigma^2) (see [`super::schedule`]), so that large lambda-stiff early steps
-    /// stay stable; w -> 1 at the last levels. On by default; off reproduces the reference code.
+    /// Annealed sampling: temper the compatibility term at levels whose step would be unstable
+    /// against its stiffness p (M^w, w = min(1, 1 / (a_i p)); see [`super::schedule`]); stable
+    /// levels are untouched. On by default; off reproduces the reference code.
     pub temper_compatibility: bool,
     /// Chains advanced together; bounds memory.
     pub chain_batch: usize,

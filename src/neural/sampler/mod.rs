@@ -8,8 +8,8 @@
 //! Every step is y <- y + a score + sqrt(2 a) z. The noise levels and step sizes are in
 //! [`schedule`] (plain Algorithm 2, or annealed with a final Tweedie step), the steps themselves
 //! (unadjusted, Metropolis-adjusted, denoising, the compatibility gradient) in [`steps`]. When
-//! annealing, the compatibility term is tempered at large noise levels (M^w, w = 1 / (1 + p
-//! sigma^2); see [`schedule`]) unless `temper_compatibility` is off. A run's settings are the
+//! annealing, the compatibility term is tempered at levels whose step would be unstable (M^w,
+//! w = min(1, 1 / (a p)); see [`schedule`]) unless `temper_compatibility` is off. A run's settings are the
 //! [`SamplerConfig`]; this module holds the `Sampler`: the potentials, the score source and the
 //! seeded stream, which it feeds to the steps.
 //!
@@ -258,7 +258,7 @@ impl Sampler {
             }
         }
         if let Some(sigma) = schedule.denoise {
-            let g = self.conditional_score(x, phi_x, &y, sigma, schedule.compatibility_weight(sigma))?;
+            let g = self.conditional_score(x, phi_x, &y, sigma, schedule.compatibility_weight_for(sigma * sigma))?;
             y = steps::tweedie_denoise(&y, &g, sigma)?;
             stats.done_steps += 1;
         }
