@@ -1,0 +1,167 @@
+use super::*;
+use crate::discrete::assignment;
+use crate::discrete::testutil::{uniform_points, vals};
+
+fn square_problem(n: usize, seed: u64) -> (Tensor, f64) {
+    let x = uniform_points(n, 2, seed);
+    let y = uniform_points(n, 2, seed + 100);
+    let c = Cost::SqEuclidean.pairwise(&x, &y).unwrap();
+    let maxc = c.max().double_value(&[]);
+    (c, maxc)
+}
+
+/// The permutation read off a near-permutation plan (row argmax), if it is one.
+fn rounded(plan: &Tensor) -> Option<Vec<usize>> {
+    let cols: Vec<usize> = vals(&plan.argmax(1, false)).iter().map(|j| *j as usize).collect();
+    let mut seen = vec![false; cols.len()];
+    for &j in &cols {
+        if std::mem::replace(&mut seen[j], true) {
+            return None;
+        }
+    }
+    Some(cols)
+}
+
+/// Small lambda against the exact assignment. The entropic plan costs more than OT by at most
+/// lambda KL(P* ‖ a b^T) = lambda log n (P_lambda is optimal against the permutation plan P*),
+/// up to max C times the marginal error: that bound is checked at every lambda. It is not below
+/// 1e-6 relative at any lambda Sinkhorn can reach quickly for n = 200 (OT ~ 5e-3 max C), so the
+/// 1e-6 check is made on the *measured* error at lambda = 1e-8 max C, where the plan has
+/// collapsed onto the (unique) optimal permutation: at such lambda the error decays like
+/// exp(-gap / lambda), far below the log n bound. The plan there is also rounded to a
+/// permutation (row argmax), whose cost must be the optimum exactly.
+fn check_against_exact(n: usize, seed: u64, opt: f64, c: &Tensor, maxc: f64) {
+    for rel in [1e-3, 1e-8] {
+        let lambda = rel * maxc;
+        let mut cfg = SinkhornConfig::new(lambda);
+        cfg.return_plan = true;
+        // At lambda = 1e-3 max C the plan is close to a permutation but not on it: the blocks
+        // of the permutation are coupled by entries of order exp(-gap / lambda), and Sinkhorn's
+        // linear rate is 1 minus about that (measured: n = 8 stalls near 5e-9 for 2e5
+        // iterations). So 1e-9 is asked only where the plan has collapsed.
+        cfg.tol = if rel < 1e-6 { 1e-9 } else { 1e-6 };
+        let r = sinkhorn_dense(c, None, None, &cfg, &mut crate::runtime::progress::ignore).unwrap();
+        assert!(r.converged, "n {n} seed {seed} lambda {rel}: not converged, error {:e}", r.marginal_error);
+        let gap = r.transport_cost - opt;
+        let bound = lambda * (n as f64).ln() + maxc * r.marginal_error;
+        assert!(
+            gap >= -maxc * r.marginal_error && gap <= bound,
+            "n {n} seed {seed} lambda {rel}: gap {gap:e} outside [.., {bound:e}]"
+        );
+        eprintln!(
+            "sinkhorn n {n} seed {seed} lambda {rel:e} maxC: rel err {:.2e} (bound {:.2e}), {} iterations, {} stages",
+            gap / opt,
+            bound / opt,
+            r.iterations,
+            r.stages
+        );
+        if rel > 1e-8 {
+            continue;
+        }
+        let perm = rounded(r.plan.as_ref().unwrap()).expect("plan rounds to a permutation");
+        let cv = vals(c);
+        let rcost = perm.iter().enumerate().map(|(i, &j)| cv[i * n + j]).sum::<f64>() / n as f64;
+        assert!(
+            (rcost - opt).abs() <= 1e-12 * opt.abs().max(1e-300) + 1e-15,
+            "n {n} seed {seed}: rounded {rcost} vs {opt}"
+        );
+        assert!(gap.abs() <= 1e-6 * opt, "n {n} seed {seed}: relative error {:e}", gap / opt);
+    }
+}
+
+#[test]
+fn small_lambda_matches_brute_force() {
+    for n in [2, 5, 8] {
+        for seed in 0..3 {
+            let (c, maxc) = square_problem(n, seed);
+            let opt = assignment::brute_force(&vals(&c), n).unwrap().transport_cost();
+            check_against_exact(n, seed, opt, &c, maxc);
+        }
+    }
+}
+
+#[test]
+fn small_lambda_matches_hungarian() {
+    let n = 200;
+    let (c, maxc) = square_problem(n, 11);
+    let opt = assignment::solve_tensor(&c).unwrap().transport_cost();
+    check_against_exact(n, 11, opt, &c, maxc);
+}
+
+#[test]
+fn blocked_points_match_dense_and_bad_input() {
+    // Row blocks of 7 rows (not dividing m), non-uniform weights, float32 and float64.
+    let x = uniform_points(45, 3, 1);
+    let y = uniform_points(38, 3, 2);
+    let (a, b) = (crate::discrete::testutil::random_weights(45, 3), crate::discrete::testutil::random_weights(38, 4));
+    for cost in [Cost::SqEuclidean, Cost::MeanSqEuclidean] {
+        let c = cost.pairwise(&x, &y).unwrap();
+        let mut cfg = SinkhornConfig::new(0.01);
+        cfg.tol = 1e-10;
+        cfg.return_plan = true;
+        let dense = sinkhorn_dense(&c, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore).unwrap();
+        cfg.block_rows = Some(7);
+        let pts =
+            sinkhorn_points(cost, &x, &y, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore).unwrap();
+        let d = crate::discrete::testutil::max_abs_diff(dense.plan.as_ref().unwrap(), pts.plan.as_ref().unwrap());
+        assert!(d < 1e-10, "{cost:?}: blocked plan differs by {d:e}");
+        assert!((dense.transport_cost - pts.transport_cost).abs() < 1e-10);
+        assert!(pts.marginal_error <= 1e-10 && pts.converged);
+        cfg.return_plan = false;
+        let f32r = sinkhorn_points(
+            cost,
+            &x.to_kind(Kind::Float),
+            &y.to_kind(Kind::Float),
+            Some(&a),
+            Some(&b),
+            &SinkhornConfig { tol: 1e-4, ..cfg.clone() },
+            &mut crate::runtime::progress::ignore,
+        )
+        .unwrap();
+        assert!(
+            f32r.plan.is_none() && (f32r.transport_cost - dense.transport_cost).abs() < 1e-4,
+            "float32 {}",
+            f32r.transport_cost
+        );
+    }
+    let c = Cost::SqEuclidean.pairwise(&x, &y).unwrap();
+    for lambda in [0.0, -1.0, f64::NAN] {
+        assert_eq!(
+            sinkhorn_dense(&c, None, None, &SinkhornConfig::new(lambda), &mut crate::runtime::progress::ignore)
+                .unwrap_err()
+                .kind,
+            crate::runtime::error::ErrorKind::InvalidArgument
+        );
+    }
+    let mut k = 0;
+    let e = sinkhorn_dense(&c, None, None, &SinkhornConfig::new(1e-3), &mut |p| {
+        k += 1;
+        assert!(p.marginal_error.is_finite());
+        k < 3
+    })
+    .unwrap_err();
+    assert_eq!(e.kind, crate::runtime::error::ErrorKind::Cancelled);
+}
+
+/// The n = 20,000 point problem in d = 2 at lambda = 1e-3 max C, without the plan (the cost
+/// is only ever formed in row blocks). Minutes on two cores, so ignored here; the
+/// `bench_sinkhorn` example times it and writes out/bench_sinkhorn.json.
+#[test]
+#[ignore]
+fn twenty_thousand_points() {
+    let n = 20_000;
+    let (x, y) = (uniform_points(n, 2, 1), uniform_points(n, 2, 2));
+    let maxc = crate::discrete::max_cost(Cost::SqEuclidean, &x, &y).unwrap();
+    let r = sinkhorn_points(
+        Cost::SqEuclidean,
+        &x,
+        &y,
+        None,
+        None,
+        &SinkhornConfig::new(1e-3 * maxc),
+        &mut crate::runtime::progress::ignore,
+    )
+    .unwrap();
+    assert!(r.converged && r.marginal_error <= 1e-6 && r.plan.is_none());
+    assert!(r.transport_cost.is_finite() && r.transport_cost > 0.0 && r.dual_value.is_finite());
+}
