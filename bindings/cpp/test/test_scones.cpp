@@ -7,6 +7,7 @@
 // discrete solvers (Sinkhorn, IPOT, f-divergence dual, assignment).
 //
 //   test_scones <scratch-dir> [<TorchScript fixture: tests/fixtures/score_module.pt>]
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -169,8 +170,12 @@ static void test_callbacks_and_maps(const std::string& dir, const std::string& f
   // A host score that throws: the call fails with Status::Callback, the exception nested.
   {
     int calls = 0;
-    scones::Score failing = scones::Score::callback(2, [&calls](const double*, std::size_t, std::size_t, double, double*) {
+    // Until it throws it returns a zero score: the library rejects a callback that leaves its
+    // output unwritten (it arrives filled with NaN).
+    scones::Score failing = scones::Score::callback(2, [&calls](const double*, std::size_t rows, std::size_t dim, double,
+                                                                double* out) {
       if (++calls > 3) throw std::runtime_error("host score failed");
+      std::fill(out, out + rows * dim, 0.0);
     });
     scones::Sampler s(dual, failing, scones::SamplerOptions().steps(10, 0.01));
     std::vector<double> out(n * 2, 7.0);
