@@ -243,3 +243,21 @@ fn errors_name_what_went_wrong() {
     assert_eq!(e.kind, ErrorKind::ShapeMismatch);
     assert_eq!(metrics::sliced_w2(&x, &x, 8, 0).unwrap(), 0.0);
 }
+
+/// lambda = 0.2 with the annealed schedule sigma 3 -> 0.01, 10 x 60 steps at eps = 2e-5: the
+/// first step (1.8) against the compatibility stiffness 2 / lambda = 10 blows the untempered
+/// chains up; the default tempering keeps them finite and near their sources.
+#[test]
+fn compatibility_tempering_keeps_small_lambda_stable() {
+    let x = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 1).unwrap();
+    let y = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 2).unwrap();
+    let dual = Dual::train(&x, &y, &small_dual_options(100).regularizer(Divergence::Kl, 0.2)).unwrap();
+    let score = Score::gaussian(&[0.0, 0.0], &Array2::<f64>::eye(2)).unwrap();
+    let annealed = SamplerOptions::new().annealing(3.0, 0.01, 10).steps(60, 2e-5);
+    let sources = x.slice(s![..100, ..]);
+    let mut untempered = Sampler::new(&dual, &score, &annealed.clone().compatibility_tempering(false)).unwrap();
+    assert_eq!(untempered.sample(sources).unwrap_err().kind, ErrorKind::Diverged);
+    let out = Sampler::new(&dual, &score, &annealed).unwrap().sample(sources).unwrap();
+    let mean_distance = (&out - &sources).map_axis(Axis(1), |r| r.dot(&r).sqrt()).mean().unwrap();
+    assert!(out.iter().all(|v| v.is_finite()) && mean_distance < 0.8, "mean distance {mean_distance}");
+}

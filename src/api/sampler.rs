@@ -103,6 +103,14 @@ impl SamplerOptions {
         self
     }
 
+    /// Annealed sampling: `true` (default) tempers the compatibility term at the noise levels
+    /// whose step would be unstable against it (M^w, w = min(1, 1 / (a_i p)), p = c'' / lambda);
+    /// `false` reproduces the reference code's schedule.
+    pub fn compatibility_tempering(mut self, enabled: bool) -> Self {
+        self.cfg.temper_compatibility = enabled;
+        self
+    }
+
     /// Chains advanced together; bounds memory.
     pub fn chain_batch(mut self, chains: usize) -> Self {
         self.cfg.chain_batch = chains;
