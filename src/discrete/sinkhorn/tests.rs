@@ -147,7 +147,7 @@ fn blocked_points_match_dense_and_bad_input() {
 /// is only ever formed in row blocks). Minutes on two cores, so ignored here; the
 /// `bench_sinkhorn` example times it and writes out/bench_sinkhorn.json.
 #[test]
-#[ignore]
+#[ignore = "minutes on 2 cores; the bench_sinkhorn example times this problem"]
 fn twenty_thousand_points() {
     let n = 20_000;
     let (x, y) = (uniform_points(n, 2, 1), uniform_points(n, 2, 2));
