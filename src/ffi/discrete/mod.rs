@@ -1,25 +1,27 @@
 //! Discrete OT references over the C ABI: Sinkhorn, IPOT, the exact f-divergence dual and the
-//! optimal assignment. Inputs are strided views (f32 or f64, read into f64 on the CPU); every
-//! output goes into a caller-provided buffer, validated before any work and written only on
-//! success.
+//! optimal assignment, on point sets (`points.rs`) or on a caller's dense cost matrix
+//! (`dense.rs`, as POT's `ot.sinkhorn(a, b, M, reg)`). Inputs are strided views (f32 or f64, read
+//! into f64 on the CPU); every output goes into a caller-provided buffer, validated before any
+//! work and written only on success. Both front doors build a [`Problem`] and share the drivers
+//! below, so the two forms of a solver differ only in how the cost arrives.
 
 use std::ffi::c_void;
 
 use tch::Tensor;
 
 use super::common::{self, options_or_default, report_fields, write_report, Options};
-use super::enums::{cost_from, regularizer_from, scones_cost, scones_regularizer};
-use super::error::{boundary, free_box, scones_error, scones_status};
-use super::matrix::{
-    check_out, dims, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_f64, write_tensor,
-};
+use super::enums::{cost_from, scones_cost};
+use super::error::{free_box, scones_error, scones_status};
+use super::matrix::{check_out, dims, read_f64, read_vector, scones_matrix, scones_matrix_mut, write_tensor};
 use super::progress::{scones_progress_fn, ProgressHook};
-use super::{out_ptr, put};
-use crate::discrete::{assignment, fdual, ipot, sinkhorn};
-use crate::ot::Regularizer;
+use crate::discrete::{fdual, ipot, sinkhorn};
+use crate::ot::{Cost, Regularizer};
 use crate::runtime::error::{Error, Result};
 use crate::runtime::limits;
 use crate::runtime::progress::Progress;
+
+pub mod dense;
+pub mod points;
 
 /// Options shared by the discrete solvers. Defaults: each solver's own tolerance (Sinkhorn 1e-6,
 /// IPOT and the f-divergence dual 1e-9 on the l1 marginal violation), iteration caps 100000
@@ -163,9 +165,11 @@ pub extern "C" fn scones_discrete_options_set_ipot(
     })
 }
 
-/// Progress callback, called every `every` iterations (> 0) with phase
-/// SCONES_PHASE_DUAL_TRAINING and `objective` = the solver's current objective; a non-zero
-/// return cancels the call (SCONES_STATUS_CANCELLED). NULL callback removes it.
+/// Progress callback, called every `every` iterations (> 0) with phase SCONES_PHASE_DISCRETE,
+/// `objective` = the solver's current objective and `marginal_error` = its current l1 marginal
+/// violation (ABI 0.1 reported these calls as SCONES_PHASE_DUAL_TRAINING, without
+/// marginal_error); a non-zero return cancels the call (SCONES_STATUS_CANCELLED). NULL callback
+/// removes it.
 #[no_mangle]
 pub extern "C" fn scones_discrete_options_set_progress(
     opts: *mut scones_discrete_options,
@@ -175,11 +179,6 @@ pub extern "C" fn scones_discrete_options_set_progress(
     err: *mut *mut scones_error,
 ) -> scones_status {
     common::set_progress(opts, callback, user_data, every, err)
-}
-
-fn points(m: *const scones_matrix, what: &str) -> Result<Tensor> {
-    let (v, r, c) = read_f64(m, what)?;
-    Ok(Tensor::f_from_slice(&v)?.f_view([r as i64, c as i64])?)
 }
 
 /// Optional weights: NULL for uniform, otherwise a 1 x n or n x 1 view.
@@ -192,11 +191,6 @@ fn weights(m: *const scones_matrix, n: usize, what: &str) -> Result<Option<Tenso
         return Err(Error::shape(format!("{what}: expected {n} weights (one per point), got {}", v.len())));
     }
     Ok(Some(Tensor::f_from_slice(&v)?))
-}
-
-fn rows(m: *const scones_matrix) -> usize {
-    // SAFETY: only called after read_f64 validated the view.
-    unsafe { (*m).rows }
 }
 
 /// Writes the report when the caller asked for one (its struct_size was checked up front).
@@ -247,194 +241,140 @@ fn check_report(out: *const scones_discrete_report) -> Result<()> {
     Ok(())
 }
 
-/// Reads source (m x d) and target (n x d) points and optional weights; the points are used in
-/// f64 on the CPU.
-fn problem(
-    source: *const scones_matrix,
-    target: *const scones_matrix,
-    a: *const scones_matrix,
-    b: *const scones_matrix,
-) -> Result<(Tensor, Tensor, Option<Tensor>, Option<Tensor>)> {
-    let x = points(source, "source")?;
-    let y = points(target, "target")?;
-    let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
+/// Where a solver's cost comes from.
+enum Ground {
+    /// Points under a ground cost: Sinkhorn forms the cost in row blocks and never holds it.
+    Points { cost: Cost, x: Tensor, y: Tensor },
+    /// The caller's m x n matrix, in f64 on the CPU.
+    Dense(Tensor),
+}
+
+/// A validated discrete problem: the cost, optional weights, and its size m x n.
+struct Problem {
+    ground: Ground,
+    a: Option<Tensor>,
+    b: Option<Tensor>,
+    m: usize,
+    n: usize,
+}
+
+/// The m x n size of a problem against the cap on cost entries, before anything is read.
+fn check_entries(m: usize, n: usize, what: &str) -> Result<()> {
     if m.saturating_mul(n) > limits::MAX_COST_ENTRIES {
         return Err(Error::invalid(format!(
-            "{m} x {n} point pairs exceed the cap of {} cost entries per sweep",
+            "{m} x {n} {what} exceed the cap of {} cost entries per sweep",
             limits::MAX_COST_ENTRIES
         )));
     }
-    let a = weights(a, rows(source), "source weights")?;
-    let b = weights(b, rows(target), "target weights")?;
-    Ok((x, y, a, b))
+    Ok(())
 }
 
-/// Entropic OT between the rows of `source` (m x d) and `target` (n x d) under `cost`, by
-/// log-domain Sinkhorn with epsilon scaling: min <C, P> + lambda KL(P || a b^T). The cost is
-/// formed in row blocks, so large m, n fit in memory when `plan` is NULL. `source_weights`
-/// (m, as 1 x m or m x 1) and `target_weights` may be NULL for uniform weights; given, they must
-/// be > 0 and sum to 1. Outputs: potentials `f` (m x 1) and `g` (n x 1), gauge sum a f = sum b g,
-/// with P_ij = a_i b_j exp((f_i + g_j - C_ij) / lambda); `plan` (m x n) may be NULL; `report`
-/// may be NULL. `options` may be NULL for the defaults. lambda is in cost units (e.g. 1e-3 times
-/// the largest cost).
-#[no_mangle]
-pub extern "C" fn scones_sinkhorn(
-    source: *const scones_matrix,
-    target: *const scones_matrix,
-    source_weights: *const scones_matrix,
-    target_weights: *const scones_matrix,
-    cost: scones_cost,
+impl Problem {
+    /// Source (m x d) and target (n x d) points under `cost`, with optional weights.
+    fn points(
+        cost: scones_cost,
+        source: *const scones_matrix,
+        target: *const scones_matrix,
+        a: *const scones_matrix,
+        b: *const scones_matrix,
+    ) -> Result<Problem> {
+        let cost = cost_from(cost)?;
+        let read = |m: *const scones_matrix, what: &str| -> Result<(Tensor, usize)> {
+            let (v, r, c) = read_f64(m, what)?;
+            Ok((Tensor::f_from_slice(&v)?.f_view([r as i64, c as i64])?, r))
+        };
+        let (x, m) = read(source, "source")?;
+        let (y, n) = read(target, "target")?;
+        check_entries(m, n, "point pairs")?;
+        let (a, b) = (weights(a, m, "source weights")?, weights(b, n, "target weights")?);
+        Ok(Problem { ground: Ground::Points { cost, x, y }, a, b, m, n })
+    }
+
+    /// A dense m x n cost matrix (finite; any sign) with optional weights.
+    fn dense(cost: *const scones_matrix, a: *const scones_matrix, b: *const scones_matrix) -> Result<Problem> {
+        let (m, n) = dims(cost, "cost")?;
+        check_entries(m, n, "costs")?;
+        let (c, _, _) = read_f64(cost, "cost")?;
+        let c = Tensor::f_from_slice(&c)?.f_view([m as i64, n as i64])?;
+        let (a, b) = (weights(a, m, "source weights")?, weights(b, n, "target weights")?);
+        Ok(Problem { ground: Ground::Dense(c), a, b, m, n })
+    }
+}
+
+/// Sinkhorn on either ground; outputs as documented at scones_sinkhorn.
+fn run_sinkhorn(
+    p: Problem,
     lambda: f64,
     options: *const scones_discrete_options,
     f: *const scones_matrix_mut,
     g: *const scones_matrix_mut,
     plan: *const scones_matrix_mut,
     report_out: *mut scones_discrete_report,
-    err: *mut *mut scones_error,
-) -> scones_status {
-    boundary(err, || {
-        let cost = cost_from(cost)?;
-        let (x, y, a, b) = problem(source, target, source_weights, target_weights)?;
-        let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
-        check_dual_outputs([(f, "f"), (g, "g")], plan, report_out, m, n)?;
-        let o = options_or_default(options);
-        let mut cfg = sinkhorn::SinkhornConfig::new(lambda);
-        (cfg.tol, cfg.max_iter) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.unwrap_or(cfg.max_iter));
-        cfg.return_plan = !plan.is_null();
-        let r = sinkhorn::sinkhorn_points(cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut o.observer())?;
-        write_tensor(f, &r.f)?;
-        write_tensor(g, &r.g)?;
-        if let Some(p) = &r.plan {
-            write_tensor(plan, p)?;
-        }
-        report(report_out, r.transport_cost, r.dual_value, r.marginal_error, r.iterations, r.converged)
-    })
+) -> Result<()> {
+    check_dual_outputs([(f, "f"), (g, "g")], plan, report_out, p.m, p.n)?;
+    let o = options_or_default(options);
+    let mut cfg = sinkhorn::SinkhornConfig::new(lambda);
+    (cfg.tol, cfg.max_iter) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.unwrap_or(cfg.max_iter));
+    cfg.return_plan = !plan.is_null();
+    let (a, b, obs) = (p.a.as_ref(), p.b.as_ref(), &mut o.observer());
+    let r = match &p.ground {
+        Ground::Points { cost, x, y } => sinkhorn::sinkhorn_points(*cost, x, y, a, b, &cfg, obs)?,
+        Ground::Dense(c) => sinkhorn::sinkhorn_dense(c, a, b, &cfg, obs)?,
+    };
+    write_tensor(f, &r.f)?;
+    write_tensor(g, &r.g)?;
+    if let Some(pl) = &r.plan {
+        write_tensor(plan, pl)?;
+    }
+    report(report_out, r.transport_cost, r.dual_value, r.marginal_error, r.iterations, r.converged)
 }
 
-/// Unregularized OT between the rows of `source` and `target` by IPOT (inexact proximal point,
-/// thesis ch. 2 Algorithm 1), in the log domain. The plan (m x n, required) converges to an
-/// optimal plan; weights, `options` and `report` as for scones_sinkhorn (the proximal step and
-/// inner iteration count are set with scones_discrete_options_set_ipot).
-#[no_mangle]
-pub extern "C" fn scones_ipot(
-    source: *const scones_matrix,
-    target: *const scones_matrix,
-    source_weights: *const scones_matrix,
-    target_weights: *const scones_matrix,
-    cost: scones_cost,
+/// IPOT on either ground; outputs as documented at scones_ipot.
+fn run_ipot(
+    p: Problem,
     options: *const scones_discrete_options,
     plan: *const scones_matrix_mut,
     report_out: *mut scones_discrete_report,
-    err: *mut *mut scones_error,
-) -> scones_status {
-    boundary(err, || {
-        let cost = cost_from(cost)?;
-        let (x, y, a, b) = problem(source, target, source_weights, target_weights)?;
-        check_out(plan, "plan", x.size()[0] as usize, y.size()[0] as usize)?;
-        check_report(report_out)?;
-        let o = options_or_default(options);
-        let mut cfg = o.ipot.clone();
-        (cfg.tol, cfg.max_iter) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.unwrap_or(cfg.max_iter));
-        let r = ipot::ipot_points(cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut o.observer())?;
-        write_tensor(plan, &r.plan)?;
-        report(report_out, r.transport_cost, r.transport_cost, r.marginal_error, r.iterations, r.converged)
-    })
+) -> Result<()> {
+    check_out(plan, "plan", p.m, p.n)?;
+    check_report(report_out)?;
+    let o = options_or_default(options);
+    let mut cfg = o.ipot.clone();
+    (cfg.tol, cfg.max_iter) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.unwrap_or(cfg.max_iter));
+    let (a, b, obs) = (p.a.as_ref(), p.b.as_ref(), &mut o.observer());
+    let r = match &p.ground {
+        Ground::Points { cost, x, y } => ipot::ipot_points(*cost, x, y, a, b, &cfg, obs)?,
+        Ground::Dense(c) => ipot::ipot(c, a, b, &cfg, obs)?,
+    };
+    write_tensor(plan, &r.plan)?;
+    report(report_out, r.transport_cost, r.transport_cost, r.marginal_error, r.iterations, r.converged)
 }
 
-/// The f-divergence-regularized discrete dual, solved exactly (to the tolerance, default 1e-9 on
-/// the gradient norm): max sum a phi + sum b psi - sum_ij a_i b_j H*(phi_i + psi_j - C_ij),
-/// H*(v) = lambda f*(v / lambda), with the same conjugates as the neural dual
-/// (`regularizer` is a SCONES_REGULARIZER_* value, lambda > 0). Outputs phi (m x 1) and psi
-/// (n x 1) in the gauge sum a phi = sum b psi, and optionally the plan P_ij = a_i b_j M(V_ij)
-/// (m x n). The dense m x n problem is held in memory and Newton's method factors an
-/// min(m, n)^2 matrix: meant for up to a few thousand points.
-#[no_mangle]
-pub extern "C" fn scones_discrete_fdual(
-    source: *const scones_matrix,
-    target: *const scones_matrix,
-    source_weights: *const scones_matrix,
-    target_weights: *const scones_matrix,
-    cost: scones_cost,
-    regularizer: scones_regularizer,
-    lambda: f64,
+/// The f-divergence dual on either ground; outputs as documented at scones_discrete_fdual.
+#[allow(clippy::too_many_arguments)]
+fn run_fdual(
+    p: Problem,
+    reg: &Regularizer,
     options: *const scones_discrete_options,
     phi: *const scones_matrix_mut,
     psi: *const scones_matrix_mut,
     plan: *const scones_matrix_mut,
     report_out: *mut scones_discrete_report,
-    err: *mut *mut scones_error,
-) -> scones_status {
-    boundary(err, || {
-        let cost = cost_from(cost)?;
-        let reg = Regularizer::new(regularizer_from(regularizer)?, lambda)?;
-        let (x, y, a, b) = problem(source, target, source_weights, target_weights)?;
-        let (m, n) = (x.size()[0] as usize, y.size()[0] as usize);
-        check_dual_outputs([(phi, "phi"), (psi, "psi")], plan, report_out, m, n)?;
-        let o = options_or_default(options);
-        let mut cfg = fdual::FDualConfig::default();
-        (cfg.tol, cfg.max_newton) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.map_or(cfg.max_newton, |k| k as usize));
-        let r = fdual::solve_points(&reg, cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut o.observer())?;
-        write_tensor(phi, &r.phi)?;
-        write_tensor(psi, &r.psi)?;
-        if !plan.is_null() {
-            write_tensor(plan, &r.plan)?;
-        }
-        report(
-            report_out,
-            r.transport_cost,
-            r.dual_value,
-            r.marginal_error,
-            (r.sweeps + r.newton_steps) as u64,
-            r.converged,
-        )
-    })
-}
-
-/// Exact optimal assignment for an n x n cost matrix (shortest augmenting paths, O(n^3)):
-/// `assignment[i]` (n entries, required) receives the column matched to row i, `total_cost`
-/// (may be NULL) `sum_i C_{i, assignment[i]}`, and `u` (n x 1) and `v` (n x 1), each may be NULL,
-/// dual potentials with u_i + v_j <= C_ij, equality on the assignment and sum u + sum v =
-/// total cost. Between uniform measures the transport cost is total_cost / n.
-#[no_mangle]
-pub extern "C" fn scones_assignment(
-    cost: *const scones_matrix,
-    assignment: *mut usize,
-    total_cost: *mut f64,
-    u: *const scones_matrix_mut,
-    v: *const scones_matrix_mut,
-    err: *mut *mut scones_error,
-) -> scones_status {
-    boundary(err, || {
-        let (r, k) = dims(cost, "cost")?;
-        if r != k {
-            return Err(Error::shape(format!("cost: assignment needs a square matrix, got {r} x {k}")));
-        }
-        // O(n^3): beyond this the call would run for hours with no cancellation point.
-        limits::count("assignment size n", r, limits::MAX_ASSIGNMENT)?;
-        let (c, _, _) = read_f64(cost, "cost")?;
-        out_ptr(assignment, "assignment")?;
-        for (out, what) in [(u, "u"), (v, "v")] {
-            if !out.is_null() {
-                check_out(out, what, r, 1)?;
-            }
-        }
-        let a = assignment::solve(&c, r)?;
-        write_indices(assignment, &a.columns);
-        if !total_cost.is_null() {
-            put(total_cost, a.total_cost);
-        }
-        if !u.is_null() {
-            write_f64(u, &a.u);
-        }
-        if !v.is_null() {
-            write_f64(v, &a.v);
-        }
-        Ok(())
-    })
-}
-
-/// Writes `v` to caller storage already checked non-NULL by [`out_ptr`].
-fn write_indices(p: *mut usize, v: &[usize]) {
-    // SAFETY: non-NULL (checked); the caller provides v.len() writable entries (documented).
-    unsafe { std::slice::from_raw_parts_mut(p, v.len()) }.copy_from_slice(v);
+) -> Result<()> {
+    check_dual_outputs([(phi, "phi"), (psi, "psi")], plan, report_out, p.m, p.n)?;
+    let o = options_or_default(options);
+    let mut cfg = fdual::FDualConfig::default();
+    (cfg.tol, cfg.max_newton) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.map_or(cfg.max_newton, |k| k as usize));
+    let (a, b, obs) = (p.a.as_ref(), p.b.as_ref(), &mut o.observer());
+    let r = match &p.ground {
+        Ground::Points { cost, x, y } => fdual::solve_points(reg, *cost, x, y, a, b, &cfg, obs)?,
+        Ground::Dense(c) => fdual::solve(reg, c, a, b, &cfg, obs)?,
+    };
+    write_tensor(phi, &r.phi)?;
+    write_tensor(psi, &r.psi)?;
+    if !plan.is_null() {
+        write_tensor(plan, &r.plan)?;
+    }
+    let iterations = (r.sweeps + r.newton_steps) as u64;
+    report(report_out, r.transport_cost, r.dual_value, r.marginal_error, iterations, r.converged)
 }
