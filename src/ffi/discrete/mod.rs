@@ -2,7 +2,7 @@
 //! optimal assignment, on point sets (`points.rs`) or on a caller's dense cost matrix
 //! (`dense.rs`, as POT's `ot.sinkhorn(a, b, M, reg)`). Inputs are strided views (f32 or f64, read
 //! into f64 on the CPU); every output goes into a caller-provided buffer, validated before any
-//! work and written only on success. Both front doors build a [`Problem`] and share the drivers
+//! work and written only on success. Both front doors build a `Problem` and share the drivers
 //! below, so the two forms of a solver differ only in how the cost arrives.
 
 use std::ffi::c_void;
