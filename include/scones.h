@@ -25,9 +25,9 @@
 #include <stdint.h>
 
 #define SCONES_VERSION_MAJOR 0
-#define SCONES_VERSION_MINOR 1
+#define SCONES_VERSION_MINOR 2
 #define SCONES_VERSION_PATCH 0
-#define SCONES_VERSION_STRING "0.1.0"
+#define SCONES_VERSION_STRING "0.2.0"
 
 
 /**
@@ -181,6 +181,12 @@ typedef struct scones_progress {
    * Sampling with Metropolis adjustment: share of proposals accepted so far.
    */
   double acceptance;
+  /**
+   * Discrete solvers: the current l1 violation of the marginal constraints, the quantity
+   * their stopping rules test. Since ABI 0.2: read it only when struct_size >=
+   * offsetof(scones_progress, marginal_error) + sizeof(double).
+   */
+  double marginal_error;
 } scones_progress;
 
 /**
@@ -189,11 +195,6 @@ typedef struct scones_progress {
  */
 typedef int32_t (*scones_progress_fn)(void *user_data,
                                       const struct scones_progress *progress);
-
-/**
- * Ground cost; one of the SCONES_COST_* values.
- */
-typedef int32_t scones_cost;
 
 /**
  * Summary of a discrete solve. Set struct_size to sizeof(scones_discrete_report) before the
@@ -229,6 +230,11 @@ typedef struct scones_discrete_report {
  * Regularizer (f-divergence); one of the SCONES_REGULARIZER_* values.
  */
 typedef int32_t scones_regularizer;
+
+/**
+ * Ground cost; one of the SCONES_COST_* values.
+ */
+typedef int32_t scones_cost;
 
 /**
  * Learning-rate schedule; one of the SCONES_LR_* values.
@@ -505,6 +511,12 @@ typedef int32_t (*scones_score_fn)(void *user_data,
 #define SCONES_PHASE_BARYCENTRIC_TRAINING 3
 
 /**
+ * The discrete solvers (Sinkhorn, IPOT, the f-divergence dual), since ABI 0.2; in 0.1 they
+ * reported as SCONES_PHASE_DUAL_TRAINING.
+ */
+#define SCONES_PHASE_DISCRETE 4
+
+/**
  * y_0 ~ N(0, I) (default, Algorithm 2).
  */
 #define SCONES_INIT_NOISE 0
@@ -519,9 +531,12 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Library version as "MAJOR.MINOR.PATCH" (static storage; do not free). It matches the
- * SCONES_VERSION_* macros of the header the program was compiled with, unless the program was
- * built against a different header than the library it loaded.
+ * Library version as "MAJOR.MINOR.PATCH" (static storage; do not free). Compatibility rule: a
+ * program compiled against header MAJOR.MINOR runs against any library with the same MAJOR and
+ * a minor >= MINOR (0.x included: minor releases only append functions, constants and struct
+ * fields, which is why the soname stays libscones.so.MAJOR); a program that checks at run time
+ * should accept exactly those. A change that breaks this goes to the next major. See
+ * docs/ABI.md for what each minor added.
  */
 const char *scones_version(void);
 
@@ -613,15 +628,68 @@ scones_status scones_discrete_options_set_ipot(struct scones_discrete_options *o
                                                struct scones_error **err);
 
 /**
- * Progress callback, called every `every` iterations (> 0) with phase
- * SCONES_PHASE_DUAL_TRAINING and `objective` = the solver's current objective; a non-zero
- * return cancels the call (SCONES_STATUS_CANCELLED). NULL callback removes it.
+ * Progress callback, called every `every` iterations (> 0) with phase SCONES_PHASE_DISCRETE,
+ * `objective` = the solver's current objective and `marginal_error` = its current l1 marginal
+ * violation (ABI 0.1 reported these calls as SCONES_PHASE_DUAL_TRAINING, without
+ * marginal_error); a non-zero return cancels the call (SCONES_STATUS_CANCELLED). NULL callback
+ * removes it.
  */
 scones_status scones_discrete_options_set_progress(struct scones_discrete_options *opts,
                                                    scones_progress_fn callback,
                                                    void *user_data,
                                                    size_t every,
                                                    struct scones_error **err);
+
+/**
+ * Entropic OT on a dense cost matrix `cost` (m x n, f32 or f64, finite): as scones_sinkhorn,
+ * min <C, P> + lambda KL(P || a b^T) by log-domain Sinkhorn with epsilon scaling, the matrix
+ * held in memory. `source_weights` (m entries, as 1 x m or m x 1) and `target_weights` (n) may
+ * be NULL for uniform weights; given, they must be > 0 and sum to 1. Outputs: potentials `f`
+ * (m x 1) and `g` (n x 1), gauge sum a f = sum b g, with P_ij = a_i b_j exp((f_i + g_j - C_ij) /
+ * lambda); `plan` (m x n) and `report` may be NULL; `options` may be NULL for the defaults. On
+ * the cost matrix of two point sets it returns what scones_sinkhorn returns on the points.
+ */
+scones_status scones_sinkhorn_cost(const struct scones_matrix *cost,
+                                   const struct scones_matrix *source_weights,
+                                   const struct scones_matrix *target_weights,
+                                   double lambda,
+                                   const struct scones_discrete_options *options,
+                                   const struct scones_matrix_mut *f,
+                                   const struct scones_matrix_mut *g,
+                                   const struct scones_matrix_mut *plan,
+                                   struct scones_discrete_report *report_out,
+                                   struct scones_error **err);
+
+/**
+ * Unregularized OT on a dense cost matrix `cost` (m x n, finite) by IPOT, as scones_ipot: the
+ * plan (m x n, required) converges to an optimal plan; weights, `options` and `report` as for
+ * scones_sinkhorn_cost.
+ */
+scones_status scones_ipot_cost(const struct scones_matrix *cost,
+                               const struct scones_matrix *source_weights,
+                               const struct scones_matrix *target_weights,
+                               const struct scones_discrete_options *options,
+                               const struct scones_matrix_mut *plan,
+                               struct scones_discrete_report *report_out,
+                               struct scones_error **err);
+
+/**
+ * The f-divergence-regularized discrete dual on a dense cost matrix `cost` (m x n, finite),
+ * solved exactly, as scones_discrete_fdual: outputs phi (m x 1), psi (n x 1) and optionally the
+ * plan P_ij = a_i b_j M(phi_i + psi_j - C_ij) (m x n); weights, `options` and `report` as for
+ * scones_sinkhorn_cost.
+ */
+scones_status scones_discrete_fdual_cost(const struct scones_matrix *cost,
+                                         const struct scones_matrix *source_weights,
+                                         const struct scones_matrix *target_weights,
+                                         scones_regularizer regularizer,
+                                         double lambda,
+                                         const struct scones_discrete_options *options,
+                                         const struct scones_matrix_mut *phi,
+                                         const struct scones_matrix_mut *psi,
+                                         const struct scones_matrix_mut *plan,
+                                         struct scones_discrete_report *report_out,
+                                         struct scones_error **err);
 
 /**
  * Entropic OT between the rows of `source` (m x d) and `target` (n x d) under `cost`, by

@@ -59,11 +59,11 @@ for exe in consumer_c consumer_cpp consumer_static; do
   "$tmp/cmake/$exe" "$version"
 done
 ! grep -q "libscones" <(ldd "$tmp/cmake/consumer_static") || fail "consumer_static loads libscones.so"
-# Versions the package must refuse: a later one, and for 0.x an earlier minor (0.x releases
-# are only compatible within a minor version).
+# Versions the package must refuse: a later minor and another major. An earlier minor of the
+# same major is accepted (minors only append to the ABI, docs/ABI.md): checked below.
 minor=$(echo "$version" | cut -d. -f2)
 bad=("$((major + 1)).0" "$major.$((minor + 1))")
-[ "$major" -gt 0 ] || [ "$minor" -eq 0 ] || bad+=("0.$((minor - 1))")
+[ "$major" -eq 0 ] || bad+=("$((major - 1)).0")
 for want in "${bad[@]}"; do
   if cmake -S "$root/tests/install" -B "$tmp/cmake-bad" -DCMAKE_PREFIX_PATH="$prefix" \
        -DSCONES_REQUIRE_VERSION="$want" >"$tmp/bad.log" 2>&1; then
@@ -71,4 +71,10 @@ for want in "${bad[@]}"; do
   fi
   rm -rf "$tmp/cmake-bad"
 done
+if [ "$minor" -gt 0 ]; then
+  cmake -S "$root/tests/install" -B "$tmp/cmake-old" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DSCONES_REQUIRE_VERSION="$major.$((minor - 1))" >"$tmp/old.log" 2>&1 ||
+    { cat "$tmp/old.log"; fail "find_package(scones $major.$((minor - 1))) refused version $version"; }
+  rm -rf "$tmp/cmake-old"
+fi
 echo "test-install: all checks passed (scones $version: make install, pkg-config C and C++, CMake shared and static)"

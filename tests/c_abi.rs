@@ -151,3 +151,13 @@ fn c_generated_bad_inputs() {
     let out = run(&exe, &[&scratch("bad_inputs_scratch"), &fixture]);
     assert!(out.contains("bad_inputs: all"), "{out}");
 }
+
+/// Item 7 of issue 9: a program compiled against the frozen 0.1.0 header
+/// (tests/fixtures/scones-0.1.0.h) runs against this library: version rule, 0.1 report sizes,
+/// 0.1 progress callbacks.
+#[test]
+fn c_abi01_program_runs_against_this_library() {
+    let exe = compile("abi01_compat.c", false, &[]);
+    let out = run(&exe, &[]);
+    assert!(out.contains("abi01_compat: all"), "{out}");
+}

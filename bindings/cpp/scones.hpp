@@ -10,7 +10,9 @@
 //   rows = points and columns = coordinates: row-major, column-major, any strides; no copies.
 // - Options have fluent setters: DualOptions().regularizer(Regularizer::Kl, 4).iterations(500).
 // - Discrete OT (sinkhorn, ipot, discrete_fdual, assignment) returns owning results with a
-//   DiscreteReport; DiscreteOptions().tolerance(1e-9).progress(fn) configures the solvers.
+//   DiscreteReport; DiscreteOptions().tolerance(1e-9).progress(fn) configures the solvers. Each
+//   solver also has an overload that writes into caller views (MutView) and returns the report,
+//   and a *_cost form on a dense cost matrix (as POT's ot.sinkhorn(a, b, M, reg)).
 // - Progress is a std::function<bool(const Progress&)>: return false to cancel (the call then
 //   throws Error with Status::Cancelled); an exception thrown by it is carried across the C
 //   boundary and rethrown from the call.
@@ -29,6 +31,7 @@
 #include <exception>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -110,6 +113,7 @@ enum class Phase : scones_phase {
   Sampling = SCONES_PHASE_SAMPLING,
   ScoreTraining = SCONES_PHASE_SCORE_TRAINING,
   BarycentricTraining = SCONES_PHASE_BARYCENTRIC_TRAINING,
+  Discrete = SCONES_PHASE_DISCRETE,  // since 0.2: Sinkhorn, IPOT, the f-divergence dual
 };
 
 /// A static name for a status ("ok", "invalid_argument", ...).
@@ -117,6 +121,19 @@ inline const char* status_name(Status s) noexcept { return scones_status_name(st
 
 /// Library version "MAJOR.MINOR.PATCH" (of the loaded library, not of this header).
 inline std::string version() { return scones_version(); }
+
+/// Whether the loaded library can run a program built against this header: the rule of
+/// scones.h (scones_version), the same major and a minor at least the header's.
+inline bool version_compatible() noexcept {
+  unsigned major = 0, minor = 0;
+  const char* v = scones_version();
+  std::size_t i = 0;
+  for (; v[i] >= '0' && v[i] <= '9'; i++) major = major * 10 + static_cast<unsigned>(v[i] - '0');
+  if (i == 0 || v[i++] != '.') return false;
+  const std::size_t start = i;
+  for (; v[i] >= '0' && v[i] <= '9'; i++) minor = minor * 10 + static_cast<unsigned>(v[i] - '0');
+  return i > start && major == SCONES_VERSION_MAJOR && minor >= SCONES_VERSION_MINOR;
+}
 
 /// Whether this build can use CUDA on this machine.
 inline bool cuda_available() noexcept { return scones_cuda_available() != 0; }
@@ -274,6 +291,7 @@ struct Progress {
   Phase phase;
   std::uint64_t iteration, total;
   double objective, mean_compatibility, extension_fraction, acceptance;
+  double marginal_error;  // Phase::Discrete: the current l1 marginal violation
 };
 
 /// Return true to continue, false to cancel the call.
@@ -290,8 +308,11 @@ struct ProgressState {
   static int32_t trampoline(void* user, const scones_progress* p) noexcept {
     auto* self = static_cast<ProgressState*>(user);
     try {
+      // marginal_error was appended in 0.2: struct_size says whether this library filled it.
+      const bool has_marginal = p->struct_size >= offsetof(scones_progress, marginal_error) + sizeof(double);
       Progress q{static_cast<Phase>(p->phase), p->iteration, p->total, p->objective,
-                 p->mean_compatibility, p->extension_fraction, p->acceptance};
+                 p->mean_compatibility, p->extension_fraction, p->acceptance,
+                 has_marginal ? p->marginal_error : std::numeric_limits<double>::quiet_NaN()};
       return self->fn(q) ? 0 : 1;
     } catch (...) {
       self->error = std::current_exception();  // no exception crosses into the library
@@ -1054,51 +1075,141 @@ inline const scones_matrix* opt(const std::optional<View>& v) noexcept { return 
 
 }  // namespace detail
 
+namespace detail {
+
+inline const scones_matrix_mut* opt(const std::optional<MutView>& v) noexcept { return v ? v->c() : nullptr; }
+inline std::optional<MutView> plan_view(Matrix& plan, bool with_plan) {
+  return with_plan ? std::optional<MutView>(plan.mut()) : std::nullopt;
+}
+
+}  // namespace detail
+
 /// Entropic OT between the rows of source (m x d) and target (n x d): log-domain Sinkhorn with
-/// epsilon scaling, min <C, P> + lambda KL(P || a b^T); lambda is in cost units.
-inline SinkhornResult sinkhorn(View source, View target, double lambda, const DiscreteOptions& options = DiscreteOptions(),
-                               Cost cost = Cost::SqEuclidean, const Weights& weights = {}, bool with_plan = true) {
-  SinkhornResult r{std::vector<double>(source.rows()), std::vector<double>(target.rows()),
-                   with_plan ? Matrix(source.rows(), target.rows()) : Matrix(), {}};
-  MutView f(r.f.data(), r.f.size(), 1), g(r.g.data(), r.g.size(), 1), plan = r.plan.mut();
+/// epsilon scaling, min <C, P> + lambda KL(P || a b^T); lambda is in cost units. Writes the
+/// potentials into f (m x 1) and g (n x 1) and, when given, the plan (m x n), only on success.
+inline DiscreteReport sinkhorn(View source, View target, double lambda, MutView f, MutView g,
+                               std::optional<MutView> plan, const DiscreteOptions& options = DiscreteOptions(),
+                               Cost cost = Cost::SqEuclidean, const Weights& weights = {}) {
   scones_discrete_report rep = detail::new_report();
   std::shared_ptr<detail::ProgressState> keep = options.progress_state();
   detail::call_with_progress(keep.get(), scones_sinkhorn, source.c(), target.c(), detail::opt(weights.source),
                              detail::opt(weights.target), static_cast<scones_cost>(cost), lambda, options.get(), f.c(),
-                             g.c(), with_plan ? plan.c() : nullptr, &rep);
-  r.report = detail::to_report(rep);
+                             g.c(), detail::opt(plan), &rep);
+  return detail::to_report(rep);
+}
+
+/// As above, into new containers.
+inline SinkhornResult sinkhorn(View source, View target, double lambda, const DiscreteOptions& options = DiscreteOptions(),
+                               Cost cost = Cost::SqEuclidean, const Weights& weights = {}, bool with_plan = true) {
+  SinkhornResult r{std::vector<double>(source.rows()), std::vector<double>(target.rows()),
+                   with_plan ? Matrix(source.rows(), target.rows()) : Matrix(), {}};
+  r.report = sinkhorn(source, target, lambda, MutView(r.f.data(), r.f.size(), 1), MutView(r.g.data(), r.g.size(), 1),
+                      detail::plan_view(r.plan, with_plan), options, cost, weights);
+  return r;
+}
+
+/// Sinkhorn on a dense m x n cost matrix (finite; rows are source atoms), as POT's
+/// ot.sinkhorn(a, b, M, reg); outputs as for sinkhorn.
+inline DiscreteReport sinkhorn_cost(View cost, double lambda, MutView f, MutView g, std::optional<MutView> plan,
+                                    const DiscreteOptions& options = DiscreteOptions(), const Weights& weights = {}) {
+  scones_discrete_report rep = detail::new_report();
+  std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+  detail::call_with_progress(keep.get(), scones_sinkhorn_cost, cost.c(), detail::opt(weights.source),
+                             detail::opt(weights.target), lambda, options.get(), f.c(), g.c(), detail::opt(plan), &rep);
+  return detail::to_report(rep);
+}
+
+inline SinkhornResult sinkhorn_cost(View cost, double lambda, const DiscreteOptions& options = DiscreteOptions(),
+                                    const Weights& weights = {}, bool with_plan = true) {
+  SinkhornResult r{std::vector<double>(cost.rows()), std::vector<double>(cost.cols()),
+                   with_plan ? Matrix(cost.rows(), cost.cols()) : Matrix(), {}};
+  r.report = sinkhorn_cost(cost, lambda, MutView(r.f.data(), r.f.size(), 1), MutView(r.g.data(), r.g.size(), 1),
+                           detail::plan_view(r.plan, with_plan), options, weights);
   return r;
 }
 
 /// Unregularized OT between the rows of source and target by IPOT (inexact proximal point);
-/// the plan converges to an optimal plan (step and inner sweeps: DiscreteOptions::ipot).
-inline IpotResult ipot(View source, View target, const DiscreteOptions& options = DiscreteOptions(),
-                       Cost cost = Cost::SqEuclidean, const Weights& weights = {}) {
-  IpotResult r{Matrix(source.rows(), target.rows()), {}};
-  MutView plan = r.plan.mut();
+/// the plan (m x n, written into `plan`) converges to an optimal plan (step and inner sweeps:
+/// DiscreteOptions::ipot).
+inline DiscreteReport ipot(View source, View target, MutView plan, const DiscreteOptions& options = DiscreteOptions(),
+                           Cost cost = Cost::SqEuclidean, const Weights& weights = {}) {
   scones_discrete_report rep = detail::new_report();
   std::shared_ptr<detail::ProgressState> keep = options.progress_state();
   detail::call_with_progress(keep.get(), scones_ipot, source.c(), target.c(), detail::opt(weights.source),
                              detail::opt(weights.target), static_cast<scones_cost>(cost), options.get(), plan.c(), &rep);
-  r.report = detail::to_report(rep);
+  return detail::to_report(rep);
+}
+
+inline IpotResult ipot(View source, View target, const DiscreteOptions& options = DiscreteOptions(),
+                       Cost cost = Cost::SqEuclidean, const Weights& weights = {}) {
+  IpotResult r{Matrix(source.rows(), target.rows()), {}};
+  r.report = ipot(source, target, r.plan.mut(), options, cost, weights);
+  return r;
+}
+
+/// IPOT on a dense m x n cost matrix (finite; rows are source atoms).
+inline DiscreteReport ipot_cost(View cost, MutView plan, const DiscreteOptions& options = DiscreteOptions(),
+                                const Weights& weights = {}) {
+  scones_discrete_report rep = detail::new_report();
+  std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+  detail::call_with_progress(keep.get(), scones_ipot_cost, cost.c(), detail::opt(weights.source),
+                             detail::opt(weights.target), options.get(), plan.c(), &rep);
+  return detail::to_report(rep);
+}
+
+inline IpotResult ipot_cost(View cost, const DiscreteOptions& options = DiscreteOptions(), const Weights& weights = {}) {
+  IpotResult r{Matrix(cost.rows(), cost.cols()), {}};
+  r.report = ipot_cost(cost, r.plan.mut(), options, weights);
   return r;
 }
 
 /// The f-divergence-regularized discrete dual, solved exactly (dense; up to a few thousand
-/// points): potentials phi, psi and the plan P_ij = a_i b_j M(V_ij).
-inline FDualResult discrete_fdual(View source, View target, Regularizer regularizer, double lambda,
-                                  const DiscreteOptions& options = DiscreteOptions(), Cost cost = Cost::SqEuclidean,
-                                  const Weights& weights = {}, bool with_plan = true) {
-  FDualResult r{std::vector<double>(source.rows()), std::vector<double>(target.rows()),
-                with_plan ? Matrix(source.rows(), target.rows()) : Matrix(), {}};
-  MutView phi(r.phi.data(), r.phi.size(), 1), psi(r.psi.data(), r.psi.size(), 1), plan = r.plan.mut();
+/// points): potentials phi (m x 1), psi (n x 1) and, when given, the plan P_ij = a_i b_j M(V_ij)
+/// (m x n), written into the caller's views.
+inline DiscreteReport discrete_fdual(View source, View target, Regularizer regularizer, double lambda, MutView phi,
+                                     MutView psi, std::optional<MutView> plan,
+                                     const DiscreteOptions& options = DiscreteOptions(), Cost cost = Cost::SqEuclidean,
+                                     const Weights& weights = {}) {
   scones_discrete_report rep = detail::new_report();
   std::shared_ptr<detail::ProgressState> keep = options.progress_state();
   detail::call_with_progress(keep.get(), scones_discrete_fdual, source.c(), target.c(), detail::opt(weights.source),
                              detail::opt(weights.target), static_cast<scones_cost>(cost),
                              static_cast<scones_regularizer>(regularizer), lambda, options.get(), phi.c(), psi.c(),
-                             with_plan ? plan.c() : nullptr, &rep);
-  r.report = detail::to_report(rep);
+                             detail::opt(plan), &rep);
+  return detail::to_report(rep);
+}
+
+inline FDualResult discrete_fdual(View source, View target, Regularizer regularizer, double lambda,
+                                  const DiscreteOptions& options = DiscreteOptions(), Cost cost = Cost::SqEuclidean,
+                                  const Weights& weights = {}, bool with_plan = true) {
+  FDualResult r{std::vector<double>(source.rows()), std::vector<double>(target.rows()),
+                with_plan ? Matrix(source.rows(), target.rows()) : Matrix(), {}};
+  r.report = discrete_fdual(source, target, regularizer, lambda, MutView(r.phi.data(), r.phi.size(), 1),
+                            MutView(r.psi.data(), r.psi.size(), 1), detail::plan_view(r.plan, with_plan), options, cost,
+                            weights);
+  return r;
+}
+
+/// The f-divergence dual on a dense m x n cost matrix (finite; rows are source atoms).
+inline DiscreteReport discrete_fdual_cost(View cost, Regularizer regularizer, double lambda, MutView phi, MutView psi,
+                                          std::optional<MutView> plan, const DiscreteOptions& options = DiscreteOptions(),
+                                          const Weights& weights = {}) {
+  scones_discrete_report rep = detail::new_report();
+  std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+  detail::call_with_progress(keep.get(), scones_discrete_fdual_cost, cost.c(), detail::opt(weights.source),
+                             detail::opt(weights.target), static_cast<scones_regularizer>(regularizer), lambda,
+                             options.get(), phi.c(), psi.c(), detail::opt(plan), &rep);
+  return detail::to_report(rep);
+}
+
+inline FDualResult discrete_fdual_cost(View cost, Regularizer regularizer, double lambda,
+                                       const DiscreteOptions& options = DiscreteOptions(), const Weights& weights = {},
+                                       bool with_plan = true) {
+  FDualResult r{std::vector<double>(cost.rows()), std::vector<double>(cost.cols()),
+                with_plan ? Matrix(cost.rows(), cost.cols()) : Matrix(), {}};
+  r.report = discrete_fdual_cost(cost, regularizer, lambda, MutView(r.phi.data(), r.phi.size(), 1),
+                                 MutView(r.psi.data(), r.psi.size(), 1), detail::plan_view(r.plan, with_plan), options,
+                                 weights);
   return r;
 }
 

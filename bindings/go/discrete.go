@@ -143,15 +143,19 @@ func (r *C.scones_discrete_report) toGo() DiscreteReport {
 	}
 }
 
-// discreteCall holds the C views of a discrete problem's points and optional weights.
+// discreteCall holds the C views of a discrete problem: the points (x, y; the cost is
+// opts.cost) or a dense cost matrix c, and the optional weights.
 type discreteCall struct {
-	x, y, a, b cview
-	m, n       int
+	x, y, c, a, b cview
+	dense         bool
+	hasA, hasB    bool
+	m, n          int
 }
 
 func (c *discreteCall) keepAlive() {
 	c.x.keepAlive()
 	c.y.keepAlive()
+	c.c.keepAlive()
 	c.a.keepAlive()
 	c.b.keepAlive()
 }
@@ -164,6 +168,21 @@ func optShape(v *cview, present bool) *C.go_shape {
 	return &v.shape
 }
 
+func (c *discreteCall) weights(o DiscreteOptions) error {
+	var err error
+	if c.hasA = o.source != nil; c.hasA {
+		if c.a, err = toC(o.source, "source weights"); err != nil {
+			return err
+		}
+	}
+	if c.hasB = o.target != nil; c.hasB {
+		if c.b, err = toC(o.target, "target weights"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func newDiscreteCall(source, target View, o DiscreteOptions) (*discreteCall, error) {
 	c := &discreteCall{}
 	var err error
@@ -173,18 +192,142 @@ func newDiscreteCall(source, target View, o DiscreteOptions) (*discreteCall, err
 	if c.y, err = toC(target, "target"); err != nil {
 		return nil, err
 	}
-	if o.source != nil {
-		if c.a, err = toC(o.source, "source weights"); err != nil {
-			return nil, err
-		}
-	}
-	if o.target != nil {
-		if c.b, err = toC(o.target, "target weights"); err != nil {
-			return nil, err
-		}
-	}
 	c.m, c.n = int(c.x.shape.rows), int(c.y.shape.rows)
-	return c, nil
+	return c, c.weights(o)
+}
+
+// newCostCall is a problem given by its m x n cost matrix (opts.cost does not apply).
+func newCostCall(cost View, o DiscreteOptions) (*discreteCall, error) {
+	c := &discreteCall{dense: true}
+	var err error
+	if c.c, err = toC(cost, "cost"); err != nil {
+		return nil, err
+	}
+	c.m, c.n = int(c.c.shape.rows), int(c.c.shape.cols)
+	return c, c.weights(o)
+}
+
+// potentials views the caller's two potential slices, refusing lengths other than m and n
+// before anything is called.
+func (c *discreteCall) potentials(f, g []float64, names [2]string) (cview, cview, error) {
+	if len(f) != c.m || len(g) != c.n {
+		return cview{}, cview{}, errorf(StatusShapeMismatch, "%s and %s need %d and %d entries, got %d and %d",
+			names[0], names[1], c.m, c.n, len(f), len(g))
+	}
+	fv, err := toC(NewMatrix(f, c.m, 1), names[0])
+	if err != nil {
+		return cview{}, cview{}, err
+	}
+	gv, err := toC(NewMatrix(g, c.n, 1), names[1])
+	return fv, gv, err
+}
+
+// optPlan views an optional plan output (nil: not wanted).
+func optPlan(plan View) (cview, bool, error) {
+	if plan == nil {
+		return cview{}, false, nil
+	}
+	p, err := toC(plan, "plan")
+	return p, true, err
+}
+
+func (c *discreteCall) sinkhorn(ctx context.Context, lambda float64, f, g []float64, plan View, opts DiscreteOptions) (DiscreteReport, error) {
+	fv, gv, err := c.potentials(f, g, [2]string{"f", "g"})
+	if err != nil {
+		return DiscreteReport{}, err
+	}
+	p, hasPlan, err := optPlan(plan)
+	if err != nil {
+		return DiscreteReport{}, err
+	}
+	o, state, done, err := opts.build(ctx)
+	if err != nil {
+		return DiscreteReport{}, err
+	}
+	defer done()
+	rep := newReport()
+	var cerr *C.scones_error
+	var st C.scones_status
+	a, b, ps := optShape(&c.a, c.hasA), optShape(&c.b, c.hasB), optShape(&p, hasPlan)
+	if c.dense {
+		st = C.go_sinkhorn_cost(c.c.ptr, &c.c.shape, c.a.ptr, a, c.b.ptr, b, C.double(lambda), o,
+			fv.ptr, &fv.shape, gv.ptr, &gv.shape, p.ptr, ps, &rep, &cerr)
+	} else {
+		st = C.go_sinkhorn(c.x.ptr, &c.x.shape, c.y.ptr, &c.y.shape, c.a.ptr, a, c.b.ptr, b,
+			C.scones_cost(opts.cost), C.double(lambda), o, fv.ptr, &fv.shape, gv.ptr, &gv.shape, p.ptr, ps, &rep, &cerr)
+	}
+	c.keepAlive()
+	fv.keepAlive()
+	gv.keepAlive()
+	p.keepAlive()
+	if err := state.finish(check(st, cerr)); err != nil {
+		return DiscreteReport{}, err
+	}
+	return rep.toGo(), nil
+}
+
+func (c *discreteCall) ipot(ctx context.Context, plan View, opts DiscreteOptions) (DiscreteReport, error) {
+	p, err := toC(plan, "plan")
+	if err != nil {
+		return DiscreteReport{}, err
+	}
+	o, state, done, err := opts.build(ctx)
+	if err != nil {
+		return DiscreteReport{}, err
+	}
+	defer done()
+	rep := newReport()
+	var cerr *C.scones_error
+	var st C.scones_status
+	a, b := optShape(&c.a, c.hasA), optShape(&c.b, c.hasB)
+	if c.dense {
+		st = C.go_ipot_cost(c.c.ptr, &c.c.shape, c.a.ptr, a, c.b.ptr, b, o, p.ptr, &p.shape, &rep, &cerr)
+	} else {
+		st = C.go_ipot(c.x.ptr, &c.x.shape, c.y.ptr, &c.y.shape, c.a.ptr, a, c.b.ptr, b, C.scones_cost(opts.cost), o,
+			p.ptr, &p.shape, &rep, &cerr)
+	}
+	c.keepAlive()
+	p.keepAlive()
+	if err := state.finish(check(st, cerr)); err != nil {
+		return DiscreteReport{}, err
+	}
+	return rep.toGo(), nil
+}
+
+func (c *discreteCall) fdual(ctx context.Context, r Regularizer, lambda float64, phi, psi []float64, plan View, opts DiscreteOptions) (DiscreteReport, error) {
+	fv, gv, err := c.potentials(phi, psi, [2]string{"phi", "psi"})
+	if err != nil {
+		return DiscreteReport{}, err
+	}
+	p, hasPlan, err := optPlan(plan)
+	if err != nil {
+		return DiscreteReport{}, err
+	}
+	o, state, done, err := opts.build(ctx)
+	if err != nil {
+		return DiscreteReport{}, err
+	}
+	defer done()
+	rep := newReport()
+	var cerr *C.scones_error
+	var st C.scones_status
+	a, b, ps := optShape(&c.a, c.hasA), optShape(&c.b, c.hasB), optShape(&p, hasPlan)
+	if c.dense {
+		st = C.go_discrete_fdual_cost(c.c.ptr, &c.c.shape, c.a.ptr, a, c.b.ptr, b, C.scones_regularizer(r),
+			C.double(lambda), o, fv.ptr, &fv.shape, gv.ptr, &gv.shape, p.ptr, ps, &rep, &cerr)
+	} else {
+		st = C.go_discrete_fdual(c.x.ptr, &c.x.shape, c.y.ptr, &c.y.shape, c.a.ptr, a, c.b.ptr, b,
+			C.scones_cost(opts.cost), C.scones_regularizer(r), C.double(lambda), o, fv.ptr, &fv.shape, gv.ptr,
+			&gv.shape, p.ptr, ps, &rep, &cerr)
+	}
+	c.keepAlive()
+	fv.keepAlive()
+	gv.keepAlive()
+	p.keepAlive()
+	if err := state.finish(check(st, cerr)); err != nil {
+		return DiscreteReport{}, err
+	}
+	return rep.toGo(), nil
 }
 
 // SinkhornResult is the entropic optimum: potentials F (m) and G (n), gauge sum a F = sum b G,
@@ -205,40 +348,21 @@ func Sinkhorn(ctx context.Context, source, target View, lambda float64, opts Dis
 	if err != nil {
 		return SinkhornResult{}, err
 	}
+	return c.sinkhornResult(ctx, lambda, opts)
+}
+
+func (c *discreteCall) sinkhornResult(ctx context.Context, lambda float64, opts DiscreteOptions) (SinkhornResult, error) {
 	r := SinkhornResult{F: make([]float64, c.m), G: make([]float64, c.n)}
-	f, err := toC(NewMatrix(r.F, c.m, 1), "f")
-	if err != nil {
-		return SinkhornResult{}, err
-	}
-	g, err := toC(NewMatrix(r.G, c.n, 1), "g")
-	if err != nil {
-		return SinkhornResult{}, err
-	}
-	var p cview
+	var plan View
 	if !opts.noPlan {
 		r.Plan = Zeros(c.m, c.n)
-		if p, err = toC(r.Plan, "plan"); err != nil {
-			return SinkhornResult{}, err
-		}
+		plan = r.Plan
 	}
-	o, state, done, err := opts.build(ctx)
+	rep, err := c.sinkhorn(ctx, lambda, r.F, r.G, plan, opts)
 	if err != nil {
 		return SinkhornResult{}, err
 	}
-	defer done()
-	rep := newReport()
-	var cerr *C.scones_error
-	st := C.go_sinkhorn(c.x.ptr, &c.x.shape, c.y.ptr, &c.y.shape, c.a.ptr, optShape(&c.a, opts.source != nil),
-		c.b.ptr, optShape(&c.b, opts.target != nil), C.scones_cost(opts.cost), C.double(lambda), o,
-		f.ptr, &f.shape, g.ptr, &g.shape, p.ptr, optShape(&p, !opts.noPlan), &rep, &cerr)
-	c.keepAlive()
-	f.keepAlive()
-	g.keepAlive()
-	p.keepAlive()
-	if err := state.finish(check(st, cerr)); err != nil {
-		return SinkhornResult{}, err
-	}
-	r.Report = rep.toGo()
+	r.Report = rep
 	return r, nil
 }
 
@@ -256,26 +380,16 @@ func IPOT(ctx context.Context, source, target View, opts DiscreteOptions) (IPOTR
 	if err != nil {
 		return IPOTResult{}, err
 	}
+	return c.ipotResult(ctx, opts)
+}
+
+func (c *discreteCall) ipotResult(ctx context.Context, opts DiscreteOptions) (IPOTResult, error) {
 	r := IPOTResult{Plan: Zeros(c.m, c.n)}
-	p, err := toC(r.Plan, "plan")
+	rep, err := c.ipot(ctx, r.Plan, opts)
 	if err != nil {
 		return IPOTResult{}, err
 	}
-	o, state, done, err := opts.build(ctx)
-	if err != nil {
-		return IPOTResult{}, err
-	}
-	defer done()
-	rep := newReport()
-	var cerr *C.scones_error
-	st := C.go_ipot(c.x.ptr, &c.x.shape, c.y.ptr, &c.y.shape, c.a.ptr, optShape(&c.a, opts.source != nil),
-		c.b.ptr, optShape(&c.b, opts.target != nil), C.scones_cost(opts.cost), o, p.ptr, &p.shape, &rep, &cerr)
-	c.keepAlive()
-	p.keepAlive()
-	if err := state.finish(check(st, cerr)); err != nil {
-		return IPOTResult{}, err
-	}
-	r.Report = rep.toGo()
+	r.Report = rep
 	return r, nil
 }
 
@@ -295,83 +409,20 @@ func DiscreteFDual(ctx context.Context, source, target View, r Regularizer, lamb
 	if err != nil {
 		return FDualResult{}, err
 	}
+	return c.fdualResult(ctx, r, lambda, opts)
+}
+
+func (c *discreteCall) fdualResult(ctx context.Context, r Regularizer, lambda float64, opts DiscreteOptions) (FDualResult, error) {
 	res := FDualResult{Phi: make([]float64, c.m), Psi: make([]float64, c.n)}
-	f, err := toC(NewMatrix(res.Phi, c.m, 1), "phi")
-	if err != nil {
-		return FDualResult{}, err
-	}
-	g, err := toC(NewMatrix(res.Psi, c.n, 1), "psi")
-	if err != nil {
-		return FDualResult{}, err
-	}
-	var p cview
+	var plan View
 	if !opts.noPlan {
 		res.Plan = Zeros(c.m, c.n)
-		if p, err = toC(res.Plan, "plan"); err != nil {
-			return FDualResult{}, err
-		}
+		plan = res.Plan
 	}
-	o, state, done, err := opts.build(ctx)
+	rep, err := c.fdual(ctx, r, lambda, res.Phi, res.Psi, plan, opts)
 	if err != nil {
 		return FDualResult{}, err
 	}
-	defer done()
-	rep := newReport()
-	var cerr *C.scones_error
-	st := C.go_discrete_fdual(c.x.ptr, &c.x.shape, c.y.ptr, &c.y.shape, c.a.ptr, optShape(&c.a, opts.source != nil),
-		c.b.ptr, optShape(&c.b, opts.target != nil), C.scones_cost(opts.cost), C.scones_regularizer(r),
-		C.double(lambda), o, f.ptr, &f.shape, g.ptr, &g.shape, p.ptr, optShape(&p, !opts.noPlan), &rep, &cerr)
-	c.keepAlive()
-	f.keepAlive()
-	g.keepAlive()
-	p.keepAlive()
-	if err := state.finish(check(st, cerr)); err != nil {
-		return FDualResult{}, err
-	}
-	res.Report = rep.toGo()
+	res.Report = rep
 	return res, nil
-}
-
-// AssignmentResult is an optimal assignment: Cols[i] is the column matched to row i,
-// TotalCost = sum_i C[i, Cols[i]] (between uniform measures the transport cost is
-// TotalCost / n), and dual potentials U, V with U_i + V_j <= C_ij, tight on the assignment.
-type AssignmentResult struct {
-	Cols      []int
-	TotalCost float64
-	U, V      []float64
-}
-
-// Assignment solves the exact optimal assignment of an n x n cost matrix (shortest augmenting
-// paths, O(n^3)).
-func Assignment(cost View) (AssignmentResult, error) {
-	cm, err := toC(cost, "cost")
-	if err != nil {
-		return AssignmentResult{}, err
-	}
-	n := int(cm.shape.rows)
-	r := AssignmentResult{U: make([]float64, n), V: make([]float64, n)}
-	u, err := toC(NewMatrix(r.U, n, 1), "u")
-	if err != nil {
-		return AssignmentResult{}, err
-	}
-	v, err := toC(NewMatrix(r.V, n, 1), "v")
-	if err != nil {
-		return AssignmentResult{}, err
-	}
-	cols := make([]C.size_t, n)
-	var total C.double
-	var cerr *C.scones_error
-	st := C.go_assignment(cm.ptr, &cm.shape, ptrOrNil(cols), &total, u.ptr, &u.shape, v.ptr, &v.shape, &cerr)
-	cm.keepAlive()
-	u.keepAlive()
-	v.keepAlive()
-	if err := check(st, cerr); err != nil {
-		return AssignmentResult{}, err
-	}
-	r.Cols = make([]int, n)
-	for i, c := range cols {
-		r.Cols[i] = int(c)
-	}
-	r.TotalCost = float64(total)
-	return r, nil
 }

@@ -149,3 +149,104 @@ func TestDiscreteErrorsAndCancellation(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }
+
+// ABI 0.2: the Into forms write into caller buffers (a float32 column-major plan too) and the
+// Cost forms on the cost matrix agree with the point-set calls; short buffers are refused
+// untouched; progress arrives under PhaseDiscrete with a marginal error.
+func TestDiscreteIntoAndCost(t *testing.T) {
+	x, y, c, maxc := discretePoints()
+	n := x.Rows
+	ctx := context.Background()
+	maxDiff := func(p, q []float64) float64 {
+		d := 0.0
+		for i := range p {
+			d = math.Max(d, math.Abs(p[i]-q[i]))
+		}
+		return d
+	}
+	phases := map[scones.Phase]int{}
+	opts := scones.DiscreteOptions{}.Tolerance(1e-9).Progress(func(p scones.Progress) bool {
+		if p.Phase == scones.PhaseDiscrete && !(p.MarginalError >= 0) {
+			t.Errorf("discrete progress with marginal error %g", p.MarginalError)
+		}
+		phases[p.Phase]++
+		return true
+	}, 5)
+	sk, err := scones.Sinkhorn(ctx, x, y, 1e-3*maxc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(phases) != 1 || phases[scones.PhaseDiscrete] == 0 {
+		t.Errorf("progress phases %v, want only PhaseDiscrete", phases)
+	}
+	f, g := make([]float64, n), make([]float64, n)
+	plan32 := scones.ColMajor(make([]float32, n*n), n, n)
+	rep, err := scones.SinkhornInto(ctx, x, y, 1e-3*maxc, f, g, plan32, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			worst = math.Max(worst, math.Abs(float64(plan32.At(i, j))-sk.Plan.At(i, j)))
+		}
+	}
+	if maxDiff(f, sk.F) > 1e-12 || maxDiff(g, sk.G) > 1e-12 || worst > 1e-7 || rep.Iterations != sk.Report.Iterations {
+		t.Errorf("SinkhornInto: potentials differ by %g, float32 plan by %g", math.Max(maxDiff(f, sk.F), maxDiff(g, sk.G)), worst)
+	}
+	skc, err := scones.SinkhornCost(ctx, c, 1e-3*maxc, opts)
+	if err != nil || maxDiff(skc.Plan.Data, sk.Plan.Data) > 1e-10 || maxDiff(skc.F, sk.F) > 1e-10 {
+		t.Errorf("SinkhornCost differs from Sinkhorn (%v)", err)
+	}
+	if _, err := scones.SinkhornCostInto(ctx, c, 1e-3*maxc, f, g, nil, opts); err != nil {
+		t.Errorf("SinkhornCostInto without a plan: %v", err)
+	}
+
+	io := scones.DiscreteOptions{}.IPOT(0.002, 1).MaxIterations(2000)
+	ip, err := scones.IPOT(ctx, x, y, io)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := scones.Zeros(n, n)
+	if _, err := scones.IPOTCostInto(ctx, c, buf, io); err != nil || maxDiff(buf.Data, ip.Plan.Data) > 1e-10 {
+		t.Errorf("IPOTCostInto differs from IPOT (%v)", err)
+	}
+	if ipc, err := scones.IPOTCost(ctx, c, io); err != nil || maxDiff(ipc.Plan.Data, ip.Plan.Data) > 1e-10 {
+		t.Errorf("IPOTCost differs from IPOT (%v)", err)
+	}
+
+	fd, err := scones.DiscreteFDual(ctx, x, y, scones.GAN, 0.05, scones.DiscreteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phi, psi := make([]float64, n), make([]float64, n)
+	if _, err := scones.DiscreteFDualCostInto(ctx, c, scones.GAN, 0.05, phi, psi, nil, scones.DiscreteOptions{}); err != nil ||
+		maxDiff(phi, fd.Phi) > 1e-10 || maxDiff(psi, fd.Psi) > 1e-10 {
+		t.Errorf("DiscreteFDualCostInto differs from DiscreteFDual (%v)", err)
+	}
+	if fdc, err := scones.DiscreteFDualCost(ctx, c, scones.GAN, 0.05, scones.DiscreteOptions{}); err != nil ||
+		maxDiff(fdc.Plan.Data, fd.Plan.Data) > 1e-10 {
+		t.Errorf("DiscreteFDualCost differs from DiscreteFDual (%v)", err)
+	}
+	if _, err := scones.DiscreteFDualInto(ctx, x, y, scones.GAN, 0.05, phi, psi, scones.Zeros(n, n), scones.DiscreteOptions{}); err != nil {
+		t.Errorf("DiscreteFDualInto: %v", err)
+	}
+
+	// Wrong lengths and shapes: refused before any work, buffers untouched.
+	short := []float64{7, 7, 7}
+	if _, err := scones.SinkhornInto(ctx, x, y, 0.1, short, g, nil, scones.DiscreteOptions{}); !errors.Is(err, scones.ErrShapeMismatch) || short[0] != 7 {
+		t.Errorf("short f: %v", err)
+	}
+	if _, err := scones.DiscreteFDualCostInto(ctx, c, scones.KL, 0.1, phi, short, nil, scones.DiscreteOptions{}); !errors.Is(err, scones.ErrShapeMismatch) {
+		t.Errorf("short psi: %v", err)
+	}
+	if _, err := scones.IPOTCostInto(ctx, c, scones.Zeros(n, n-1), io); !errors.Is(err, scones.ErrShapeMismatch) {
+		t.Errorf("plan of the wrong shape: %v", err)
+	}
+	bad := scones.Zeros(n, n)
+	copy(bad.Data, c.Data)
+	bad.Data[3] = math.Inf(-1)
+	if _, err := scones.SinkhornCost(ctx, bad, 0.1, scones.DiscreteOptions{}); !errors.Is(err, scones.ErrNonFinite) {
+		t.Errorf("-Inf cost: %v", err)
+	}
+}

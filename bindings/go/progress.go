@@ -7,7 +7,9 @@ import "C"
 
 import (
 	"context"
+	"math"
 	"runtime/cgo"
+	"unsafe"
 )
 
 // Phase says what a progress report is about.
@@ -18,6 +20,7 @@ const (
 	PhaseSampling            Phase = C.SCONES_PHASE_SAMPLING
 	PhaseScoreTraining       Phase = C.SCONES_PHASE_SCORE_TRAINING
 	PhaseBarycentricTraining Phase = C.SCONES_PHASE_BARYCENTRIC_TRAINING
+	PhaseDiscrete            Phase = C.SCONES_PHASE_DISCRETE // since 0.2: Sinkhorn, IPOT, DiscreteFDual
 )
 
 // Progress is a progress report; NaN marks fields that do not apply to the phase.
@@ -28,6 +31,7 @@ type Progress struct {
 	MeanCompatibility float64 // dual training: E[M(V)], tends to 1
 	ExtensionFraction float64 // dual training: pair terms on a conjugate's extension
 	Acceptance        float64 // Metropolis-adjusted sampling: acceptance so far
+	MarginalError     float64 // discrete solvers: the current l1 marginal violation
 }
 
 // ProgressFunc observes a long call; returning false cancels it (the call then fails with
@@ -67,6 +71,11 @@ func goSconesProgress(h C.uintptr_t, p *C.scones_progress) (ret C.int32_t) {
 		Phase: Phase(p.phase), Iteration: uint64(p.iteration), Total: uint64(p.total),
 		Objective: float64(p.objective), MeanCompatibility: float64(p.mean_compatibility),
 		ExtensionFraction: float64(p.extension_fraction), Acceptance: float64(p.acceptance),
+		MarginalError: math.NaN(),
+	}
+	// marginal_error was appended in 0.2: struct_size says whether this library filled it.
+	if uintptr(p.struct_size) >= unsafe.Offsetof(p.marginal_error)+unsafe.Sizeof(p.marginal_error) {
+		q.MarginalError = float64(p.marginal_error)
 	}
 	if s.fn(q) {
 		return 0

@@ -162,6 +162,32 @@ scones_status go_discrete_fdual(const void *xd, const go_shape *xs, const void *
   return scones_discrete_fdual(&x, &y, go_opt_m(&a, ad, as), go_opt_m(&b, bd, bs), cost, regularizer, lambda, o, &f,
                                &g, go_opt_mm(&p, pd, ps), report, err);
 }
+scones_status go_sinkhorn_cost(const void *cd, const go_shape *cs, const void *ad, const go_shape *as, const void *bd,
+                               const go_shape *bs, double lambda, const scones_discrete_options *o, void *fd,
+                               const go_shape *fs, void *gd, const go_shape *gs, void *pd, const go_shape *ps,
+                               scones_discrete_report *report, scones_error **err) {
+  scones_matrix c = go_m(cd, cs), a, b;
+  scones_matrix_mut f = go_mm(fd, fs), g = go_mm(gd, gs), p;
+  return scones_sinkhorn_cost(&c, go_opt_m(&a, ad, as), go_opt_m(&b, bd, bs), lambda, o, &f, &g, go_opt_mm(&p, pd, ps),
+                              report, err);
+}
+scones_status go_ipot_cost(const void *cd, const go_shape *cs, const void *ad, const go_shape *as, const void *bd,
+                           const go_shape *bs, const scones_discrete_options *o, void *pd, const go_shape *ps,
+                           scones_discrete_report *report, scones_error **err) {
+  scones_matrix c = go_m(cd, cs), a, b;
+  scones_matrix_mut p = go_mm(pd, ps);
+  return scones_ipot_cost(&c, go_opt_m(&a, ad, as), go_opt_m(&b, bd, bs), o, &p, report, err);
+}
+scones_status go_discrete_fdual_cost(const void *cd, const go_shape *cs, const void *ad, const go_shape *as,
+                                     const void *bd, const go_shape *bs, scones_regularizer regularizer, double lambda,
+                                     const scones_discrete_options *o, void *fd, const go_shape *fs, void *gd,
+                                     const go_shape *gs, void *pd, const go_shape *ps, scones_discrete_report *report,
+                                     scones_error **err) {
+  scones_matrix c = go_m(cd, cs), a, b;
+  scones_matrix_mut f = go_mm(fd, fs), g = go_mm(gd, gs), p;
+  return scones_discrete_fdual_cost(&c, go_opt_m(&a, ad, as), go_opt_m(&b, bd, bs), regularizer, lambda, o, &f, &g,
+                                    go_opt_mm(&p, pd, ps), report, err);
+}
 scones_status go_assignment(const void *cd, const go_shape *cs, size_t *assignment, double *total_cost, void *ud,
                             const go_shape *us, void *vd, const go_shape *vs, scones_error **err) {
   scones_matrix c = go_m(cd, cs);

@@ -107,6 +107,18 @@ scones_status go_discrete_fdual(const void *xd, const go_shape *xs, const void *
                                 scones_regularizer regularizer, double lambda, const scones_discrete_options *o,
                                 void *fd, const go_shape *fs, void *gd, const go_shape *gs, void *pd,
                                 const go_shape *ps, scones_discrete_report *report, scones_error **err);
+scones_status go_sinkhorn_cost(const void *cd, const go_shape *cs, const void *ad, const go_shape *as, const void *bd,
+                               const go_shape *bs, double lambda, const scones_discrete_options *o, void *fd,
+                               const go_shape *fs, void *gd, const go_shape *gs, void *pd, const go_shape *ps,
+                               scones_discrete_report *report, scones_error **err);
+scones_status go_ipot_cost(const void *cd, const go_shape *cs, const void *ad, const go_shape *as, const void *bd,
+                           const go_shape *bs, const scones_discrete_options *o, void *pd, const go_shape *ps,
+                           scones_discrete_report *report, scones_error **err);
+scones_status go_discrete_fdual_cost(const void *cd, const go_shape *cs, const void *ad, const go_shape *as,
+                                     const void *bd, const go_shape *bs, scones_regularizer regularizer, double lambda,
+                                     const scones_discrete_options *o, void *fd, const go_shape *fs, void *gd,
+                                     const go_shape *gs, void *pd, const go_shape *ps, scones_discrete_report *report,
+                                     scones_error **err);
 scones_status go_assignment(const void *cd, const go_shape *cs, size_t *assignment, double *total_cost, void *ud,
                             const go_shape *us, void *vd, const go_shape *vs, scones_error **err);
 #endif

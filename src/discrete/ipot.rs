@@ -137,7 +137,7 @@ pub fn ipot(
             )));
         }
         costs.push(cost);
-        let mut p = Progress::new(Phase::DualTraining, iterations, cfg.max_iter);
+        let mut p = Progress::new(Phase::Discrete, iterations, cfg.max_iter);
         p.objective = cost;
         p.marginal_error = err;
         if !observer(&p) {
@@ -219,7 +219,11 @@ mod tests {
                 crate::runtime::error::ErrorKind::InvalidArgument
             );
         }
-        let e = ipot(&c, None, None, &IpotConfig::default(), &mut |_| false).unwrap_err();
+        let e = ipot(&c, None, None, &IpotConfig::default(), &mut |p| {
+            assert!(p.phase == crate::runtime::progress::Phase::Discrete && p.marginal_error >= 0.0);
+            false
+        })
+        .unwrap_err();
         assert_eq!(e.kind, crate::runtime::error::ErrorKind::Cancelled);
     }
 }

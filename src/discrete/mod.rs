@@ -33,8 +33,7 @@
 //! - Potentials are returned in the gauge sum_i a_i phi_i = sum_j b_j psi_j (the dual objectives
 //!   are invariant under phi + c, psi - c), so results of different solvers compare directly.
 //! - Long solvers report through a [`progress::Observer`](crate::runtime::progress::Observer) once per
-//!   iteration, with [`Phase::DualTraining`](crate::runtime::progress::Phase) (there is no discrete phase
-//!   yet; adding one needs an arm in the C ABI's phase mapping), `objective` = the current
+//!   iteration, with [`Phase::Discrete`](crate::runtime::progress::Phase), `objective` = the current
 //!   objective and `marginal_error` = the current marginal violation. Returning `false` cancels
 //!   with [`ErrorKind::Cancelled`](crate::runtime::error::ErrorKind).
 

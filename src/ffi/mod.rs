@@ -43,9 +43,12 @@ use crate::runtime::error::{Error, Result};
 pub use error::*;
 pub use matrix::*;
 
-/// Library version as "MAJOR.MINOR.PATCH" (static storage; do not free). It matches the
-/// SCONES_VERSION_* macros of the header the program was compiled with, unless the program was
-/// built against a different header than the library it loaded.
+/// Library version as "MAJOR.MINOR.PATCH" (static storage; do not free). Compatibility rule: a
+/// program compiled against header MAJOR.MINOR runs against any library with the same MAJOR and
+/// a minor >= MINOR (0.x included: minor releases only append functions, constants and struct
+/// fields, which is why the soname stays libscones.so.MAJOR); a program that checks at run time
+/// should accept exactly those. A change that breaks this goes to the next major. See
+/// docs/ABI.md for what each minor added.
 #[no_mangle]
 pub extern "C" fn scones_version() -> *const c_char {
     static V: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");

@@ -11,6 +11,9 @@ pub const SCONES_PHASE_DUAL_TRAINING: scones_phase = 0;
 pub const SCONES_PHASE_SAMPLING: scones_phase = 1;
 pub const SCONES_PHASE_SCORE_TRAINING: scones_phase = 2;
 pub const SCONES_PHASE_BARYCENTRIC_TRAINING: scones_phase = 3;
+/// The discrete solvers (Sinkhorn, IPOT, the f-divergence dual), since ABI 0.2; in 0.1 they
+/// reported as SCONES_PHASE_DUAL_TRAINING.
+pub const SCONES_PHASE_DISCRETE: scones_phase = 4;
 
 /// A progress report. struct_size is sizeof(scones_progress) of the library that filled it:
 /// fields may be appended in later versions, never reordered. Fields that do not apply to the
@@ -33,6 +36,10 @@ pub struct scones_progress {
     pub extension_fraction: f64,
     /// Sampling with Metropolis adjustment: share of proposals accepted so far.
     pub acceptance: f64,
+    /// Discrete solvers: the current l1 violation of the marginal constraints, the quantity
+    /// their stopping rules test. Since ABI 0.2: read it only when struct_size >=
+    /// offsetof(scones_progress, marginal_error) + sizeof(double).
+    pub marginal_error: f64,
 }
 
 /// Progress callback: return 0 to continue, anything else to cancel the call (which then fails
@@ -68,6 +75,7 @@ impl ProgressHook {
                 Phase::Sampling => SCONES_PHASE_SAMPLING,
                 Phase::ScoreTraining => SCONES_PHASE_SCORE_TRAINING,
                 Phase::BarycentricTraining => SCONES_PHASE_BARYCENTRIC_TRAINING,
+                Phase::Discrete => SCONES_PHASE_DISCRETE,
             },
             iteration: p.iteration,
             total: p.total,
@@ -75,6 +83,7 @@ impl ProgressHook {
             mean_compatibility: p.mean_compatibility,
             extension_fraction: p.extension_fraction,
             acceptance: p.acceptance,
+            marginal_error: p.marginal_error,
         };
         // SAFETY: a host-supplied function pointer called with its own user data.
         unsafe { f(self.user, &c) == 0 }

@@ -6,6 +6,8 @@ pub enum Phase {
     Sampling,
     ScoreTraining,
     BarycentricTraining,
+    /// The discrete solvers (Sinkhorn, IPOT, the f-divergence dual).
+    Discrete,
 }
 
 #[derive(Clone, Debug)]

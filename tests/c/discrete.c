@@ -3,7 +3,8 @@
  * agree on a small problem; the f-divergence dual must meet its marginals for every regularizer
  * and give Sinkhorn's plan for KL; and every error path (NULL, shapes, NaN, lambda <= 0, unknown
  * enums, unset report size, cancellation through the progress callback) must return its status
- * with a message and write no output.
+ * with a message and write no output. The dense cost-matrix entries (ABI 0.2) must agree with
+ * the point-set ones and with a 2 x 2 closed form.
  */
 #include "common.h"
 
@@ -22,10 +23,21 @@ static int32_t cancel_at_second_report(void *user, const scones_progress *p) {
   return *calls >= 2;
 }
 
+/* Counts reports, checking the 0.2 contract: the discrete phase, with marginal_error present
+   (struct_size says so) and a finite l1 violation. */
 static int32_t count_reports(void *user, const scones_progress *p) {
-  (void)p;
+  EXPECT(p->phase == SCONES_PHASE_DISCRETE, "discrete solver reported phase %d", p->phase);
+  EXPECT(p->struct_size >= offsetof(scones_progress, marginal_error) + sizeof(double), "struct_size %zu", p->struct_size);
+  EXPECT(isfinite(p->marginal_error) && p->marginal_error >= 0.0, "marginal_error %g", p->marginal_error);
+  EXPECT(isnan(p->acceptance) && isnan(p->mean_compatibility), "fields of other phases must be NaN");
   (*(int *)user)++;
   return 0;
+}
+
+static double max_diff(const double *p, const double *q, int n) {
+  double d = 0.0;
+  for (int k = 0; k < n; k++) d = fmax(d, fabs(p[k] - q[k]));
+  return d;
 }
 
 static void check_agreement(void) {
@@ -235,6 +247,114 @@ static void check_errors(void) {
 #undef FD
 }
 
+/* The dense cost-matrix entry points (ABI 0.2): on the cost matrix of two point sets they
+   return what the point-set entries return, to 1e-10; on a 2 x 2 problem they give the closed
+   form; and they validate the matrix and its weights like every other input. */
+static void check_dense(void) {
+  double c[N * M], ct[M * N], w[N];
+  for (int i = 0; i < N; i++) {
+    w[i] = (1.0 + 0.3 * i) / (N + 0.3 * N * (N - 1) / 2.0);
+    for (int j = 0; j < M; j++) c[i * M + j] = ct[j * N + i] = sqdist(g_x + 2 * i, g_z + 2 * j);
+  }
+  scones_matrix x = scones_matrix_f64(g_x, N, 2), z = scones_matrix_f64(g_z, M, 2);
+  scones_matrix cm = scones_matrix_f64(c, N, M), wm = scones_matrix_f64(w, N, 1);
+  /* The same matrix read through the strides of its transpose's storage. */
+  scones_matrix cmt = {ct, N, M, 1, N, SCONES_DTYPE_F64};
+  scones_discrete_options *o = NULL;
+  EXPECT_OK(scones_discrete_options_new(&o, &err));
+  EXPECT_OK(scones_discrete_options_set_tolerance(o, 1e-12, &err));
+  int reports = 0;
+  EXPECT_OK(scones_discrete_options_set_progress(o, count_reports, &reports, 1, &err));
+  double f1[N], g1[M], p1[N * M], f2[N], g2[M], p2[N * M];
+  scones_matrix_mut f1m = scones_matrix_mut_f64(f1, N, 1), g1m = scones_matrix_mut_f64(g1, M, 1), p1m = scones_matrix_mut_f64(p1, N, M);
+  scones_matrix_mut f2m = scones_matrix_mut_f64(f2, N, 1), g2m = scones_matrix_mut_f64(g2, M, 1), p2m = scones_matrix_mut_f64(p2, N, M);
+  scones_discrete_report r1, r2;
+  r1.struct_size = r2.struct_size = sizeof r1;
+  const int32_t C = SCONES_COST_SQEUCLIDEAN;
+
+  EXPECT_OK(scones_sinkhorn(&x, &z, &wm, NULL, C, 0.05, o, &f1m, &g1m, &p1m, &r1, &err));
+  EXPECT_OK(scones_sinkhorn_cost(&cmt, &wm, NULL, 0.05, o, &f2m, &g2m, &p2m, &r2, &err));
+  double d = fmax(fmax(max_diff(f1, f2, N), max_diff(g1, g2, M)), max_diff(p1, p2, N * M));
+  EXPECT(d <= 1e-10 && fabs(r1.transport_cost - r2.transport_cost) <= 1e-10, "sinkhorn dense vs points: %g", d);
+  EXPECT(r2.converged == 1 && r2.marginal_error <= 1e-12, "sinkhorn_cost: converged %d error %g", r2.converged, r2.marginal_error);
+  printf("sinkhorn_cost vs sinkhorn: max difference %.3g over f, g, plan\n", d);
+
+  EXPECT_OK(scones_ipot(&x, &z, &wm, NULL, C, NULL, &p1m, &r1, &err));
+  EXPECT_OK(scones_ipot_cost(&cm, &wm, NULL, NULL, &p2m, &r2, &err));
+  d = max_diff(p1, p2, N * M);
+  EXPECT(d <= 1e-10 && fabs(r1.transport_cost - r2.transport_cost) <= 1e-10, "ipot dense vs points: %g", d);
+  printf("ipot_cost vs ipot: max difference %.3g over the plan\n", d);
+
+  double worst = 0.0;
+  for (scones_regularizer reg = SCONES_REGULARIZER_KL; reg <= SCONES_REGULARIZER_GAN; reg++) {
+    EXPECT_OK(scones_discrete_fdual(&x, &z, &wm, NULL, C, reg, 0.05, o, &f1m, &g1m, &p1m, &r1, &err));
+    EXPECT_OK(scones_discrete_fdual_cost(&cm, &wm, NULL, reg, 0.05, o, &f2m, &g2m, &p2m, &r2, &err));
+    d = fmax(fmax(max_diff(f1, f2, N), max_diff(g1, g2, M)), max_diff(p1, p2, N * M));
+    EXPECT(d <= 1e-10 && fabs(r1.objective - r2.objective) <= 1e-10, "fdual %d dense vs points: %g", reg, d);
+    worst = fmax(worst, d);
+  }
+  printf("discrete_fdual_cost vs discrete_fdual: max difference %.3g over 7 regularizers\n", worst);
+  EXPECT(reports > 0, "no progress reports from the dense solvers");
+
+  /* 2 x 2, uniform weights: the marginals force P = [[p, 1/2 - p], [1/2 - p, p]], and the KL
+     optimum's cross ratio P11 P22 / (P12 P21) = exp(-(C11 + C22 - C12 - C21) / lambda) gives
+     p / (1/2 - p) = r = exp(-(C11 + C22 - C12 - C21) / (2 lambda)). Unregularized, the diagonal
+     wins since C11 + C22 < C12 + C21: p = 1/2. */
+  double c2[4] = {0.2, 1.0, 0.7, 0.1}, lambda = 0.5, r = exp(-(0.2 + 0.1 - 1.0 - 0.7) / (2 * lambda));
+  double p = r / (2.0 * (1.0 + r)), want[4] = {p, 0.5 - p, 0.5 - p, p}, f[2], g[2], plan[4];
+  double want_cost = 0.2 * p + 1.0 * (0.5 - p) + 0.7 * (0.5 - p) + 0.1 * p;
+  scones_matrix c2m = scones_matrix_f64(c2, 2, 2);
+  scones_matrix_mut fm = scones_matrix_mut_f64(f, 2, 1), gm = scones_matrix_mut_f64(g, 2, 1), pm = scones_matrix_mut_f64(plan, 2, 2);
+  EXPECT_OK(scones_discrete_options_set_progress(o, NULL, NULL, 1, &err));
+  EXPECT_OK(scones_sinkhorn_cost(&c2m, NULL, NULL, lambda, o, &fm, &gm, &pm, &r2, &err));
+  EXPECT(max_diff(plan, want, 4) <= 1e-12 && fabs(r2.transport_cost - want_cost) <= 1e-12,
+         "sinkhorn 2x2: plan (%.15g %.15g %.15g %.15g), p = %.15g", plan[0], plan[1], plan[2], plan[3], p);
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++) {
+      double kkt = 0.25 * exp((f[i] + g[j] - c2[2 * i + j]) / lambda);
+      EXPECT(fabs(kkt - plan[2 * i + j]) <= 1e-12, "sinkhorn 2x2: potentials do not give the plan at (%d, %d)", i, j);
+    }
+  EXPECT_OK(scones_discrete_fdual_cost(&c2m, NULL, NULL, SCONES_REGULARIZER_KL, lambda, o, &fm, &gm, &pm, NULL, &err));
+  EXPECT(max_diff(plan, want, 4) <= 1e-10, "fdual KL 2x2 plan off the closed form by %g", max_diff(plan, want, 4));
+  double diag[4] = {0.5, 0.0, 0.0, 0.5};
+  EXPECT_OK(scones_ipot_cost(&c2m, NULL, NULL, o, &pm, &r2, &err));
+  EXPECT(max_diff(plan, diag, 4) <= 1e-9 && fabs(r2.transport_cost - 0.15) <= 1e-9, "ipot 2x2 cost %.12g", r2.transport_cost);
+  /* f32 storage reads the same matrix (the values are exact in f32 up to rounding). */
+  float c32[4] = {0.2f, 1.0f, 0.7f, 0.1f};
+  scones_matrix c32m = scones_matrix_f32(c32, 2, 2);
+  EXPECT_OK(scones_ipot_cost(&c32m, NULL, NULL, o, &pm, NULL, &err));
+  EXPECT(max_diff(plan, diag, 4) <= 1e-9, "ipot 2x2 on f32 storage");
+  printf("2x2 closed form: p = %.15g, sinkhorn_cost plan (%.15g, %.15g)\n", p, want[0], want[1]);
+  scones_discrete_options_free(o);
+
+  /* Validation: NULL cost, weights that do not match the matrix's sides, non-finite entries
+     (negative infinity too: a "forbidden pair" must be a large finite cost), outputs of the
+     wrong shape; nothing is written on failure. */
+  for (int k = 0; k < N; k++) f1[k] = 12345.0;
+  scones_matrix wz = scones_matrix_f64(w, 1, M > N ? N - 1 : N + 1);
+  EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_sinkhorn_cost(NULL, NULL, NULL, 0.1, NULL, &f1m, &g1m, NULL, NULL, &err));
+  EXPECT_STATUS(SCONES_STATUS_SHAPE_MISMATCH, scones_sinkhorn_cost(&cm, &wz, NULL, 0.1, NULL, &f1m, &g1m, NULL, NULL, &err));
+  EXPECT_STATUS(SCONES_STATUS_SHAPE_MISMATCH, scones_sinkhorn_cost(&cm, NULL, &wm, 0.1, NULL, &f1m, &g1m, NULL, NULL, &err));
+  EXPECT_STATUS(SCONES_STATUS_SHAPE_MISMATCH, scones_sinkhorn_cost(&cm, NULL, NULL, 0.1, NULL, &g1m, &f1m, NULL, NULL, &err));
+  EXPECT_STATUS(SCONES_STATUS_SHAPE_MISMATCH, scones_sinkhorn_cost(&cm, NULL, NULL, 0.1, NULL, &f1m, &g1m, &pm, NULL, &err));
+  EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_sinkhorn_cost(&cm, NULL, NULL, 0.0, NULL, &f1m, &g1m, NULL, NULL, &err));
+  EXPECT_STATUS(SCONES_STATUS_SHAPE_MISMATCH, scones_ipot_cost(&cm, NULL, &wm, NULL, &p1m, NULL, &err));
+  EXPECT_STATUS(SCONES_STATUS_SHAPE_MISMATCH,
+                scones_discrete_fdual_cost(&cm, &wz, NULL, SCONES_REGULARIZER_KL, 0.1, NULL, &f1m, &g1m, NULL, NULL, &err));
+  EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT,
+                scones_discrete_fdual_cost(&cm, NULL, NULL, 99, 0.1, NULL, &f1m, &g1m, NULL, NULL, &err));
+  for (int k = 0; k < 3; k++) {
+    double bad = k == 0 ? NAN : k == 1 ? INFINITY : -INFINITY, keep = c[5];
+    c[5] = bad;
+    EXPECT_STATUS(SCONES_STATUS_NON_FINITE, scones_sinkhorn_cost(&cm, NULL, NULL, 0.1, NULL, &f1m, &g1m, NULL, NULL, &err));
+    EXPECT_STATUS(SCONES_STATUS_NON_FINITE, scones_ipot_cost(&cm, NULL, NULL, NULL, &p1m, NULL, &err));
+    EXPECT_STATUS(SCONES_STATUS_NON_FINITE,
+                  scones_discrete_fdual_cost(&cm, NULL, NULL, SCONES_REGULARIZER_GAN, 0.1, NULL, &f1m, &g1m, NULL, NULL, &err));
+    c[5] = keep;
+  }
+  for (int k = 0; k < N; k++) EXPECT(f1[k] == 12345.0, "f written by a failed dense call");
+}
+
 int main(void) {
   /* Deterministic points in the unit square. */
   unsigned s = 12345;
@@ -247,5 +367,6 @@ int main(void) {
     }
   check_agreement();
   check_errors();
+  check_dense();
   return finish("discrete");
 }

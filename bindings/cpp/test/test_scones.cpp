@@ -341,6 +341,57 @@ static void test_discrete() {
   }
   CHECK(fd.report.converged && worst < 1e-8 && fd.phi.size() == n, "fdual marginal error %g", worst);
 
+  // ABI 0.2: results into caller buffers (float32, column-major plan) and the dense cost-matrix
+  // forms; both agree with the owning point-set calls. Progress arrives under Phase::Discrete.
+  auto max_diff = [](const double* p, const double* q, std::size_t k) {
+    double d = 0;
+    for (std::size_t i = 0; i < k; i++) d = std::fmax(d, std::fabs(p[i] - q[i]));
+    return d;
+  };
+  std::vector<float> f32(n, -1.0f), g32(n, -1.0f);
+  std::vector<double> pcol(n * n, -1.0);
+  int discrete_phase = 0, other_phase = 0;
+  scones::DiscreteOptions po;
+  po.tolerance(1e-9).progress(
+      [&](const scones::Progress& p) {
+        (p.phase == scones::Phase::Discrete && p.marginal_error >= 0 ? discrete_phase : other_phase)++;
+        return true;
+      },
+      5);
+  scones::DiscreteReport into = scones::sinkhorn(xv, yv, 1e-6 * maxc, scones::MutView(f32.data(), n, 1),
+                                                 scones::MutView(g32.data(), n, 1),
+                                                 scones::MutView::col_major(pcol.data(), n, n), po);
+  double d32 = 0;
+  for (std::size_t i = 0; i < n; i++) d32 = std::fmax(d32, std::fabs(f32[i] - sk.f[i]));
+  double dplan = 0;
+  for (std::size_t i = 0; i < n; i++)
+    for (std::size_t j = 0; j < n; j++) dplan = std::fmax(dplan, std::fabs(pcol[j * n + i] - sk.plan(i, j)));
+  CHECK(d32 < 1e-5 * (1 + maxc) && dplan < 1e-12 && into.iterations == sk.report.iterations,
+        "sinkhorn into buffers: f differs by %g, plan by %g", d32, dplan);
+  CHECK(discrete_phase > 0 && other_phase == 0, "progress: %d discrete, %d other", discrete_phase, other_phase);
+  scones::SinkhornResult skc = scones::sinkhorn_cost(c, 1e-6 * maxc, o);
+  CHECK(max_diff(skc.plan.data.data(), sk.plan.data.data(), n * n) < 1e-10 && max_diff(skc.f.data(), sk.f.data(), n) < 1e-10,
+        "sinkhorn_cost differs from sinkhorn");
+  std::vector<double> ipbuf(n * n);
+  scones::DiscreteReport ipr = scones::ipot_cost(c, scones::MutView(ipbuf.data(), n, n), io);
+  CHECK(max_diff(ipbuf.data(), ip.plan.data.data(), n * n) < 1e-10 && ipr.iterations == ip.report.iterations,
+        "ipot_cost into a buffer differs from ipot");
+  std::vector<double> phi(n), psi(n);
+  scones::DiscreteReport fdr =
+      scones::discrete_fdual_cost(c, scones::Regularizer::Kl, 0.05, scones::MutView(phi.data(), n, 1),
+                                  scones::MutView(psi.data(), n, 1), std::nullopt, scones::DiscreteOptions(),
+                                  {scones::View(w.data(), n, 1), std::nullopt});
+  CHECK(fdr.converged && max_diff(phi.data(), fd.phi.data(), n) < 1e-10 && max_diff(psi.data(), fd.psi.data(), n) < 1e-10,
+        "discrete_fdual_cost into buffers differs from discrete_fdual");
+  // A buffer of the wrong shape is refused before any work, and is left as it was.
+  std::vector<double> short_f(n - 1, 7.0);
+  expect_error(scones::Status::ShapeMismatch,
+               [&] { scones::sinkhorn_cost(c, 0.1, scones::MutView(short_f.data(), n - 1, 1), scones::MutView(psi.data(), n, 1), std::nullopt); },
+               "sinkhorn_cost into a short buffer");
+  CHECK(short_f[0] == 7.0, "a refused buffer was written");
+  CHECK(scones::version_compatible(), "library %s is not compatible with header %s", scones::version().c_str(),
+        SCONES_VERSION_STRING);
+
   // Errors and cancellation.
   expect_error(scones::Status::InvalidArgument, [&] { scones::sinkhorn(xv, yv, 0.0); }, "sinkhorn lambda = 0");
   expect_error(scones::Status::InvalidArgument, [&] { scones::discrete_fdual(xv, yv, scones::Regularizer::Gan, -1.0); },

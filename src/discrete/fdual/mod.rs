@@ -319,7 +319,7 @@ impl Problem<'_> {
         let total = (cfg.max_sweeps + cfg.max_newton) as u64;
         let mut step = 0u64;
         let mut report = |e: &Eval, step: u64| -> Result<()> {
-            let mut p = Progress::new(Phase::DualTraining, step, total);
+            let mut p = Progress::new(Phase::Discrete, step, total);
             p.objective = e.j;
             p.marginal_error = e.norm1();
             if !(e.j.is_finite() && p.marginal_error.is_finite()) {

@@ -103,7 +103,8 @@ fn points_entry_cancel_and_bad_input() {
     .unwrap();
     assert!(r.converged && r.plan.size() == [12, 9]);
     let mut calls = 0;
-    let e = solve_points(&reg, Cost::SqEuclidean, &x, &y, None, None, &FDualConfig::default(), &mut |_| {
+    let e = solve_points(&reg, Cost::SqEuclidean, &x, &y, None, None, &FDualConfig::default(), &mut |p| {
+        assert!(p.phase == crate::runtime::progress::Phase::Discrete && p.marginal_error >= 0.0);
         calls += 1;
         calls < 2
     })

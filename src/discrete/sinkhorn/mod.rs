@@ -568,7 +568,7 @@ fn solve(
             }
             f = step.f;
             g = step.g;
-            let mut p = Progress::new(Phase::DualTraining, iterations, cfg.max_iter);
+            let mut p = Progress::new(Phase::Discrete, iterations, cfg.max_iter);
             p.objective = f.f_dot(&solver.a)?.f_double_value(&[])? + g.f_dot(&solver.b)?.f_double_value(&[])?;
             p.marginal_error = err;
             if !observer(&p) {

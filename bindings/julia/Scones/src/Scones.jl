@@ -44,6 +44,7 @@ export train_dual, load_dual, save, dims, problem, train_report, potential, pote
        load_barycentric, barycentric, barycentric!, toy_sample, shape, set_progress!,
        scatter!, segments!, title!, legend!, bounds!, savepng, random_covariance, gaussian_sample,
        gaussian_entropic_coupling, bw_uvp, joint_covariance, sliced_w2, sinkhorn, ipot, discrete_fdual,
+       sinkhorn_cost, ipot_cost, discrete_fdual_cost,
        assignment
 
 # ------------------------------------------------------------------------------ library
@@ -57,9 +58,12 @@ function __init__()
         # Loaded globally under its soname: ccall((:f, "libscones.so.0")) then resolves to it.
         _handle[] = Libdl.dlopen(path, Libdl.RTLD_NOW | Libdl.RTLD_GLOBAL)
     end
+    # The header's rule (scones_version): the same major and a minor at least the one this
+    # package mirrors; a newer minor only appends.
     v = version()
-    if v != C.SCONES_VERSION_STRING
-        @warn "Scones.jl was written for libscones $(C.SCONES_VERSION_STRING) but loaded $v"
+    parts = tryparse.(Int, split(v, '.'))
+    if length(parts) < 2 || parts[1] != C.SCONES_VERSION_MAJOR || something(parts[2], -1) < C.SCONES_VERSION_MINOR
+        @warn "Scones.jl needs libscones $(C.SCONES_VERSION_MAJOR).x with x >= $(C.SCONES_VERSION_MINOR) but loaded $v"
     end
     return nothing
 end
@@ -146,8 +150,9 @@ _ndims(A::AbstractMatrix) = A isa PointsT ? size(parent(A), 2) : size(A, 1)
     Progress
 
 A progress report: `phase` (`:dual_training`, `:sampling`, `:score_training`,
-`:barycentric_training`), `iteration`, `total`, `objective`, `mean_compatibility` (E[M(V)],
-tends to 1), `extension_fraction`, `acceptance`; `NaN` where a field does not apply.
+`:barycentric_training`, `:discrete`), `iteration`, `total`, `objective`, `mean_compatibility`
+(E[M(V)], tends to 1), `extension_fraction`, `acceptance`, `marginal_error` (discrete solvers:
+the current l1 marginal violation); `NaN` where a field does not apply.
 """
 struct Progress
     phase::Symbol
@@ -157,11 +162,13 @@ struct Progress
     mean_compatibility::Float64
     extension_fraction::Float64
     acceptance::Float64
+    marginal_error::Float64
 end
 
 const _PHASES = Dict(C.SCONES_PHASE_DUAL_TRAINING => :dual_training, C.SCONES_PHASE_SAMPLING => :sampling,
                      C.SCONES_PHASE_SCORE_TRAINING => :score_training,
-                     C.SCONES_PHASE_BARYCENTRIC_TRAINING => :barycentric_training)
+                     C.SCONES_PHASE_BARYCENTRIC_TRAINING => :barycentric_training,
+                     C.SCONES_PHASE_DISCRETE => :discrete)
 
 # What the C library's user_data points at (kept rooted by the call or the sampler).
 mutable struct ProgressState
@@ -174,7 +181,8 @@ function _progress_trampoline(user::Ptr{Cvoid}, p::Ptr{C.scones_progress})::Int3
     try
         r = unsafe_load(p)
         q = Progress(get(_PHASES, r.phase, :unknown), Int(r.iteration), Int(r.total), r.objective,
-                     r.mean_compatibility, r.extension_fraction, r.acceptance)
+                     r.mean_compatibility, r.extension_fraction, r.acceptance,
+                     r.struct_size >= sizeof(C.scones_progress) ? r.marginal_error : NaN)
         return state.fn(q) === false ? Int32(1) : Int32(0)
     catch e
         # No Julia exception may unwind through the library: keep it, cancel, rethrow after.
@@ -1120,6 +1128,84 @@ function discrete_fdual(source::AbstractMatrix, target::AbstractMatrix, lambda::
             _check_host((state,), C.scones_discrete_fdual, _points(x), _points(y), _ptr(C.scones_matrix, ar),
                         _ptr(C.scones_matrix, br), _enum(_COSTS, cost), _enum(_REGULARIZERS, regularizer),
                         Float64(lambda), opts, _col_out(phi), _col_out(psi), _ptr(C.scones_matrix_mut, pr), rep)
+        end
+    finally
+        close(opts)
+    end
+    return (phi=phi, psi=psi, plan=P, report=_report(rep[]))
+end
+
+# The dense forms take the m × n cost matrix as a matrix (rows: source atoms).
+_cost_matrix(c::StridedMatrix{<:Real32or64}) = c
+_cost_matrix(c::AbstractMatrix) = Matrix{Float64}(c)
+
+"""
+    sinkhorn_cost(C, λ; plan=true, kwargs...) -> (f, g, plan, report)
+
+[`sinkhorn`](@ref) on a dense m × n cost matrix `C` (finite; rows are source atoms), as POT's
+`ot.sinkhorn(a, b, M, reg)`. Keywords as for `sinkhorn` except `cost`.
+"""
+function sinkhorn_cost(cost::AbstractMatrix, lambda::Real; source_weights=nothing, target_weights=nothing,
+                       plan::Bool=true, kwargs...)
+    c = _cost_matrix(cost)
+    a, b = _opt_input(source_weights), _opt_input(target_weights)
+    m, n = size(c)
+    f, g = Vector{Float64}(undef, m), Vector{Float64}(undef, n)
+    P = plan ? Matrix{Float64}(undef, m, n) : nothing
+    opts, state = _discrete_options(; kwargs...)
+    ar, br, pr, rep = _weights_ref(a), _weights_ref(b), P === nothing ? nothing : Ref(_mat_out(P)), _new_report()
+    try
+        GC.@preserve c a b f g P ar br pr rep opts state begin
+            _check_host((state,), C.scones_sinkhorn_cost, _mat(c), _ptr(C.scones_matrix, ar), _ptr(C.scones_matrix, br),
+                        Float64(lambda), opts, _col_out(f), _col_out(g), _ptr(C.scones_matrix_mut, pr), rep)
+        end
+    finally
+        close(opts)
+    end
+    return (f=f, g=g, plan=P, report=_report(rep[]))
+end
+
+"""
+    ipot_cost(C; beta=0.05, inner_iterations=1, kwargs...) -> (plan, report)
+
+[`ipot`](@ref) on a dense m × n cost matrix `C` (finite; rows are source atoms).
+"""
+function ipot_cost(cost::AbstractMatrix; source_weights=nothing, target_weights=nothing, kwargs...)
+    c = _cost_matrix(cost)
+    a, b = _opt_input(source_weights), _opt_input(target_weights)
+    P = Matrix{Float64}(undef, size(c)...)
+    opts, state = _discrete_options(; kwargs...)
+    ar, br, rep = _weights_ref(a), _weights_ref(b), _new_report()
+    try
+        GC.@preserve c a b P ar br rep opts state begin
+            _check_host((state,), C.scones_ipot_cost, _mat(c), _ptr(C.scones_matrix, ar), _ptr(C.scones_matrix, br),
+                        opts, _mat_out(P), rep)
+        end
+    finally
+        close(opts)
+    end
+    return (plan=P, report=_report(rep[]))
+end
+
+"""
+    discrete_fdual_cost(C, λ; regularizer=:kl, plan=true, kwargs...) -> (phi, psi, plan, report)
+
+[`discrete_fdual`](@ref) on a dense m × n cost matrix `C` (finite; rows are source atoms).
+"""
+function discrete_fdual_cost(cost::AbstractMatrix, lambda::Real; regularizer=:kl, source_weights=nothing,
+                             target_weights=nothing, plan::Bool=true, kwargs...)
+    c = _cost_matrix(cost)
+    a, b = _opt_input(source_weights), _opt_input(target_weights)
+    m, n = size(c)
+    phi, psi = Vector{Float64}(undef, m), Vector{Float64}(undef, n)
+    P = plan ? Matrix{Float64}(undef, m, n) : nothing
+    opts, state = _discrete_options(; kwargs...)
+    ar, br, pr, rep = _weights_ref(a), _weights_ref(b), P === nothing ? nothing : Ref(_mat_out(P)), _new_report()
+    try
+        GC.@preserve c a b phi psi P ar br pr rep opts state begin
+            _check_host((state,), C.scones_discrete_fdual_cost, _mat(c), _ptr(C.scones_matrix, ar),
+                        _ptr(C.scones_matrix, br), _enum(_REGULARIZERS, regularizer), Float64(lambda), opts,
+                        _col_out(phi), _col_out(psi), _ptr(C.scones_matrix_mut, pr), rep)
         end
     finally
         close(opts)

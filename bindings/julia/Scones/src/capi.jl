@@ -10,9 +10,9 @@ module LibScones
 const libscones = "libscones.so.0"
 
 const SCONES_VERSION_MAJOR = 0
-const SCONES_VERSION_MINOR = 1
+const SCONES_VERSION_MINOR = 2
 const SCONES_VERSION_PATCH = 0
-const SCONES_VERSION_STRING = "0.1.0"
+const SCONES_VERSION_STRING = "0.2.0"
 
 # typedefs
 const scones_status = Int32
@@ -87,6 +87,7 @@ struct scones_progress
     mean_compatibility::Cdouble
     extension_fraction::Cdouble
     acceptance::Cdouble
+    marginal_error::Cdouble
 end
 
 struct scones_sample_report
@@ -140,6 +141,7 @@ const SCONES_PHASE_DUAL_TRAINING = Int32(0)
 const SCONES_PHASE_SAMPLING = Int32(1)
 const SCONES_PHASE_SCORE_TRAINING = Int32(2)
 const SCONES_PHASE_BARYCENTRIC_TRAINING = Int32(3)
+const SCONES_PHASE_DISCRETE = Int32(4)
 
 # functions
 scones_barycentric_dims(map, dx, dy, err) = ccall((:scones_barycentric_dims, libscones), scones_status, (Ptr{scones_barycentric}, Ref{Csize_t}, Ref{Csize_t}, Ref{Ptr{scones_error}}), map, dx, dy, err)
@@ -254,5 +256,8 @@ scones_discrete_options_set_progress(opts, callback, user_data, every, err) = cc
 scones_discrete_options_set_tolerance(opts, tol, err) = ccall((:scones_discrete_options_set_tolerance, libscones), scones_status, (Ptr{scones_discrete_options}, Cdouble, Ref{Ptr{scones_error}}), opts, tol, err)
 scones_ipot(source, target, source_weights, target_weights, cost, options, plan, report_out, err) = ccall((:scones_ipot, libscones), scones_status, (Ref{scones_matrix}, Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, scones_cost, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), source, target, source_weights, target_weights, cost, options, plan, report_out, err)
 scones_sinkhorn(source, target, source_weights, target_weights, cost, lambda, options, f, g, plan, report_out, err) = ccall((:scones_sinkhorn, libscones), scones_status, (Ref{scones_matrix}, Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, scones_cost, Cdouble, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_matrix_mut}, Ptr{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), source, target, source_weights, target_weights, cost, lambda, options, f, g, plan, report_out, err)
+scones_discrete_fdual_cost(cost, source_weights, target_weights, regularizer, lambda, options, phi, psi, plan, report_out, err) = ccall((:scones_discrete_fdual_cost, libscones), scones_status, (Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, scones_regularizer, Cdouble, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_matrix_mut}, Ptr{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), cost, source_weights, target_weights, regularizer, lambda, options, phi, psi, plan, report_out, err)
+scones_ipot_cost(cost, source_weights, target_weights, options, plan, report_out, err) = ccall((:scones_ipot_cost, libscones), scones_status, (Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), cost, source_weights, target_weights, options, plan, report_out, err)
+scones_sinkhorn_cost(cost, source_weights, target_weights, lambda, options, f, g, plan, report_out, err) = ccall((:scones_sinkhorn_cost, libscones), scones_status, (Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, Cdouble, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_matrix_mut}, Ptr{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), cost, source_weights, target_weights, lambda, options, f, g, plan, report_out, err)
 
 end # module LibScones

@@ -216,6 +216,19 @@ using Random
         @test maximum(abs.(vec(sum(fd.plan; dims=2)) .- 1 / n)) < 1e-6
         @test maximum(abs.(vec(sum(fd.plan; dims=1)) .- 1 / n)) < 1e-6
 
+        # The dense cost-matrix forms (ABI 0.2) on Cm (rows: the points of xs) agree with the
+        # point-set forms; the discrete solvers report under :discrete with marginal_error.
+        phases = Symbol[]
+        skc = sinkhorn_cost(Cm, 1e-6 * maximum(Cm); tolerance=1e-9,
+                            progress=p -> (push!(phases, p.phase); @test p.marginal_error >= 0; true))
+        @test maximum(abs.(skc.plan .- sk.plan)) < 1e-10 && maximum(abs.(skc.f .- sk.f)) < 1e-10
+        @test !isempty(phases) && all(==(:discrete), phases)
+        @test ipot_cost(Cm; beta=0.002, inner_iterations=1, max_iterations=2000).plan ≈ ip.plan atol = 1e-10
+        fdc = discrete_fdual_cost(Cm, 0.05; regularizer=:kl, source_weights=fill(Float32(1 / n), n))
+        @test maximum(abs.(fdc.plan .- fd.plan)) < 1e-10
+        @test_throws SconesError sinkhorn_cost(Cm, 0.1; source_weights=fill(1 / (n + 1), n + 1))
+        @test_throws SconesError ipot_cost(fill(-Inf, n, n))
+
         e = try
             sinkhorn(xs, ys, 0.0)
         catch err
