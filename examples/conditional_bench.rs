@@ -20,6 +20,7 @@
 //!     [--bandwidth H] [--score-iterations N] [--levels L] [--steps T] [--sigma-first S]
 //!     [--sigma-last S] [--step-size A] [--no-denoise] [--init noise|map|source]
 //!     [--exact-smoothing full|none] [--bp-iterations N] [--threads N] [--out DIR] [--name NAME]
+//!     [--score-param preconditioned|ncsn] [--compat-at y|denoised] [--cache DIR]
 //! ```
 //!
 //! --quick: d = 2, eps = 1, 4000 samples each side, 40 test sources x 100 samples, small
@@ -74,6 +75,13 @@ pub struct CellConfig {
     pub bp_iterations: usize,
     pub bp_width: usize,
     pub sampler_only: bool,
+    /// Score network parametrization: "preconditioned" (the library default) or "ncsn".
+    pub score_param: String,
+    /// Where grad log M is evaluated during annealing: "y" or "denoised".
+    pub compat_at: String,
+    /// Folder where trained duals, scores and maps are kept between runs (keyed by their
+    /// settings), so that sampler experiments do not retrain; None: always train.
+    pub cache: Option<String>,
 }
 
 impl CellConfig {
@@ -105,6 +113,9 @@ impl CellConfig {
             bp_iterations: 2500,
             bp_width: 256,
             sampler_only: false,
+            score_param: "preconditioned".into(),
+            compat_at: "denoised".into(),
+            cache: None,
         }
     }
 
@@ -179,7 +190,15 @@ fn sampler_config(c: &CellConfig) -> SamplerConfig {
     s.denoise = c.denoise;
     s.samples_per_source = c.k;
     s.seed = c.seed + 7;
+    s.compatibility_at_denoised = c.compat_at == "denoised";
     s
+}
+
+fn cache_path(c: &CellConfig, what: &str) -> Option<std::path::PathBuf> {
+    let dir = c.cache.as_ref()?;
+    let _ = std::fs::create_dir_all(dir);
+    let key = format!("d{}_eps{}_seed{}_n{}_{what}", c.d, c.eps, c.seed, c.n_train);
+    Some(std::path::Path::new(dir).join(key))
 }
 
 /// Langevin with the library's sampler on the analytic conditional score. The sampler adds no
@@ -218,6 +237,35 @@ fn exact_score_langevin(c: &CellConfig, conds: Vec<IsoMixture>, x: &Tensor) -> R
     }
     let mut s = Sampler::new(&pot, Arc::new(source), sc)?;
     Ok(s.sample(x, &mut progress::ignore)?.0)
+}
+
+/// A near-exact score of the target Q_sigma = E_x pi_sigma(. | x) (a diagnostic, slow): the
+/// posterior-weighted conditional scores over `n_mc` fresh source draws, each pi_sigma(. | x_n)
+/// a known mixture. Separates the learned score's error from the rest of the pipeline.
+fn reference_target_score(bench: &EntropicBench, n_mc: usize) -> Result<Arc<dyn ScoreSource>> {
+    let d = bench.d;
+    let conds: Vec<IsoMixture> =
+        bench.sample_source(n_mc, &mut Rng64::new(55)).chunks(d).map(|x| bench.conditional(x)).collect();
+    let f = move |y: &[f64], rows: usize, sigma: f64, out: &mut [f64]| -> Result<()> {
+        let mut sc = vec![0.0; d];
+        for r in 0..rows {
+            let yr = &y[r * d..(r + 1) * d];
+            let logs: Vec<f64> = conds.iter().map(|c| c.log_density(yr, sigma * sigma)).collect();
+            let m = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let w: Vec<f64> = logs.iter().map(|l| (l - m).exp()).collect();
+            let tot: f64 = w.iter().sum();
+            let o = &mut out[r * d..(r + 1) * d];
+            o.iter_mut().for_each(|v| *v = 0.0);
+            for (c, wi) in conds.iter().zip(&w) {
+                if *wi / tot > 1e-9 {
+                    c.score(yr, sigma, &mut sc);
+                    o.iter_mut().zip(&sc).for_each(|(v, s)| *v += wi / tot * s);
+                }
+            }
+        }
+        Ok(())
+    };
+    Ok(Arc::new(score::FunctionScore::new(d, "reference target score", Arc::new(f))?))
 }
 
 /// pi(. | x) as the training targets weighted by M(V(x, y_j)) (self-normalized): the duals'
@@ -285,14 +333,24 @@ pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
     dc.optim.batch_size = c.dual_batch;
     dc.optim.seed = seed;
     let t = Instant::now();
-    let (pot, rep) = dual::train(
-        &dc,
-        &mut Empirical::new(&xs, Device::Cpu)?,
-        &mut Empirical::new(&ys, Device::Cpu)?,
-        &mut progress::ignore,
-    )?;
+    let dual_file = cache_path(c, &format!("dual_{}x{}_{}.scones", c.dual_width, c.dual_batch, c.dual_iterations));
+    let pot = match dual_file.as_ref().and_then(|f| DualPotentials::load(f, Device::Cpu).ok()) {
+        Some(pot) => pot,
+        None => {
+            let (pot, rep) = dual::train(
+                &dc,
+                &mut Empirical::new(&xs, Device::Cpu)?,
+                &mut Empirical::new(&ys, Device::Cpu)?,
+                &mut progress::ignore,
+            )?;
+            r.mean_compatibility = rep.mean_compatibility;
+            if let Some(f) = &dual_file {
+                pot.save(f)?;
+            }
+            pot
+        }
+    };
     r.dual_seconds = t.elapsed().as_secs_f64();
-    r.mean_compatibility = rep.mean_compatibility;
 
     let t = Instant::now();
     let (moments, ess) = dual_reweighting(&pot, &xe, &ys)?;
@@ -308,12 +366,28 @@ pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
     let t = Instant::now();
     let score: Arc<dyn ScoreSource> = if c.score == "empirical" {
         Arc::new(score::EmpiricalScore::new(&ys, c.bandwidth)?)
+    } else if c.score == "reference" {
+        reference_target_score(&bench, 1000)?
     } else {
-        let mut sc = trained::ScoreTrainConfig::default();
-        sc.optim.iterations = c.score_iterations;
-        sc.hidden = vec![c.score_width; 3];
-        sc.optim.seed = seed;
-        Arc::new(trained::train(&sc, &mut Empirical::new(&ys, Device::Cpu)?, &mut progress::ignore)?.0)
+        let file = cache_path(c, &format!("score_{}_{}_{}.scones", c.score_param, c.score_width, c.score_iterations));
+        match file.as_ref().and_then(|f| trained::TrainedScore::load(f).ok()) {
+            Some(s) => Arc::new(s),
+            None => {
+                let mut sc = trained::ScoreTrainConfig::default();
+                sc.optim.iterations = c.score_iterations;
+                sc.hidden = vec![c.score_width; 3];
+                sc.optim.seed = seed;
+                sc.parametrization = match c.score_param.as_str() {
+                    "ncsn" => trained::Parametrization::Ncsn,
+                    _ => trained::Parametrization::Preconditioned,
+                };
+                let s = trained::train(&sc, &mut Empirical::new(&ys, Device::Cpu)?, &mut progress::ignore)?.0;
+                if let Some(f) = &file {
+                    s.save(f)?;
+                }
+                Arc::new(s)
+            }
+        }
     };
     r.score_seconds = t.elapsed().as_secs_f64();
 
@@ -321,13 +395,23 @@ pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
     let base = BarycentricConfig::default();
     let optim = scones::neural::optim::Optim { iterations: c.bp_iterations, seed, ..base.optim };
     let bc = BarycentricConfig { hidden: vec![c.bp_width; 2], optim };
-    let (map, _) = barycentric::train(
-        &bc,
-        &pot,
-        &mut Empirical::new(&xs, Device::Cpu)?,
-        &mut Empirical::new(&ys, Device::Cpu)?,
-        &mut progress::ignore,
-    )?;
+    let map_file = cache_path(c, &format!("map_{}_{}.scones", c.bp_width, c.bp_iterations));
+    let map = match map_file.as_ref().and_then(|f| barycentric::BarycentricMap::load(f).ok()) {
+        Some(m) => m,
+        None => {
+            let (map, _) = barycentric::train(
+                &bc,
+                &pot,
+                &mut Empirical::new(&xs, Device::Cpu)?,
+                &mut Empirical::new(&ys, Device::Cpu)?,
+                &mut progress::ignore,
+            )?;
+            if let Some(f) = &map_file {
+                map.save(f)?;
+            }
+            map
+        }
+    };
     let tx = linalg::to_vec(&map.map(&xe)?)?;
     let mapped: Vec<Moments> = tx.chunks(d).map(|m| Moments { mean: m.to_vec(), cov: vec![0.0; d * d] }).collect();
     let per: f64 = mapped.iter().zip(&truth.cond).map(|(a, b)| bures::bw2_squared(a, b)).sum::<Result<f64>>()?;
@@ -447,6 +531,9 @@ fn main() -> Result<()> {
                 bp_iterations: num("--bp-iterations", base.bp_iterations as f64) as usize,
                 bp_width: base.bp_width,
                 sampler_only: has("--sampler-only"),
+                score_param: get("--score-param").unwrap_or(base.score_param.clone()),
+                compat_at: get("--compat-at").unwrap_or(base.compat_at.clone()),
+                cache: get("--cache").or(base.cache.clone()),
                 ..base
             };
             let r = match run_cell(&c) {

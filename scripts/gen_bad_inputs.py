@@ -142,7 +142,7 @@ SCALARS = {
 SCALAR_OVERRIDES = {("scones_figure_legend", "n"): "1", ("scones_dual_options_set_hidden", "n"): "1",
                     ("scones_train_options_set_hidden", "n"): "1"}
 ENUM_TYPES = {"scones_regularizer", "scones_cost", "scones_lr_schedule", "scones_batch_mode", "scones_potential",
-              "scones_spectrum", "scones_toy", "scones_chain_init"}
+              "scones_spectrum", "scones_toy", "scones_chain_init", "scones_score_parametrization"}
 
 # Input matrices: (rows, cols) by name, per function where the name is ambiguous.
 MATRIX_IN = {"mean": (1, 2), "cov": (2, 2), "cov_source": (2, 2), "cov_target": (2, 2), "cov_estimate": (2, 2),

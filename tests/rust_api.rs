@@ -255,7 +255,9 @@ fn compatibility_tempering_keeps_small_lambda_stable() {
     let score = Score::gaussian(&[0.0, 0.0], &Array2::<f64>::eye(2)).unwrap();
     let annealed = SamplerOptions::new().annealing(3.0, 0.01, 10).steps(60, 2e-5);
     let sources = x.slice(s![..100, ..]);
-    let mut untempered = Sampler::new(&dual, &score, &annealed.clone().compatibility_tempering(false)).unwrap();
+    let mut untempered =
+        Sampler::new(&dual, &score, &annealed.clone().compatibility_tempering(false).compatibility_at_denoised(false))
+            .unwrap();
     assert_eq!(untempered.sample(sources).unwrap_err().kind, ErrorKind::Diverged);
     let out = Sampler::new(&dual, &score, &annealed).unwrap().sample(sources).unwrap();
     let mean_distance = (&out - &sources).map_axis(Axis(1), |r| r.dot(&r).sqrt()).mean().unwrap();

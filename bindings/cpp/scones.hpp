@@ -85,6 +85,12 @@ enum class LrSchedule : scones_lr_schedule {
   Cosine = SCONES_LR_COSINE,
 };
 
+/// How a trained score network's output becomes a score.
+enum class ScoreParametrization : scones_score_parametrization {
+  Preconditioned = SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED,
+  Ncsn = SCONES_SCORE_PARAMETRIZATION_NCSN,
+};
+
 enum class ChainInit : scones_chain_init {
   Noise = SCONES_INIT_NOISE,
   Source = SCONES_INIT_SOURCE,
@@ -492,6 +498,10 @@ class SamplerOptions {
   SamplerOptions& compatibility_tempering(bool on) {
     return set(scones_sampler_options_set_compatibility_tempering, static_cast<int32_t>(on));
   }
+  /// Annealed, unadjusted sampling: grad log M at the denoised point y + sigma^2 s (default on).
+  SamplerOptions& compatibility_at_denoised(bool on) {
+    return set(scones_sampler_options_set_compatibility_at_denoised, static_cast<int32_t>(on));
+  }
   /// With Metropolis adjustment: tune the step towards 57% acceptance in the first half of each level.
   SamplerOptions& adapt_step(bool on) { return set(scones_sampler_options_set_adapt_step, static_cast<int32_t>(on)); }
   /// Chains start at T(x) of a barycentric map (the options keep their own copy of it).
@@ -540,10 +550,14 @@ class TrainOptions {
   TrainOptions& seed(std::uint64_t s) { return set(scones_train_options_set_seed, s); }
   TrainOptions& device(const std::string& d) { return set(scones_train_options_set_device, d.c_str()); }
   TrainOptions& threads(std::size_t n) { return set(scones_train_options_set_threads, n); }
-  /// Score training: `levels` geometric noise levels from sigma_max down to sigma_min
-  /// (sigma_max = 0: the largest pairwise distance of the data).
+  /// Score training: noise from sigma_max down to sigma_min (sigma_max = 0: the largest pairwise
+  /// distance of the data); `levels` geometric levels with the Ncsn parametrization.
   TrainOptions& noise_levels(double sigma_max, double sigma_min, std::size_t levels) {
     return set(scones_train_options_set_noise_levels, sigma_max, sigma_min, levels);
+  }
+  /// Score training: the network's parametrization (default Preconditioned; Ncsn as the reference code).
+  TrainOptions& score_parametrization(ScoreParametrization p) {
+    return set(scones_train_options_set_score_parametrization, static_cast<scones_score_parametrization>(p));
   }
   /// Progress every `every` iterations (objective = the training loss); an empty function removes it.
   TrainOptions& progress(ProgressFn fn, std::size_t every = 100) {

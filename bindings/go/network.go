@@ -90,11 +90,19 @@ func (o NetworkOptions) Threads(n int) NetworkOptions {
 	})
 }
 
-// NoiseLevels sets score training's noise levels: `levels` geometric levels from sigmaMax down
-// to sigmaMin (sigmaMax = 0: the largest pairwise distance of the data).
+// NoiseLevels sets score training's noise range from sigmaMax down to sigmaMin (sigmaMax = 0:
+// the largest pairwise distance of the data); `levels` geometric levels with ScoreNCSN.
 func (o NetworkOptions) NoiseLevels(sigmaMax, sigmaMin float64, levels int) NetworkOptions {
 	return o.with(func(p *C.scones_train_options, e **C.scones_error) C.scones_status {
 		return C.scones_train_options_set_noise_levels(p, C.double(sigmaMax), C.double(sigmaMin), C.size_t(levels), e)
+	})
+}
+
+// ScoreParametrization sets how a trained score network's output becomes a score (score
+// training only; default ScorePreconditioned).
+func (o NetworkOptions) ScoreParametrization(p ScoreParametrization) NetworkOptions {
+	return o.with(func(q *C.scones_train_options, e **C.scones_error) C.scones_status {
+		return C.scones_train_options_set_score_parametrization(q, C.scones_score_parametrization(p), e)
 	})
 }
 

@@ -44,6 +44,16 @@ const (
 	LRCosine   LRSchedule = C.SCONES_LR_COSINE
 )
 
+// ScoreParametrization is how a trained score network's output becomes a score.
+type ScoreParametrization int32
+
+const (
+	// ScorePreconditioned (default): the EDM denoiser scalings from the data's mean and spread.
+	ScorePreconditioned ScoreParametrization = C.SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED
+	// ScoreNCSN: net(y, log sigma) / sigma at geometric levels, as the reference code.
+	ScoreNCSN ScoreParametrization = C.SCONES_SCORE_PARAMETRIZATION_NCSN
+)
+
 // ChainInit is where Langevin chains start.
 type ChainInit int32
 
@@ -301,6 +311,15 @@ func (o SamplerOptions) Compatibility(on bool) SamplerOptions {
 func (o SamplerOptions) CompatibilityTempering(on bool) SamplerOptions {
 	return o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {
 		return C.scones_sampler_options_set_compatibility_tempering(p, cbool(on), e)
+	})
+}
+
+// CompatibilityAtDenoised true (default) evaluates grad log M at the denoised point
+// y + sigma^2 s(y, sigma) during annealed unadjusted sampling (exact as sigma -> 0; keeps psi
+// inside the target's support at large sigma); false evaluates it at y (the reference code).
+func (o SamplerOptions) CompatibilityAtDenoised(on bool) SamplerOptions {
+	return o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {
+		return C.scones_sampler_options_set_compatibility_at_denoised(p, cbool(on), e)
 	})
 }
 

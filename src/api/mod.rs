@@ -36,6 +36,7 @@ pub use crate::neural::optim::{LrSchedule, TrainStats};
 pub use crate::neural::sampler::SampleReport;
 pub use crate::ot::{Cost, Divergence};
 pub use crate::runtime::progress::{Phase, Progress};
+pub use crate::score::trained::Parametrization;
 pub use barycentric::Barycentric;
 pub use dual::{Dual, DualOptions};
 pub use measure::Measure;

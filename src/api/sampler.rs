@@ -111,6 +111,14 @@ impl SamplerOptions {
         self
     }
 
+    /// Annealed, unadjusted sampling: `true` (default) evaluates grad log M at Tweedie's
+    /// denoised point y + sigma^2 s(y, sigma) instead of y (exact as sigma -> 0; at large sigma it
+    /// keeps psi where it was trained); `false` reproduces the reference code.
+    pub fn compatibility_at_denoised(mut self, enabled: bool) -> Self {
+        self.cfg.compatibility_at_denoised = enabled;
+        self
+    }
+
     /// Chains advanced together; bounds memory.
     pub fn chain_batch(mut self, chains: usize) -> Self {
         self.cfg.chain_batch = chains;

@@ -10,7 +10,7 @@ use super::{observe, parse_device, read_f64, read_vector, tensor_f32, to_array2,
 use crate::neural::optim::{LrSchedule, Optim};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::progress::Progress;
-use crate::score::trained::{self, NoiseLevels, ScoreTrainConfig};
+use crate::score::trained::{self, NoiseLevels, Parametrization, ScoreTrainConfig};
 use crate::score::{EmpiricalScore, FunctionScore, GaussianScore, ScoreSource, TorchScriptScore, TrainedScore};
 
 /// Options of score-network and barycentric-map training, as a builder. Defaults: hidden layers
@@ -24,6 +24,7 @@ pub struct TrainOptions {
     learning_rate: Option<f64>,
     optim: Optim,
     noise: NoiseLevels,
+    parametrization: Parametrization,
     device: String,
     threads: usize,
     progress: Option<ProgressFn>,
@@ -36,6 +37,7 @@ impl Default for TrainOptions {
             learning_rate: None,
             optim: Optim::default(),
             noise: NoiseLevels::default(),
+            parametrization: Parametrization::Preconditioned,
             device: "cpu".into(),
             threads: 0,
             progress: None,
@@ -92,10 +94,18 @@ impl TrainOptions {
         self
     }
 
-    /// Score training: `levels` geometric noise levels from `sigma_max` (`None`: the largest
-    /// pairwise distance of the data) down to `sigma_min` > 0.
+    /// Score training: noise from `sigma_max` (`None`: the largest pairwise distance of the
+    /// data) down to `sigma_min` > 0; `levels` geometric levels with [`Parametrization::Ncsn`]
+    /// (the default preconditioned parametrization draws sigma continuously from the range).
     pub fn noise_levels(mut self, sigma_max: Option<f64>, sigma_min: f64, levels: usize) -> Self {
         self.noise = NoiseLevels { sigma_max, sigma_min, levels };
+        self
+    }
+
+    /// Score training: how the network's output becomes a score (default
+    /// [`Parametrization::Preconditioned`]; [`Parametrization::Ncsn`] as the reference code).
+    pub fn score_parametrization(mut self, parametrization: Parametrization) -> Self {
+        self.parametrization = parametrization;
         self
     }
 
@@ -218,6 +228,7 @@ impl Score {
             hidden: options.hidden_or(&d.hidden),
             optim: options.optim(&d.optim)?,
             noise: options.noise.clone(),
+            parametrization: options.parametrization,
             ..d
         };
         let mut m = target.instantiate(cfg.optim.device)?;

@@ -274,6 +274,24 @@ pub extern "C" fn scones_sampler_options_set_compatibility_tempering(
     })
 }
 
+/// Annealed, unadjusted sampling: 1 (default) evaluates grad log M at Tweedie's denoised point
+/// y + sigma^2 s(y, sigma) rather than at y, the posterior-mean approximation of the smoothed
+/// compatibility; exact as sigma -> 0. At large sigma the chains are far outside the target's
+/// support, where psi was never trained; on the entropic benchmark at d = 16 this took the
+/// conditional error from 21x to 3x the sampling floor. 0: at y (the reference code). Metropolis-
+/// adjusted levels always use y (they need the density whose gradient they follow).
+#[no_mangle]
+pub extern "C" fn scones_sampler_options_set_compatibility_at_denoised(
+    opts: *mut scones_sampler_options,
+    enabled: i32,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.compatibility_at_denoised = flag(enabled, "compatibility at the denoised point")?;
+        Ok(())
+    })
+}
+
 /// With Metropolis adjustment: 1 tunes the step size during the first half of each noise
 /// level's steps towards 57% acceptance, then keeps it fixed; 0 (default) keeps the given step.
 #[no_mangle]

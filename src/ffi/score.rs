@@ -202,6 +202,9 @@ pub extern "C" fn scones_score_train(
         if let Some(h) = &o.hidden {
             cfg.hidden = h.clone();
         }
+        if let Some(p) = o.parametrization {
+            cfg.parametrization = p;
+        }
         let mut m = t.instantiate(cfg.optim.device)?;
         let (score, _) = trained::train(&cfg, m.as_mut(), &mut o.caller.start())?;
         trained_handle(score, out);

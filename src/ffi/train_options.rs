@@ -10,7 +10,17 @@ use super::progress::{scones_progress_fn, Caller, ProgressHook};
 use crate::neural::optim::{check_widths, Optim};
 use crate::runtime::error::{Error, Result};
 use crate::runtime::limits;
-use crate::score::trained::NoiseLevels;
+use crate::score::trained::{NoiseLevels, Parametrization};
+
+/// How a score network's output becomes a score; one of the SCONES_SCORE_PARAMETRIZATION_* values.
+pub type scones_score_parametrization = i32;
+/// Default. Karras et al. 2022 (EDM): a denoiser with input, skip and output scalings from the
+/// data's mean and standard deviation, score (D - y) / sigma^2, sigma drawn log-uniformly from
+/// [sigma_min, sigma_max] in training (the `levels` count is then unused).
+pub const SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED: scones_score_parametrization = 0;
+/// NCSNv2 (Song & Ermon 2020): s = net(y, log sigma) / sigma, trained at the `levels` geometric
+/// noise levels (the reference code's score networks).
+pub const SCONES_SCORE_PARAMETRIZATION_NCSN: scones_score_parametrization = 1;
 
 /// Options for scones_score_train and scones_barycentric_train. Defaults: hidden layers
 /// {128, 128, 128} (SiLU) for score networks and {256, 256} for maps; Adam(0.9, 0.999) at
@@ -24,6 +34,7 @@ pub struct scones_train_options {
     pub(crate) learning_rate_set: bool,
     pub(crate) hidden: Option<Vec<usize>>,
     pub(crate) noise: NoiseLevels,
+    pub(crate) parametrization: Option<Parametrization>,
     pub(crate) caller: Caller,
 }
 
@@ -203,8 +214,10 @@ pub extern "C" fn scones_train_options_set_progress(
     common::set_progress(opts, callback, user_data, every, err)
 }
 
-/// Noise levels of score training: `levels` geometric levels from sigma_max down to sigma_min
-/// (0 < sigma_min <= sigma_max); sigma_max = 0 means the largest pairwise distance of the data.
+/// Noise levels of score training: from sigma_max down to sigma_min (0 < sigma_min <=
+/// sigma_max); sigma_max = 0 means the largest pairwise distance of the data. `levels` geometric
+/// levels with SCONES_SCORE_PARAMETRIZATION_NCSN; the default preconditioned parametrization
+/// draws sigma continuously from the range and only checks that `levels` is valid.
 #[no_mangle]
 pub extern "C" fn scones_train_options_set_noise_levels(
     opts: *mut scones_train_options,
@@ -215,6 +228,24 @@ pub extern "C" fn scones_train_options_set_noise_levels(
 ) -> scones_status {
     common::update(opts, err, |o| {
         o.noise = NoiseLevels { sigma_max: (sigma_max != 0.0).then_some(sigma_max), sigma_min, levels };
+        Ok(())
+    })
+}
+
+/// The score network's parametrization (score training only): one of the
+/// SCONES_SCORE_PARAMETRIZATION_* values; the default is PRECONDITIONED.
+#[no_mangle]
+pub extern "C" fn scones_train_options_set_score_parametrization(
+    opts: *mut scones_train_options,
+    parametrization: scones_score_parametrization,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.parametrization = Some(match parametrization {
+            SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED => Parametrization::Preconditioned,
+            SCONES_SCORE_PARAMETRIZATION_NCSN => Parametrization::Ncsn,
+            other => return Err(Error::invalid(format!("unknown score parametrization value {other}"))),
+        });
         Ok(())
     })
 }

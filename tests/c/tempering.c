@@ -41,7 +41,10 @@ int main(void) {
   scones_matrix_mut ye = scones_matrix_mut_f64(out, NEVAL, D);
 
   scones_sampler *untempered = NULL, *tempered = NULL;
+  /* The reference code's schedule: untempered, grad log M at y (not at the denoised point). */
+  EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_sampler_options_set_compatibility_at_denoised(sopt, -1, &err));
   EXPECT_OK(scones_sampler_options_set_compatibility_tempering(sopt, 0, &err));
+  EXPECT_OK(scones_sampler_options_set_compatibility_at_denoised(sopt, 0, &err));
   EXPECT_OK(scones_sampler_new(dual, score, sopt, &untempered, &err));
   EXPECT_STATUS(SCONES_STATUS_DIVERGED, scones_sample_batch(untempered, &xe, &ye, &err));
   int untouched = 1;
@@ -49,6 +52,7 @@ int main(void) {
   EXPECT(untouched, "a diverged run wrote to the output");
 
   EXPECT_OK(scones_sampler_options_set_compatibility_tempering(sopt, 1, &err));
+  EXPECT_OK(scones_sampler_options_set_compatibility_at_denoised(sopt, 1, &err));
   EXPECT_OK(scones_sampler_new(dual, score, sopt, &tempered, &err));
   EXPECT_OK(scones_sample_batch(tempered, &xe, &ye, &err));
   /* pi(y | x) at lambda = 0.2 has standard deviation about sqrt(lambda / 2) = 0.3 around a

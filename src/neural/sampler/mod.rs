@@ -352,8 +352,13 @@ impl Sampler {
         sigma: f64,
         weight: f64,
     ) -> Result<Tensor> {
+        let s = self.score.score(y, sigma)?;
+        if self.cfg.compatibility_at_denoised && sigma > 0.0 {
+            let c = self.compatibility(x, phi_x, &steps::tweedie_denoise(y, &s, sigma)?, false)?;
+            return Ok(s.f_add(&tempered(c.grad, weight)?)?);
+        }
         let c = self.compatibility(x, phi_x, y, false)?;
-        Ok(self.score.score(y, sigma)?.f_add(&tempered(c.grad, weight)?)?)
+        Ok(s.f_add(&tempered(c.grad, weight)?)?)
     }
 
     /// Full conditional score and log of tau_sigma(y) M(V(x, y))^w up to a constant (Metropolis

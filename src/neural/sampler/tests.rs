@@ -245,6 +245,10 @@ fn tempered_compatibility_keeps_small_lambda_stable_and_exact() {
     let run = |temper: bool| {
         let mut c = cfg.clone();
         c.temper_compatibility = temper;
+        // The reference code's schedule when untempered: grad log M at y. (At the denoised point,
+        // whose Jacobian 1 / (1 + sigma^2) softens the stiffness at the first level, a_1 p is
+        // 1.98 there and the untempered run happens to stay inside ULA's stability limit.)
+        c.compatibility_at_denoised = temper;
         Sampler::new(&zero_dual(d, lambda), score.clone(), c)
             .unwrap()
             .sample(&xs, &mut crate::runtime::progress::ignore)
@@ -255,6 +259,31 @@ fn tempered_compatibility_keeps_small_lambda_stable_and_exact() {
     // The last levels' small steps (a_N = 2e-5) leave the conditional slightly wide: allow 5% of
     // the variances as bias on top of 4.5 standard errors.
     check(&run(true).unwrap(), &exact_conditional(&b, d, lambda, &x), d, 4.5, 0.05);
+}
+
+/// The conditional score with grad log M at Tweedie's denoised point, against its closed form:
+/// target N(0, I) smoothed by sigma has score -y / (1 + sigma^2) and denoised point
+/// y0 = y / (1 + sigma^2); with zero potentials, KL and the squared Euclidean cost,
+/// grad log M(x, y0) = -2 (y0 - x) / lambda. As sigma -> 0 it is the score at y itself.
+#[test]
+fn compatibility_at_the_denoised_point_matches_its_closed_form() {
+    let (d, lambda) = (2, 0.5);
+    let score: Arc<dyn ScoreSource> = Arc::new(GaussianScore::new(&[0.0; 2], &[1.0, 0.0, 0.0, 1.0]).unwrap());
+    let x = Tensor::from_slice(&[0.3f32, -0.7, 1.5, 0.2]).view([2, 2]);
+    let y = Tensor::from_slice(&[2.0f32, 1.0, -1.0, 0.5]).view([2, 2]);
+    for (at_denoised, sigma) in [(true, 2.0), (true, 0.3), (false, 2.0), (true, 0.0)] {
+        let mut cfg = SamplerConfig::new();
+        cfg.compatibility_at_denoised = at_denoised;
+        let mut s = Sampler::new(&zero_dual(d, lambda), score.clone(), cfg).unwrap();
+        let got = crate::reference::linalg::to_vec(&s.conditional_score(&x, None, &y, sigma, 1.0).unwrap()).unwrap();
+        let (xv, yv) = ([0.3, -0.7, 1.5, 0.2], [2.0, 1.0, -1.0, 0.5]);
+        for k in 0..4 {
+            let shrink = 1.0 / (1.0 + sigma * sigma);
+            let at = if at_denoised { yv[k] * shrink } else { yv[k] };
+            let want = -yv[k] * shrink - 2.0 * (at - xv[k]) / lambda;
+            assert!((got[k] - want).abs() < 1e-5, "at_denoised {at_denoised}, sigma {sigma}: {got:?}[{k}] vs {want}");
+        }
+    }
 }
 
 #[test]

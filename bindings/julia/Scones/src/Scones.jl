@@ -329,6 +329,8 @@ const _REGULARIZERS = Dict(:kl => C.SCONES_REGULARIZER_KL, :chi_square => C.SCON
 const _COSTS = Dict(:sqeuclidean => C.SCONES_COST_SQEUCLIDEAN, :mean_sqeuclidean => C.SCONES_COST_MEAN_SQEUCLIDEAN)
 const _BATCH = Dict(:paired => C.SCONES_BATCH_PAIRED, :all_pairs => C.SCONES_BATCH_ALL_PAIRS)
 const _SCHEDULES = Dict(:constant => C.SCONES_LR_CONSTANT, :cosine => C.SCONES_LR_COSINE)
+const _SCORE_PARAMETRIZATIONS = Dict(:preconditioned => C.SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED,
+                                     :ncsn => C.SCONES_SCORE_PARAMETRIZATION_NCSN)
 const _INITS = Dict(:noise => C.SCONES_INIT_NOISE, :source => C.SCONES_INIT_SOURCE)
 const _POTENTIALS = Dict(:phi => C.SCONES_POTENTIAL_PHI, :psi => C.SCONES_POTENTIAL_PSI)
 const _SPECTRA = Dict(:geometric => C.SCONES_SPECTRUM_GEOMETRIC, :uniform_1_10 => C.SCONES_SPECTRUM_UNIFORM_1_10)
@@ -383,7 +385,8 @@ end
 function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing, samples_per_source=nothing,
                           init=nothing, metropolis=nothing, chain_batch=nothing, seed=nothing, device=nothing,
                           threads=nothing, softplus_beta=nothing, init_map=nothing, compatibility=nothing,
-                          compatibility_tempering=nothing, adapt_step=nothing, progress=nothing, progress_every=100)
+                          compatibility_tempering=nothing, compatibility_at_denoised=nothing, adapt_step=nothing,
+                          progress=nothing, progress_every=100)
     out = Ref{Ptr{C.scones_sampler_options}}(C_NULL)
     _check(C.scones_sampler_options_new, out)
     o = SamplerOptions(out[])
@@ -406,6 +409,8 @@ function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing,
     compatibility === nothing || _check(C.scones_sampler_options_set_compatibility, o, Int32(Bool(compatibility)))
     compatibility_tempering === nothing ||
         _check(C.scones_sampler_options_set_compatibility_tempering, o, Int32(Bool(compatibility_tempering)))
+    compatibility_at_denoised === nothing ||
+        _check(C.scones_sampler_options_set_compatibility_at_denoised, o, Int32(Bool(compatibility_at_denoised)))
     adapt_step === nothing || _check(C.scones_sampler_options_set_adapt_step, o, Int32(Bool(adapt_step)))
     state = nothing
     if progress !== nothing
@@ -417,7 +422,8 @@ end
 
 function _train_options(; hidden=nothing, learning_rate=nothing, betas=nothing, schedule=nothing,
                         final_fraction=0.01, batch_size=nothing, iterations=nothing, seed=nothing, device=nothing,
-                        threads=nothing, noise_levels=nothing, progress=nothing, progress_every=100)
+                        threads=nothing, noise_levels=nothing, score_parametrization=nothing, progress=nothing,
+                        progress_every=100)
     out = Ref{Ptr{C.scones_train_options}}(C_NULL)
     _check(C.scones_train_options_new, out)
     o = TrainOptions(out[])
@@ -439,6 +445,8 @@ function _train_options(; hidden=nothing, learning_rate=nothing, betas=nothing, 
         σmax, σmin, levels = noise_levels
         _check(C.scones_train_options_set_noise_levels, o, Float64(σmax), Float64(σmin), levels)
     end
+    score_parametrization === nothing ||
+        _check(C.scones_train_options_set_score_parametrization, o, _enum(_SCORE_PARAMETRIZATIONS, score_parametrization))
     state = nothing
     if progress !== nothing
         state = ProgressState(progress, nothing)

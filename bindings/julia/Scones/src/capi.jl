@@ -25,6 +25,7 @@ const scones_lr_schedule = Int32
 const scones_batch_mode = Int32
 const scones_phase = Int32
 const scones_chain_init = Int32
+const scones_score_parametrization = Int32
 const scones_toy = Int32
 
 # opaque handles
@@ -135,6 +136,8 @@ const SCONES_BATCH_PAIRED = Int32(0)
 const SCONES_BATCH_ALL_PAIRS = Int32(1)
 const SCONES_LR_CONSTANT = Int32(0)
 const SCONES_LR_COSINE = Int32(1)
+const SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED = Int32(0)
+const SCONES_SCORE_PARAMETRIZATION_NCSN = Int32(1)
 const SCONES_INIT_NOISE = Int32(0)
 const SCONES_INIT_SOURCE = Int32(1)
 const SCONES_PHASE_DUAL_TRAINING = Int32(0)
@@ -205,6 +208,7 @@ scones_sampler_options_set_annealing(opts, sigma_first, sigma_last, levels, deno
 scones_sampler_options_set_chain_batch(opts, chains, err) = ccall((:scones_sampler_options_set_chain_batch, libscones), scones_status, (Ptr{scones_sampler_options}, Csize_t, Ref{Ptr{scones_error}}), opts, chains, err)
 scones_sampler_options_set_compatibility(opts, enabled, err) = ccall((:scones_sampler_options_set_compatibility, libscones), scones_status, (Ptr{scones_sampler_options}, Int32, Ref{Ptr{scones_error}}), opts, enabled, err)
 scones_sampler_options_set_compatibility_tempering(opts, enabled, err) = ccall((:scones_sampler_options_set_compatibility_tempering, libscones), scones_status, (Ptr{scones_sampler_options}, Int32, Ref{Ptr{scones_error}}), opts, enabled, err)
+scones_sampler_options_set_compatibility_at_denoised(opts, enabled, err) = ccall((:scones_sampler_options_set_compatibility_at_denoised, libscones), scones_status, (Ptr{scones_sampler_options}, Int32, Ref{Ptr{scones_error}}), opts, enabled, err)
 scones_sampler_options_set_device(opts, device, err) = ccall((:scones_sampler_options_set_device, libscones), scones_status, (Ptr{scones_sampler_options}, Cstring, Ref{Ptr{scones_error}}), opts, device, err)
 scones_sampler_options_set_init(opts, init, err) = ccall((:scones_sampler_options_set_init, libscones), scones_status, (Ptr{scones_sampler_options}, scones_chain_init, Ref{Ptr{scones_error}}), opts, init, err)
 scones_sampler_options_set_init_map(opts, map, err) = ccall((:scones_sampler_options_set_init_map, libscones), scones_status, (Ptr{scones_sampler_options}, Ptr{scones_barycentric}, Ref{Ptr{scones_error}}), opts, map, err)
@@ -239,6 +243,7 @@ scones_train_options_set_device(opts, device, err) = ccall((:scones_train_option
 scones_train_options_set_hidden(opts, widths_, n, err) = ccall((:scones_train_options_set_hidden, libscones), scones_status, (Ptr{scones_train_options}, Ptr{Csize_t}, Csize_t, Ref{Ptr{scones_error}}), opts, widths_, n, err)
 scones_train_options_set_iterations(opts, iterations, err) = ccall((:scones_train_options_set_iterations, libscones), scones_status, (Ptr{scones_train_options}, Csize_t, Ref{Ptr{scones_error}}), opts, iterations, err)
 scones_train_options_set_noise_levels(opts, sigma_max, sigma_min, levels, err) = ccall((:scones_train_options_set_noise_levels, libscones), scones_status, (Ptr{scones_train_options}, Cdouble, Cdouble, Csize_t, Ref{Ptr{scones_error}}), opts, sigma_max, sigma_min, levels, err)
+scones_train_options_set_score_parametrization(opts, parametrization, err) = ccall((:scones_train_options_set_score_parametrization, libscones), scones_status, (Ptr{scones_train_options}, scones_score_parametrization, Ref{Ptr{scones_error}}), opts, parametrization, err)
 scones_train_options_set_progress(opts, callback, user_data, every, err) = ccall((:scones_train_options_set_progress, libscones), scones_status, (Ptr{scones_train_options}, Ptr{Cvoid}, Ptr{Cvoid}, Csize_t, Ref{Ptr{scones_error}}), opts, callback, user_data, every, err)
 scones_train_options_set_schedule(opts, schedule, final_fraction, err) = ccall((:scones_train_options_set_schedule, libscones), scones_status, (Ptr{scones_train_options}, scones_lr_schedule, Cdouble, Ref{Ptr{scones_error}}), opts, schedule, final_fraction, err)
 scones_train_options_set_seed(opts, seed, err) = ccall((:scones_train_options_set_seed, libscones), scones_status, (Ptr{scones_train_options}, UInt64, Ref{Ptr{scones_error}}), opts, seed, err)
