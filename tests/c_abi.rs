@@ -151,3 +151,12 @@ fn c_generated_bad_inputs() {
     let out = run(&exe, &[&scratch("bad_inputs_scratch"), &fixture]);
     assert!(out.contains("bad_inputs: all"), "{out}");
 }
+
+/// Item 6 of issue 9: a cancel from the progress callback stops training within one iteration
+/// and sampling within one Langevin step, counted by the host callbacks the work calls.
+#[test]
+fn c_prompt_cancellation() {
+    let exe = compile("cancel.c", false, &[]);
+    let out = run(&exe, &[]);
+    assert!(out.contains("cancel: all"), "{out}");
+}
