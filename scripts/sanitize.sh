@@ -8,7 +8,8 @@
 #    when it grows by more than RSS_BOUND_KIB after warm-up (tests/c/cycles.c);
 # 2. native: a cancel from the progress callback stops training within one iteration and
 #    sampling within one step (tests/c/cancel.c);
-# 3. memcheck: the same cycles (as many as fit the time budget, default 20) with
+# 3. memcheck: the same cycles (as many as fit the ~6 minute budget: default 60; the 200
+#    native cycles of step 1 run the same code) with
 #    --error-exitcode, so any invalid read or write, use of uninitialised memory or definite
 #    leak fails the target; scripts/valgrind.supp holds the only suppressions, for libtorch's
 #    and OpenMP's one-time allocations;
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REL=target/release
 OUT=$REL/sanitize
-MEMCHECK_CYCLES=${1:-${MEMCHECK_CYCLES:-20}}
+MEMCHECK_CYCLES=${1:-${MEMCHECK_CYCLES:-60}}
 NATIVE_CYCLES=200
 SAMPLING_CALLS=10000
 RSS_BOUND_KIB=${RSS_BOUND_KIB:-4096}
