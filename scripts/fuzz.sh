@@ -28,6 +28,8 @@ unset CARGO_TARGET_DIR
 # leaks are memcheck's job (make test-sanitize). One intra-op thread keeps runs reproducible.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+# The fuzz binaries link libtorch without the rpath build.rs gives the cdylib.
+export LD_LIBRARY_PATH="$LIBTORCH/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export SCONES_FUZZ_SCRATCH=$ROOT/fuzz/target/scratch
 mkdir -p "$SCONES_FUZZ_SCRATCH"
 
@@ -48,8 +50,8 @@ for t in "${TARGETS[@]}"; do
   rc=$?
   set -e
   wall=$(($(date +%s) - start))
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
   found=$(find "$artifacts" -type f | wc -l)
   printf 'fuzz: %-17s %4ss (%ss wall) %9s execs %6s exec/s corpus %5s files, %s findings, exit %s\n' \
     "$t" "$SECONDS_PER_TARGET" "$wall" "${execs:-?}" "${rate:-?}" "$(find "$corpus" -type f | wc -l)" "$found" "$rc"
