@@ -7,6 +7,7 @@ REL := target/release
 ENV := source scripts/env.sh &&
 
 .PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench clean
+.PHONY: test-sanitize fuzz
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -38,7 +39,7 @@ build: setup
 install: build
 	@scripts/install.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
 
-test: lint test-rust test-cpp test-go test-julia-check test-install
+test: lint test-rust test-cpp test-go test-julia-check test-install test-sanitize
 
 # Formatting (rustfmt.toml), clippy with warnings as errors on every target (library, tests,
 # examples) and rustdoc without warnings (release profile: it reuses the built libtorch bindings). The C++ header is compiled with -Wall -Wextra -Werror by test-cpp and the Go
@@ -81,6 +82,17 @@ test-julia-check:
 test-install: build
 	@scripts/setup-tools.sh cmake pkg-config g++
 	scripts/test-install.sh
+
+# The C ABI under valgrind memcheck and helgrind, RSS over 10,000 sampling calls, prompt
+# cancellation (scripts/sanitize.sh; docs/results/sanitize.md has the timings).
+test-sanitize: build
+	@scripts/setup-tools.sh valgrind
+	scripts/sanitize.sh
+
+# Each cargo-fuzz target for FUZZ_SECONDS (nightly + cargo-fuzz; docs/results/fuzz.md).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 C_EXAMPLE = $(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude $(1) -L$(REL) -lscones \
 	  -Wl,-rpath,$(abspath $(REL)) -lm -o $(2)

@@ -161,3 +161,12 @@ fn c_abi01_program_runs_against_this_library() {
     let out = run(&exe, &[]);
     assert!(out.contains("abi01_compat: all"), "{out}");
 }
+
+/// Item 6 of issue 9: a cancel from the progress callback stops training within one iteration
+/// and sampling within one Langevin step, counted by the host callbacks the work calls.
+#[test]
+fn c_prompt_cancellation() {
+    let exe = compile("cancel.c", false, &[]);
+    let out = run(&exe, &[]);
+    assert!(out.contains("cancel: all"), "{out}");
+}

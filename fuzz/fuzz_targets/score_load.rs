@@ -1,0 +1,4 @@
+//! See score_load in fuzz/src/lib.rs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| scones_fuzz::score_load(data));
