@@ -3,7 +3,9 @@ use std::env;
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/ffi");
+    // cbindgen parses the whole crate: a `pub const` anywhere lands in the header (two from
+    // src/neural once did), so any source change regenerates it, not only src/ffi.
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
 

@@ -36,9 +36,9 @@ use crate::ot::Regularizer;
 use crate::runtime::error::Result;
 
 /// lambda at the start of training, as a multiple of the target.
-pub const START_FACTOR: f64 = 4.0;
+pub(crate) const START_FACTOR: f64 = 4.0;
 /// Fraction of the iterations over which lambda falls to the target.
-pub const FRACTION: f64 = 0.8;
+pub(crate) const FRACTION: f64 = 0.8;
 
 /// Whether `reg` gets the stiff-dual treatment: its conjugate's domain ends at a finite t_max.
 pub fn applies(reg: &Regularizer) -> bool {
