@@ -23,6 +23,10 @@
 //!     [--score-param preconditioned|ncsn] [--compat-at y|denoised] [--cache DIR]
 //! ```
 //!
+//! One file of about 570 lines because it is one program (a cell's pipeline, its diagnostics, the
+//! table writer and the flags); the library holds the reusable parts (`reference::entropic_bench`,
+//! `reference::bures`).
+//!
 //! --quick: d = 2, eps = 1, 4000 samples each side, 40 test sources x 100 samples, small
 //! networks and short training (about 30 s on 2 shared cores).
 
