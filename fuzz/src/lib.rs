@@ -115,11 +115,25 @@ fn load_dual(path: &CString) -> bool {
     true
 }
 
-/// Whether `data` loads as a dual (the regression test checks its seeds with it).
-pub fn loads_as_dual(data: &[u8]) -> bool {
+/// `load` on `data` written to the scratch file.
+fn loads(data: &[u8], load: fn(&CString) -> bool) -> bool {
     let path = scratch_path();
     write_input(&path, data);
-    load_dual(&path)
+    load(&path)
+}
+
+/// `load` on `data` as read, then with its CRC-32 repaired so that mutations also reach the
+/// parser behind the checksum.
+fn as_read_and_repaired(data: &[u8], load: fn(&CString) -> bool) {
+    let _ = loads(data, load);
+    if let Some(fixed) = with_valid_crc(data) {
+        let _ = loads(&fixed, load);
+    }
+}
+
+/// Whether `data` loads as a dual (the regression test checks its seeds with it).
+pub fn loads_as_dual(data: &[u8]) -> bool {
+    loads(data, load_dual)
 }
 
 /// scones_dual_load on arbitrary bytes, as read from a file, then with the checksum repaired.
@@ -127,13 +141,7 @@ pub fn loads_as_dual(data: &[u8]) -> bool {
 /// evaluate without an INTERNAL error (a model whose tensors disagree with its metadata must
 /// be refused at load time as SCONES_STATUS_FORMAT, not fail later).
 pub fn dual_load(data: &[u8]) {
-    let path = scratch_path();
-    write_input(&path, data);
-    let _ = load_dual(&path);
-    if let Some(fixed) = with_valid_crc(data) {
-        write_input(&path, &fixed);
-        let _ = load_dual(&path);
-    }
+    as_read_and_repaired(data, load_dual);
 }
 
 fn load_score(path: &CString) -> bool {
@@ -180,21 +188,13 @@ fn load_score(path: &CString) -> bool {
 
 /// Whether `data` loads as a score (the regression test checks its seeds with it).
 pub fn loads_as_score(data: &[u8]) -> bool {
-    let path = scratch_path();
-    write_input(&path, data);
-    load_score(&path)
+    loads(data, load_score)
 }
 
 /// scones_score_load on arbitrary bytes, then with the checksum repaired. An accepted file must
 /// give a score network that evaluates (OK or a clean error, never INTERNAL).
 pub fn score_load(data: &[u8]) {
-    let path = scratch_path();
-    write_input(&path, data);
-    let _ = load_score(&path);
-    if let Some(fixed) = with_valid_crc(data) {
-        write_input(&path, &fixed);
-        let _ = load_score(&path);
-    }
+    as_read_and_repaired(data, load_score);
 }
 
 fn load_barycentric(path: &CString) -> bool {
@@ -238,19 +238,11 @@ fn load_barycentric(path: &CString) -> bool {
 
 /// Whether `data` loads as a barycentric (the regression test checks its seeds with it).
 pub fn loads_as_barycentric(data: &[u8]) -> bool {
-    let path = scratch_path();
-    write_input(&path, data);
-    load_barycentric(&path)
+    loads(data, load_barycentric)
 }
 
 /// scones_barycentric_load on arbitrary bytes, then with the checksum repaired. An accepted file
 /// must give a map that evaluates (OK or a clean error, never INTERNAL).
 pub fn barycentric_load(data: &[u8]) {
-    let path = scratch_path();
-    write_input(&path, data);
-    let _ = load_barycentric(&path);
-    if let Some(fixed) = with_valid_crc(data) {
-        write_input(&path, &fixed);
-        let _ = load_barycentric(&path);
-    }
+    as_read_and_repaired(data, load_barycentric);
 }
