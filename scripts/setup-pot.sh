@@ -3,7 +3,8 @@
 # benches/side_by_side.py) into the cached torch environment of setup-torch.sh, and prints the
 # path of that environment's python. Quiet unless it has to install.
 set -euo pipefail
-TORCH_DIR="$("$(dirname "${BASH_SOURCE[0]}")/setup-torch.sh")"
+# The cached environment even when the caller points LIBTORCH at a libtorch of its own.
+TORCH_DIR="$(env -u LIBTORCH "$(dirname "${BASH_SOURCE[0]}")/setup-torch.sh")"
 PY="$(cd "$TORCH_DIR/../../../.." && pwd)/bin/python"
 POT_VERSION=0.9.6
 if ! "$PY" -c 'import ot' >/dev/null 2>&1; then
