@@ -6,7 +6,7 @@ CC ?= cc
 REL := target/release
 ENV := source scripts/env.sh &&
 
-.PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench clean
+.PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench bench-quick bench-throughput clean
 .PHONY: test-sanitize fuzz
 
 PREFIX ?= /usr/local
@@ -108,8 +108,16 @@ header: setup
 	$(ENV) cargo build --release --lib
 	cp "$$(ls -t $(REL)/build/scones-*/out/scones.h | head -1)" include/scones.h
 
+# Library vs a plain PyTorch / POT peer per row (benches/side_by_side.py); BENCH_ARGS=--quick
+# for the under-5-minute variant. bench-throughput keeps the library-only sweep of examples/bench.rs.
 bench: build
-	$(ENV) cargo run --release --example bench -- --out out/bench.json
+	$(ENV) "$$(scripts/setup-pot.sh)" benches/side_by_side.py --out out/bench.json $(BENCH_ARGS)
+
+bench-quick: build
+	$(ENV) "$$(scripts/setup-pot.sh)" benches/side_by_side.py --quick --out out/bench.json
+
+bench-throughput: build
+	$(ENV) cargo run --release --example bench -- --out out/bench_throughput.json
 
 clean:
 	cargo clean
