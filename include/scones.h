@@ -10,10 +10,18 @@
  *   with their *_free function; *_free(NULL) is a no-op.
  * - Thread safety: different handles may be used from different threads at once; one handle
  *   used from two threads at once serializes on an internal lock. Progress callbacks run on the
- *   calling thread. Thread-count options change libtorch's process-wide setting.
+ *   calling thread.
+ * - Threads: every *_options_set_threads takes n > 0 (libtorch uses exactly n intra-op threads
+ *   during the call) or 0, the default: the fair share, i.e. the CPUs the process may run on
+ *   minus the tasks running elsewhere on the machine, at least 1, re-read every 200 ms at the
+ *   call's progress points, so the library slows to its share when the host is busy instead of
+ *   spinning against it. The count applies to the calling thread's calls; two handles running
+ *   at once from two host threads each take their own share (each sees the other as load).
+ *   Results are bit-for-bit reproducible on the CPU only with a fixed n (reductions split by
+ *   thread).
  * - Arrays cross as strided matrix views (scones_matrix, scones_matrix_mut): rows are points,
  *   columns coordinates; strides count elements and may be negative; f32 or f64.
- * - Results are reproducible for a fixed seed on the CPU.
+ * - Results are reproducible for a fixed seed and thread count on the CPU.
  */
 
 #ifndef SCONES_H
@@ -877,7 +885,8 @@ scones_status scones_dual_options_set_device(struct scones_dual_options *opts,
                                              struct scones_error **err);
 
 /**
- * libtorch intra-op threads used during the call (process-wide setting; 0 = leave as is).
+ * libtorch intra-op threads used during the call: n > 0 uses exactly n; 0 (the default) the
+ * fair share (see "Threads" at the top of this header).
  */
 scones_status scones_dual_options_set_threads(struct scones_dual_options *opts,
                                               size_t threads,
@@ -1237,7 +1246,8 @@ scones_status scones_sampler_options_set_device(struct scones_sampler_options *o
                                                 struct scones_error **err);
 
 /**
- * libtorch intra-op threads used during sampling (process-wide; 0 = leave as is).
+ * libtorch intra-op threads used during sampling: n > 0 uses exactly n; 0 (the default) the
+ * fair share (see "Threads" at the top of this header).
  */
 scones_status scones_sampler_options_set_threads(struct scones_sampler_options *opts,
                                                  size_t threads,
@@ -1508,7 +1518,8 @@ scones_status scones_train_options_set_device(struct scones_train_options *opts,
                                               struct scones_error **err);
 
 /**
- * libtorch intra-op threads during the call (process-wide; 0 = leave as is).
+ * libtorch intra-op threads used during the call: n > 0 uses exactly n; 0 (the default) the
+ * fair share (see "Threads" at the top of this header).
  */
 scones_status scones_train_options_set_threads(struct scones_train_options *opts,
                                                size_t threads,

@@ -112,7 +112,8 @@ impl DualOptions {
         self
     }
 
-    /// libtorch intra-op threads during the call (process-wide; 0 leaves the setting as is).
+    /// libtorch intra-op threads during the call: n > 0 exactly n, 0 (the default) the fair share of
+    /// the machine, following its load while the call runs (`runtime::threads`).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
@@ -212,8 +213,8 @@ impl Dual {
         source: &mut dyn crate::ot::measure::Measure,
         target: &mut dyn crate::ot::measure::Measure,
     ) -> Result<Dual> {
-        crate::runtime::device::set_threads(options.threads);
-        let (potentials, report) = dual::train(cfg, source, target, &mut observe(&options.progress))?;
+        let mut observer = crate::runtime::threads::governed(options.threads, observe(&options.progress));
+        let (potentials, report) = dual::train(cfg, source, target, &mut observer)?;
         Ok(Dual { potentials, report: Some(report) })
     }
 

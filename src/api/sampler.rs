@@ -136,7 +136,8 @@ impl SamplerOptions {
         self
     }
 
-    /// libtorch intra-op threads while sampling (process-wide; 0 leaves the setting as is).
+    /// libtorch intra-op threads while sampling: n > 0 exactly n, 0 (the default) the fair share of
+    /// the machine, following its load while the call runs (`runtime::threads`).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
@@ -227,8 +228,8 @@ impl Sampler {
             )));
         }
         let x = tensor_f32(&x, "sources")?;
-        crate::runtime::device::set_threads(self.threads);
-        let (y, report) = self.inner.sample(&x, &mut observe(&self.progress))?;
+        let mut observer = crate::runtime::threads::governed(self.threads, observe(&self.progress));
+        let (y, report) = self.inner.sample(&x, &mut observer)?;
         self.last = Some(report);
         to_array2(&y)
     }

@@ -88,7 +88,8 @@ impl TrainOptions {
         self
     }
 
-    /// libtorch intra-op threads during the call (process-wide; 0 leaves the setting as is).
+    /// libtorch intra-op threads during the call: n > 0 exactly n, 0 (the default) the fair share of
+    /// the machine, following its load while the call runs (`runtime::threads`).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
@@ -131,8 +132,7 @@ impl TrainOptions {
 
     /// Sets the threads and returns the progress observer of one call.
     pub(crate) fn begin(&self) -> impl FnMut(&Progress) -> bool + '_ {
-        crate::runtime::device::set_threads(self.threads);
-        observe(&self.progress)
+        crate::runtime::threads::governed(self.threads, observe(&self.progress))
     }
 }
 

@@ -216,7 +216,8 @@ pub extern "C" fn scones_dual_options_set_device(
     common::set_device(opts, device, err)
 }
 
-/// libtorch intra-op threads used during the call (process-wide setting; 0 = leave as is).
+/// libtorch intra-op threads used during the call: n > 0 uses exactly n; 0 (the default) the
+/// fair share (see "Threads" at the top of this header).
 #[no_mangle]
 pub extern "C" fn scones_dual_options_set_threads(
     opts: *mut scones_dual_options,

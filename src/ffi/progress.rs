@@ -99,11 +99,10 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    /// Applies the thread count (process-wide, so only now, at the call) and returns the
-    /// observer to hand to the math.
+    /// Applies the thread count (the host's, or the fair share that follows the machine's load:
+    /// runtime/threads.rs) and returns the observer to hand to the math.
     pub fn start(&self) -> impl FnMut(&Progress) -> bool {
-        crate::runtime::device::set_threads(self.threads);
         let hook = self.progress;
-        move |p| hook.observe(p)
+        crate::runtime::threads::governed(self.threads, move |p| hook.observe(p))
     }
 }

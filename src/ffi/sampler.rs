@@ -198,7 +198,8 @@ pub extern "C" fn scones_sampler_options_set_device(
     common::set_device(opts, device, err)
 }
 
-/// libtorch intra-op threads used during sampling (process-wide; 0 = leave as is).
+/// libtorch intra-op threads used during sampling: n > 0 uses exactly n; 0 (the default) the
+/// fair share (see "Threads" at the top of this header).
 #[no_mangle]
 pub extern "C" fn scones_sampler_options_set_threads(
     opts: *mut scones_sampler_options,

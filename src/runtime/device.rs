@@ -76,10 +76,3 @@ pub fn device_name(d: Device) -> String {
         Device::Vulkan => "vulkan".into(),
     }
 }
-
-/// Sets libtorch's intra-op thread count (process-wide: libtorch has one pool). 0 leaves it.
-pub fn set_threads(n: usize) {
-    if n > 0 {
-        tch::set_num_threads(n as i32);
-    }
-}

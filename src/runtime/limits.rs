@@ -73,7 +73,7 @@ pub(crate) fn count_u64(what: &str, value: u64, cap: usize) -> Result<usize> {
 /// A thread count: 0 (leave libtorch's setting) or 1..=MAX_THREADS.
 pub(crate) fn threads(value: usize) -> Result<usize> {
     if value > MAX_THREADS {
-        return Err(Error::invalid(format!("threads must lie in 0..={MAX_THREADS} (0 = leave as is), got {value}")));
+        return Err(Error::invalid(format!("threads must lie in 0..={MAX_THREADS} (0 = the fair share), got {value}")));
     }
     Ok(value)
 }

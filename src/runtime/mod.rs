@@ -8,3 +8,4 @@ pub mod limits;
 pub mod model_file;
 pub mod progress;
 pub mod rng;
+pub mod threads;
