@@ -6,7 +6,7 @@ CC ?= cc
 REL := target/release
 ENV := source scripts/env.sh &&
 
-.PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench bench-quick bench-throughput clean
+.PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench bench-quick bench-busy bench-throughput demo-programs clean
 .PHONY: test-sanitize fuzz
 
 PREFIX ?= /usr/local
@@ -97,9 +97,11 @@ fuzz: setup
 C_EXAMPLE = $(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude $(1) -L$(REL) -lscones \
 	  -Wl,-rpath,$(abspath $(REL)) -lm -o $(2)
 
-demo: build
+demo-programs: build
 	$(call C_EXAMPLE,examples/c/gaussian_transport.c,$(REL)/gaussian_transport)
 	$(call C_EXAMPLE,examples/c/swiss_roll.c,$(REL)/swiss_roll)
+
+demo: demo-programs
 	$(REL)/gaussian_transport --out out
 	$(REL)/swiss_roll --out out
 
@@ -115,6 +117,11 @@ bench: build
 
 bench-quick: build
 	$(ENV) "$$(scripts/setup-pot.sh)" benches/side_by_side.py --quick --out out/bench.json
+
+# The demo's programs idle and with one core held by a busy loop (benches/busy_host.py);
+# BENCH_ARGS=--quick for the short variant.
+bench-busy: demo-programs
+	python3 benches/busy_host.py --out out/busy_host.json $(BENCH_ARGS)
 
 bench-throughput: build
 	$(ENV) cargo run --release --example bench -- --out out/bench_throughput.json
