@@ -117,9 +117,10 @@ pub fn train(
     let psi = Mlp::new(dy, &cfg.psi_hidden, 1, &mut rng, device)?;
     let mut params = phi.parameters();
     params.extend(psi.parameters());
-    let mut adam = Adam::new(&params, o.beta1, o.beta2)?;
     let m = o.batch_size;
     let stiff = cfg.stiff_duals && stiff::applies(&cfg.regularizer);
+    let beta2 = if stiff { o.beta2.min(stiff::BETA2) } else { o.beta2 };
+    let mut adam = Adam::new(&params, o.beta1, beta2)?;
 
     let start = Instant::now();
     let mut sums = (0.0, 0.0, 0.0);
@@ -130,18 +131,25 @@ pub fn train(
         let y = target.sample(m, &mut rng, device)?;
         let phi_x = phi.forward(&x)?.f_squeeze_dim(1)?;
         let psi_y = psi.forward(&y)?.f_squeeze_dim(1)?;
-        let violation = match cfg.batch_mode {
+        let (mut phi_x, mut psi_y) = (phi_x, psi_y);
+        let mut violation = match cfg.batch_mode {
             BatchMode::Paired => ot::violation_paired(&phi_x, &psi_y, &cfg.cost.paired(&x, &y)?)?,
             BatchMode::AllPairs => ot::violation_pairwise(&phi_x, &psi_y, &cfg.cost.pairwise(&x, &y)?)?,
         };
-        // Gradient ascent on J: backpropagate dJ/dphi(x_i), dJ/dpsi(y_j) through the networks.
         let reg = if stiff { stiff::regularizer_at(&cfg.regularizer, it, o.iterations) } else { cfg.regularizer };
+        if stiff && violation.dim() == 2 {
+            // J's exact maximum along the constant direction: the shift goes into both output
+            // biases, so the networks carry it from now on.
+            let kappa = stiff::balancing_shift(&reg, &violation)?;
+            stiff::add_to_output_bias(&phi, 0.5 * kappa)?;
+            stiff::add_to_output_bias(&psi, 0.5 * kappa)?;
+            phi_x = phi_x.f_add_scalar(0.5 * kappa)?;
+            psi_y = psi_y.f_add_scalar(0.5 * kappa)?;
+            violation = violation.f_add_scalar(kappa)?;
+        }
+        // Gradient ascent on J: backpropagate dJ/dphi(x_i), dJ/dpsi(y_j) through the networks.
         let terms = ot::pair_terms(&reg, &phi_x, &psi_y, &violation)?;
-        let (grad_phi, grad_psi) = if stiff && violation.dim() == 2 {
-            (stiff::bound_residual(&terms.grad_phi)?, stiff::bound_residual(&terms.grad_psi)?)
-        } else {
-            (terms.grad_phi, terms.grad_psi)
-        };
+        let (grad_phi, grad_psi) = (terms.grad_phi, terms.grad_psi);
         let surrogate = phi_x.f_dot(&grad_phi)?.f_add(&psi_y.f_dot(&grad_psi)?)?;
         surrogate.f_neg()?.f_backward()?;
         adam.step(&params, o.learning_rate_at(it))?;
