@@ -25,6 +25,8 @@
 
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
+
 use crate::runtime::progress::Progress;
 
 /// How often a running call re-reads the machine's load.
@@ -91,6 +93,21 @@ pub fn fair_share() -> usize {
     }
 }
 
+/// The fair share, read at most every [`RECHECK`] for the whole process: a host that makes
+/// thousands of short calls (one sampling batch each) pays for one reading per interval.
+fn fair_share_recent() -> usize {
+    static LAST: Mutex<Option<(Instant, usize)>> = Mutex::new(None);
+    let mut last = LAST.lock();
+    match *last {
+        Some((at, share)) if at.elapsed() < RECHECK => share,
+        _ => {
+            let share = fair_share();
+            *last = Some((Instant::now(), share));
+            share
+        }
+    }
+}
+
 /// The thread count of one call: fixed when the host asked for one, else the fair share,
 /// re-read at most every [`RECHECK`] when the call's loop reaches a progress point.
 pub struct Governor {
@@ -103,7 +120,7 @@ impl Governor {
     /// Applies the call's thread count (libtorch's setting is per calling thread plus a
     /// process-wide default, so only at the call).
     pub fn start(requested: usize) -> Governor {
-        let current = if requested > 0 { requested } else { fair_share() };
+        let current = if requested > 0 { requested } else { fair_share_recent() };
         tch::set_num_threads(current as i32);
         Governor { requested, current, checked: Instant::now() }
     }
@@ -114,7 +131,7 @@ impl Governor {
             return;
         }
         self.checked = Instant::now();
-        let share = fair_share();
+        let share = fair_share_recent();
         if share != self.current {
             self.current = share;
             tch::set_num_threads(share as i32);
