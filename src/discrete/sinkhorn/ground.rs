@@ -76,13 +76,16 @@ impl<'a> Ground<'a> {
         }
     }
 
-    pub(super) fn max_cost(&self, rows: i64) -> Result<f64> {
+    /// (min C, max C).
+    pub(super) fn cost_range(&self, rows: i64) -> Result<(f64, f64)> {
         let (m, _) = self.shape();
-        let mut hi = f64::NEG_INFINITY;
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for (i0, len) in blocks(m, rows) {
-            hi = hi.max(self.cost_block(i0, len)?.f_max()?.f_double_value(&[])?);
+            let c = self.cost_block(i0, len)?;
+            lo = lo.min(c.f_min()?.f_double_value(&[])?);
+            hi = hi.max(c.f_max()?.f_double_value(&[])?);
         }
-        Ok(hi)
+        Ok((lo, hi))
     }
 }
 

@@ -1,4 +1,5 @@
-//! Log-domain Sinkhorn for KL-regularized discrete OT, with epsilon scaling and row blocks.
+//! Sinkhorn for KL-regularized discrete OT: log domain with epsilon scaling and row blocks, and
+//! the scaling domain (`scaling.rs`) for the stages where its kernel cannot underflow.
 //!
 //! About 540 lines after the cost blocks moved to `ground.rs`: the rest is one solver (its
 //! configuration, the iteration with its underflow fallbacks, over-relaxation and the epsilon
@@ -59,6 +60,7 @@ use crate::runtime::progress::{Observer, Phase, Progress};
 use tch::{Kind, Tensor};
 
 mod ground;
+mod scaling;
 use ground::{blocks, Ground};
 
 #[derive(Clone, Debug)]
@@ -83,6 +85,9 @@ pub struct SinkhornConfig {
     pub return_plan: bool,
     /// Over-relaxation of the updates (default adaptive).
     pub acceleration: Acceleration,
+    /// Iterate in the scaling domain where the kernel cannot underflow and fits in memory
+    /// (`scaling.rs`; default true); false keeps every iteration in the log domain.
+    pub scaling_domain: bool,
 }
 
 /// Over-relaxed Sinkhorn (Thibault et al. 2017): f <- f + omega (f_sinkhorn - f), likewise g.
@@ -111,6 +116,7 @@ impl SinkhornConfig {
             block_rows: None,
             return_plan: false,
             acceleration: Acceleration::Adaptive,
+            scaling_domain: true,
         }
     }
 
@@ -168,6 +174,8 @@ pub struct SinkhornResult {
     pub lambda: f64,
     /// max C (the default start of the scaling; the natural scale of lambda).
     pub max_cost: f64,
+    /// Iterations run in the scaling domain (`scaling.rs`); the rest ran in the log domain.
+    pub scaling_iterations: u64,
 }
 
 struct Solver<'a> {
@@ -465,7 +473,10 @@ fn solve(
     }
     .min(m);
     let solver = Solver { log_a: a.f_log()?, log_b: b.f_log()?, a, b, ground, rows };
-    let max_cost = solver.ground.max_cost(rows)?;
+    let cost_range = solver.ground.cost_range(rows)?;
+    let max_cost = cost_range.1;
+    let mut kernel = None;
+    let mut scaling_iterations = 0u64;
     let mut lambda = cfg.lambda_start.unwrap_or(max_cost).max(cfg.lambda);
     let mut f = Tensor::f_zeros([m], (kind, device))?;
     let mut g = Tensor::f_zeros([n], (kind, device))?;
@@ -479,7 +490,15 @@ fn solve(
         let mut relax = Relaxation::new(cfg.acceleration);
         stage_iterations.push(0);
         loop {
-            let step = solver.iterate(&f, &g, lambda, relax.omega)?;
+            let scaled = match solver.kernel(lambda, cost_range, &mut kernel)? {
+                Some(k) if cfg.scaling_domain => solver.iterate_scaling(k, &f, &g, lambda, relax.omega)?,
+                _ => None,
+            };
+            scaling_iterations += scaled.is_some() as u64;
+            let step = match scaled {
+                Some(step) => step,
+                None => solver.iterate(&f, &g, lambda, relax.omega)?,
+            };
             iterations += 1;
             *stage_iterations.last_mut().expect("pushed") += 1;
             let err = step.row_err + step.col_err;
@@ -510,6 +529,7 @@ fn solve(
         }
         lambda = (lambda * cfg.scaling).max(cfg.lambda);
     }
+    drop(kernel);
     let (f, transport_cost, cols_sum, plan) = solver.evaluate(&g, lambda, cfg.return_plan)?;
     let (f, g) = balance_gauge(&f, &g, &solver.a, &solver.b)?;
     // Rows are exact by construction of the final half step; only columns can be off.
@@ -534,6 +554,7 @@ fn solve(
         converged,
         lambda,
         max_cost,
+        scaling_iterations,
     })
 }
 

@@ -143,6 +143,33 @@ fn blocked_points_match_dense_and_bad_input() {
     assert_eq!(e.kind, crate::runtime::error::ErrorKind::Cancelled);
 }
 
+#[test]
+fn scaling_domain_matches_the_log_domain_and_is_used_only_where_safe() {
+    let x = uniform_points(60, 2, 5);
+    let y = uniform_points(50, 2, 6);
+    let (a, b) = (crate::discrete::testutil::random_weights(60, 7), crate::discrete::testutil::random_weights(50, 8));
+    let maxc = crate::discrete::max_cost(Cost::SqEuclidean, &x, &y).unwrap();
+    let solve = |rel: f64, scaling_domain: bool| {
+        let mut cfg = SinkhornConfig::new(rel * maxc);
+        cfg.tol = 1e-11;
+        cfg.return_plan = true;
+        cfg.scaling_domain = scaling_domain;
+        sinkhorn_points(Cost::SqEuclidean, &x, &y, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore)
+            .unwrap()
+    };
+    // (max C - min C) / lambda <= 250 at every stage: all iterations in the scaling domain.
+    let (s, l) = (solve(0.05, true), solve(0.05, false));
+    assert!(s.converged && l.converged);
+    assert_eq!((s.scaling_iterations, l.scaling_iterations), (s.iterations, 0));
+    let d = crate::discrete::testutil::max_abs_diff(s.plan.as_ref().unwrap(), l.plan.as_ref().unwrap());
+    assert!(d < 1e-12 && (s.transport_cost - l.transport_cost).abs() < 1e-10, "plans differ by {d:e}");
+    // At 1e-3 max C the first stages scale, the last (C / lambda up to 1000) stay in the log domain.
+    let (s, l) = (solve(1e-3, true), solve(1e-3, false));
+    assert!(s.converged && s.scaling_iterations > 0 && s.scaling_iterations < s.iterations, "{s:?}");
+    let d = crate::discrete::testutil::max_abs_diff(s.plan.as_ref().unwrap(), l.plan.as_ref().unwrap());
+    assert!(d < 1e-9 && s.marginal_error <= 1e-11, "plans differ by {d:e}");
+}
+
 /// The n = 20,000 point problem in d = 2 at lambda = 1e-3 max C, without the plan (the cost
 /// is only ever formed in row blocks). Minutes on two cores, so ignored here; the
 /// `bench_sinkhorn` example times it and writes out/bench_sinkhorn.json.
