@@ -1,9 +1,9 @@
 //! Sinkhorn for KL-regularized discrete OT: log domain with epsilon scaling and row blocks, and
 //! the scaling domain (`scaling.rs`) for the stages where its kernel cannot underflow.
 //!
-//! About 540 lines after the cost blocks moved to `ground.rs`: the rest is one solver (its
-//! configuration, the iteration with its underflow fallbacks, over-relaxation and the epsilon
-//! schedule), which reads best in one place.
+//! About 560 lines after the cost blocks moved to `ground.rs` and the scaling domain to
+//! `scaling.rs`: the rest is one solver (its configuration, the iteration with its underflow
+//! fallbacks, over-relaxation and the epsilon schedule), which reads best in one place.
 //!
 //! Problem: min_P <C, P> + lambda KL(P ‖ a b^T) over P >= 0 with P 1 = a, P^T 1 = b, where
 //! KL(P ‖ Q) = sum P log(P / Q) - P + Q. Its dual is the KL-Cuturi case of Prop. 2.4 on
