@@ -233,7 +233,8 @@ NOTES = [
     "blocks; the library's Gaussian covariance comes from its reference module, the peer's is another SPD matrix "
     "with the same geometric spectrum; the library draws Langevin noise on its seeded ChaCha stream, the peer "
     "with torch.randn; the MALA uniform comes from a normal through erf in the library, from torch.rand in the peer.",
-    "Sinkhorn: the library is log-domain with epsilon scaling and over-relaxation to an l1 marginal violation of "
+    "Sinkhorn: the library iterates in the scaling domain where (max C - min C) / lambda <= 250 and the kernel fits in "
+    "512 MiB, else in the log domain (rows report which ran), with epsilon scaling and over-relaxation, to an l1 marginal violation of "
     "tol; POT's sinkhorn (scaling domain) and sinkhorn_log stop on an l2 column violation < tol checked every 10 "
     "iterations, so iteration counts differ: compare seconds per iteration, and marginal_l1 (measured the same "
     "way on both sides: row plus column violation for POT, the library's own l1 report). POT's wall includes "

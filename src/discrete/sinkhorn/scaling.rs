@@ -57,6 +57,13 @@ impl Solver<'_> {
             *cache = None;
             return Ok(None);
         }
+        if let Some(k) = cache.as_mut().filter(|k| k.lambda != lambda && k.lambda == 2.0 * lambda) {
+            // The default epsilon schedule halves lambda: exp(-2 (C - c0) / lambda) is the
+            // square of the previous kernel, one multiply per entry instead of forming the cost
+            // and an exponential again.
+            let _ = k.k.f_square_()?;
+            k.lambda = lambda;
+        }
         if cache.as_ref().map_or(true, |k| k.lambda != lambda) {
             *cache = None; // free the previous stage's kernel before forming the next
             let mut parts = Vec::new();
