@@ -1,5 +1,5 @@
 """Prepares the UCI handwritten digits (scikit-learn's load_digits: 1,797 images of 8 x 8) for the
-digit super-resolution example (examples/digits.rs) and its test (tests/digits_quick.rs).
+digit super-resolution example (examples/digits/) and its test (tests/digits_quick.rs).
 
 Usage: python scripts/prepare_digits.py OUT_DIR   (scripts/prepare_digits.sh finds the python)
 
