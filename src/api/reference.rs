@@ -117,6 +117,20 @@ pub mod metrics {
         array2(m::joint_covariance(&read_f64(&x, "x")?, x.ncols(), &read_f64(&y, "y")?, y.ncols())?, k, k)
     }
 
+    /// The Frechet distance between Gaussians fitted to the rows of `a` and `b` (same number of
+    /// columns, at least 2 rows each): |m_a - m_b|^2 + tr(A + B - 2 (B^1/2 A B^1/2)^1/2), the FID
+    /// formula on whatever features the rows are.
+    pub fn frechet_distance<'a, 'b, S: Float, T: Float>(
+        a: impl AsArray<'a, S, Ix2>,
+        b: impl AsArray<'b, T, Ix2>,
+    ) -> Result<f64> {
+        let (a, b) = (a.into(), b.into());
+        if a.ncols() != b.ncols() {
+            return Err(Error::shape(format!("a has {} columns but b has {}", a.ncols(), b.ncols())));
+        }
+        crate::reference::bures::frechet_distance(&read_f64(&a, "a")?, &read_f64(&b, "b")?, a.ncols())
+    }
+
     /// Sliced 2-Wasserstein distance between the rows of `a` and `b` over `projections` random
     /// directions.
     pub fn sliced_w2<'a, 'b, S: Float, T: Float>(

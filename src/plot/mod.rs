@@ -1,6 +1,6 @@
 //! Figures for the examples: 2-D scatter plots and transport lines in a grid of panels with
 //! axes, tick labels, titles and legends, drawn with plotters' bitmap backend and written as PNG
-//! by the png crate. Text comes from a font embedded in the library (src/plot/fonts), so figures
+//! by the png crate; and [`ImageGrid`], a grid of small grayscale images (digit samples). Text comes from a font embedded in the library (src/plot/fonts), so figures
 //! need no system fonts, fontconfig or freetype on the machine that draws them.
 //!
 //! A [`Figure`] is a grid of panels on a white background. Drawing calls only record
@@ -11,6 +11,7 @@
 //! `c` (left first). Every panel keeps an equal aspect ratio, the same data units per pixel in
 //! x and y, so that distances and angles in a transport plan are not distorted.
 
+mod image_grid;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+pub use image_grid::ImageGrid;
 
 /// Largest accepted figure side, in pixels; 8192² RGBA is 256 MiB, enough for any plot.
 const MAX_SIDE: u32 = 8192;
@@ -50,6 +53,8 @@ pub enum PlotError {
     LengthMismatch { starts: usize, ends: usize },
     /// Bounds are not finite, not increasing, or too narrow to map onto pixels.
     InvalidBounds { xmin: f64, xmax: f64, ymin: f64, ymax: f64 },
+    /// An image tile has the wrong number of values.
+    TileLength { expected: usize, got: usize },
     /// Marker radius is not finite or outside 0..=256 pixels.
     InvalidRadius(f64),
     /// The output path names no file.
@@ -83,6 +88,9 @@ impl fmt::Display for PlotError {
                  need finite values with min < max and a span above {:e}",
                 2.0 * MIN_HALF_SPAN
             ),
+            PlotError::TileLength { expected, got } => {
+                write!(f, "image tile has {got} values, expected {expected} (tile height x width)")
+            }
             PlotError::InvalidRadius(r) => {
                 write!(f, "invalid marker radius {r}: must be finite and in 0..={MAX_RADIUS} pixels")
             }
