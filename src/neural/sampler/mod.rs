@@ -31,7 +31,7 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 use crate::neural::dual::DualPotentials;
-use crate::neural::mlp::Mlp;
+use crate::neural::mlp::{InputGradBuffers, Mlp};
 use crate::ot::{violation_paired, Cost, Regularizer};
 use crate::runtime::error::{Error, Result};
 use crate::runtime::progress::{Observer, Phase, Progress};
@@ -91,6 +91,8 @@ pub struct Sampler {
     init_map: Option<Mlp>,
     cfg: SamplerConfig,
     rng: Rng64,
+    /// psi's hidden activations and gradients, reused by every step.
+    psi_buffers: InputGradBuffers,
 }
 
 /// The compatibility term at the current chain states.
@@ -148,6 +150,7 @@ impl Sampler {
             init_map,
             rng: Rng64::new(cfg.seed),
             cfg,
+            psi_buffers: InputGradBuffers::default(),
         })
     }
 
@@ -318,12 +321,18 @@ impl Sampler {
         Ok(state.y)
     }
 
-    fn compatibility(&self, x: &Tensor, phi_x: Option<&Tensor>, y: &Tensor, want_log: bool) -> Result<Compatibility> {
+    fn compatibility(
+        &mut self,
+        x: &Tensor,
+        phi_x: Option<&Tensor>,
+        y: &Tensor,
+        want_log: bool,
+    ) -> Result<Compatibility> {
         if !self.cfg.use_compatibility {
             let log_m = if want_log { Some(Tensor::f_zeros([y.size()[0]], (Kind::Float, y.device()))?) } else { None };
             return Ok(Compatibility { grad: y.f_zeros_like()?, log_m });
         }
-        let (psi_y, grad_psi) = self.psi.value_and_input_grad(y)?;
+        let (psi_y, grad_psi) = self.psi.value_and_input_grad_in(y, &mut self.psi_buffers)?;
         let violation = match phi_x {
             Some(phi_x) => Some(violation_paired(phi_x, &psi_y, &self.cost.paired(x, y)?)?),
             None => None,
