@@ -223,8 +223,8 @@ impl Mlp {
         Ok(h)
     }
 
-    /// Scalar-output network: value \[n\] and input gradient [n, input], by a hand-written
-    /// backward pass. Langevin needs only grad_y psi(y); going through autograd would record a
+    /// Scalar-output network: value \[n\] and input gradient [n, input] (both fresh tensors the
+    /// caller may modify in place), by a hand-written backward pass. Langevin needs only grad_y psi(y); going through autograd would record a
     /// graph and allocate parameter gradients at every step for nothing.
     pub fn value_and_input_grad(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         self.value_and_input_grad_in(x, &mut InputGradBuffers::default())
@@ -259,6 +259,11 @@ impl Mlp {
             let mut g = self.layers[last].0.f_detach()?.f_expand([n, -1], false)?;
             for i in (0..last).rev() {
                 g = g.f_mul(&masks[i])?.f_matmul(&self.layers[i].0.f_detach()?)?;
+            }
+            if last == 0 {
+                // Without hidden layers g is still a view of the weight; callers may update the
+                // gradient in place.
+                g = g.f_contiguous()?;
             }
             Ok((value, g))
         })
