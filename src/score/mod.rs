@@ -36,4 +36,9 @@ pub trait BoundScore: Send {
     fn log_density(&mut self, _y: &Tensor, _sigma: f64) -> Result<Option<Tensor>> {
         Ok(None)
     }
+    /// Both at once, for a Metropolis-adjusted step; a source whose score and log-density share
+    /// work overrides it.
+    fn score_and_log_density(&mut self, y: &Tensor, sigma: f64) -> Result<(Tensor, Option<Tensor>)> {
+        Ok((self.score(y, sigma)?, self.log_density(y, sigma)?))
+    }
 }

@@ -31,7 +31,7 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 use crate::neural::dual::DualPotentials;
-use crate::neural::mlp::Mlp;
+use crate::neural::mlp::{InputGradBuffers, Mlp};
 use crate::ot::{violation_paired, Cost, Regularizer};
 use crate::runtime::error::{Error, Result};
 use crate::runtime::progress::{Observer, Phase, Progress};
@@ -60,9 +60,14 @@ impl ChainStats {
         }
     }
 
-    fn record_mala(&mut self, rate: f64, chains: usize) {
-        self.accepted += rate * chains as f64;
-        self.proposed += chains as f64;
+    fn record_mala(&mut self, accepted: f64, proposed: usize) {
+        self.accepted += accepted;
+        self.proposed += proposed as f64;
+    }
+
+    /// Whether the next `step_done` reports to the observer.
+    fn report_due(&self, report_every: usize) -> bool {
+        (self.done_steps + 1) % report_every as u64 == 0
     }
 
     /// Counts one Langevin step; every `report_every` steps tells the observer, which may cancel.
@@ -91,6 +96,8 @@ pub struct Sampler {
     init_map: Option<Mlp>,
     cfg: SamplerConfig,
     rng: Rng64,
+    /// psi's hidden activations and gradients, reused by every step.
+    psi_buffers: InputGradBuffers,
 }
 
 /// The compatibility term at the current chain states.
@@ -148,6 +155,7 @@ impl Sampler {
             init_map,
             rng: Rng64::new(cfg.seed),
             cfg,
+            psi_buffers: InputGradBuffers::default(),
         })
     }
 
@@ -303,27 +311,50 @@ impl Sampler {
         let (score, log_density) = self.score_and_log_density(x, phi_x, &y, level)?;
         let mut state = MalaState { y, score, log_density };
         let mut a = level.step;
+        let chains = shape[0] as usize;
+        // Accepted chains summed on the device since the last read, over `pending` steps: read
+        // back (a host synchronisation) only when the step size adapts to it, when the observer
+        // is told the acceptance, and at the end of the level.
+        let mut accepted: Option<Tensor> = None;
+        let mut pending = 0usize;
         for step in 0..self.cfg.steps_per_level {
             let z = self.rng.normal_tensor(&shape, Kind::Float, self.cfg.device)?;
             let u = self.rng.normal_tensor(&shape[..1], Kind::Float, self.cfg.device)?;
-            let (next, rate) =
+            let (next, acc) =
                 steps::mala_step(&state, a, &z, &u, |prop| self.score_and_log_density(x, phi_x, prop, level))?;
             state = next;
-            stats.record_mala(rate, shape[0] as usize);
-            if self.cfg.adapt_step && step < self.cfg.steps_per_level / 2 {
-                a = steps::adapted_step_size(a, step, rate);
+            accepted = Some(match accepted {
+                Some(mut sum) => sum.f_add_(&acc)?,
+                None => acc,
+            });
+            pending += 1;
+            let adapting = self.cfg.adapt_step && step < self.cfg.steps_per_level / 2;
+            let last = step + 1 == self.cfg.steps_per_level;
+            if adapting || last || stats.report_due(self.cfg.report_every) {
+                let count = accepted.take().map_or(Ok(0.0), |t| t.f_double_value(&[]))?;
+                stats.record_mala(count, pending * chains);
+                if adapting {
+                    a = steps::adapted_step_size(a, step, count / chains as f64);
+                }
+                pending = 0;
             }
             stats.step_done(self.cfg.report_every, observer)?;
         }
         Ok(state.y)
     }
 
-    fn compatibility(&self, x: &Tensor, phi_x: Option<&Tensor>, y: &Tensor, want_log: bool) -> Result<Compatibility> {
+    fn compatibility(
+        &mut self,
+        x: &Tensor,
+        phi_x: Option<&Tensor>,
+        y: &Tensor,
+        want_log: bool,
+    ) -> Result<Compatibility> {
         if !self.cfg.use_compatibility {
             let log_m = if want_log { Some(Tensor::f_zeros([y.size()[0]], (Kind::Float, y.device()))?) } else { None };
             return Ok(Compatibility { grad: y.f_zeros_like()?, log_m });
         }
-        let (psi_y, grad_psi) = self.psi.value_and_input_grad(y)?;
+        let (psi_y, grad_psi) = self.psi.value_and_input_grad_in(y, &mut self.psi_buffers)?;
         let violation = match phi_x {
             Some(phi_x) => Some(violation_paired(phi_x, &psi_y, &self.cost.paired(x, y)?)?),
             None => None,
@@ -334,7 +365,7 @@ impl Sampler {
             let v = violation.as_ref().ok_or_else(|| Error::internal("phi(x) is needed for nonlinear log M"))?;
             LogMSlope::PerChain(self.regularizer.dlog_compatibility(v)?)
         };
-        let grad = steps::compatibility_gradient(&grad_psi, &self.cost.grad_y(x, y)?, &slope)?;
+        let grad = steps::compatibility_gradient(grad_psi, &self.cost.grad_y(x, y)?, &slope)?;
         let log_m = match (&violation, want_log) {
             (Some(v), true) => Some(self.regularizer.log_compatibility(v)?),
             _ => None,
@@ -355,10 +386,10 @@ impl Sampler {
         let s = self.score.score(y, sigma)?;
         if self.cfg.compatibility_at_denoised && sigma > 0.0 {
             let c = self.compatibility(x, phi_x, &steps::tweedie_denoise(y, &s, sigma)?, false)?;
-            return Ok(s.f_add(&tempered(c.grad, weight)?)?);
+            return Ok(tempered(c.grad, weight)?.f_add_(&s)?);
         }
         let c = self.compatibility(x, phi_x, y, false)?;
-        Ok(s.f_add(&tempered(c.grad, weight)?)?)
+        Ok(tempered(c.grad, weight)?.f_add_(&s)?)
     }
 
     /// Full conditional score and log of tau_sigma(y) M(V(x, y))^w up to a constant (Metropolis
@@ -371,11 +402,11 @@ impl Sampler {
         level: Level,
     ) -> Result<(Tensor, Tensor)> {
         let c = self.compatibility(x, phi_x, y, true)?;
-        let s = self.score.score(y, level.sigma)?;
-        let log_tau = self.score.log_density(y, level.sigma)?.ok_or_else(|| Error::internal("log-density vanished"))?;
+        let (s, log_tau) = self.score.score_and_log_density(y, level.sigma)?;
+        let log_tau = log_tau.ok_or_else(|| Error::internal("log-density vanished"))?;
         let log_m = c.log_m.ok_or_else(|| Error::internal("log M not computed"))?;
         let w = level.compatibility_weight;
-        Ok((s.f_add(&tempered(c.grad, w)?)?, log_tau.f_add(&tempered(log_m, w)?)?))
+        Ok((tempered(c.grad, w)?.f_add_(&s)?, tempered(log_m, w)?.f_add_(&log_tau)?))
     }
 
     /// p, the y-stiffness of -log M: the cost's y-curvature times the nominal slope 1 / lambda.
@@ -388,11 +419,12 @@ impl Sampler {
     }
 }
 
-/// t w, skipping the multiplication when w = 1 (untempered levels stay bit-identical).
-fn tempered(t: Tensor, w: f64) -> Result<Tensor> {
+/// t w (in place: t is a fresh temporary), skipping the multiplication when w = 1 (untempered
+/// levels stay bit-identical).
+fn tempered(mut t: Tensor, w: f64) -> Result<Tensor> {
     if w == 1.0 {
         Ok(t)
     } else {
-        Ok(t.f_mul_scalar(w)?)
+        Ok(t.f_mul_scalar_(w)?)
     }
 }

@@ -21,19 +21,23 @@ pub enum LogMSlope {
     PerChain(Tensor),
 }
 
-/// grad_y log M(V(x, y)) = (log M)'(V) (grad psi(y) - grad_y c(x, y)), all [b, dy].
-pub fn compatibility_gradient(grad_psi: &Tensor, grad_c: &Tensor, slope: &LogMSlope) -> Result<Tensor> {
-    let grad_v = grad_psi.f_sub(grad_c)?;
+/// grad_y log M(V(x, y)) = (log M)'(V) (grad psi(y) - grad_y c(x, y)), all [b, dy]; computed
+/// in place in `grad_psi`, which the caller gives up.
+pub fn compatibility_gradient(mut grad_psi: Tensor, grad_c: &Tensor, slope: &LogMSlope) -> Result<Tensor> {
+    let _ = grad_psi.f_sub_(grad_c)?;
     Ok(match slope {
-        LogMSlope::Linear { lambda } => grad_v.f_div_scalar(*lambda)?,
-        LogMSlope::PerChain(d) => grad_v.f_mul(&d.f_unsqueeze(1)?)?,
+        LogMSlope::Linear { lambda } => grad_psi.f_div_scalar_(*lambda)?,
+        LogMSlope::PerChain(d) => grad_psi.f_mul_(&d.f_unsqueeze(1)?)?,
     })
 }
 
 /// One unadjusted Langevin step: y + a score + sqrt(2 a) z, z ~ N(0, I).
 pub fn ula_step(y: &Tensor, score: &Tensor, a: f64, z: &Tensor) -> Result<Tensor> {
     let noise_scale = (2.0 * a).sqrt();
-    Ok(y.f_add(&score.f_mul_scalar(a)?)?.f_add(&z.f_mul_scalar(noise_scale)?)?)
+    // In place on the one fresh tensor, in the order (y + a score) + sqrt(2 a) z.
+    let mut next = score.f_mul_scalar(a)?;
+    let _ = next.f_add_(y)?;
+    Ok(next.f_add_(&z.f_mul_scalar(noise_scale)?)?)
 }
 
 /// Chain states with the conditional score and log pi(y | x) (up to a constant) there, which
@@ -46,34 +50,37 @@ pub struct MalaState {
 
 /// One Metropolis-adjusted Langevin step from `cur` with step size `a`. `z` `[b, dy]` and `u` `[b]`
 /// are standard normals (`u` becomes the uniform of the accept test); `target` returns the
-/// conditional score and log-density at the proposal. Returns the new states and the fraction
-/// of chains that accepted.
+/// conditional score and log-density at the proposal. Returns the new states and the number of
+/// chains that accepted as a 0-dim float tensor on the chains' device: reading it costs a host
+/// synchronisation, which the caller does only when it needs the number.
 pub fn mala_step(
     cur: &MalaState,
     a: f64,
     z: &Tensor,
     u: &Tensor,
     target: impl FnOnce(&Tensor) -> Result<(Tensor, Tensor)>,
-) -> Result<(MalaState, f64)> {
-    let chains = cur.y.size()[0];
+) -> Result<(MalaState, Tensor)> {
     let proposal = ula_step(&cur.y, &cur.score, a, z)?;
     let (score_prop, log_density_prop) = target(&proposal)?;
     // log q(y | y') - log q(y' | y); the forward residual y' - y - a g(y) is sqrt(2 a) z.
-    let fwd = z.f_square()?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(-0.5)?;
-    let back_res = cur.y.f_sub(&proposal)?.f_sub(&score_prop.f_mul_scalar(a)?)?;
-    let bwd = back_res.f_square()?.f_sum_dim_intlist(1, false, None)?.f_div_scalar(-4.0 * a)?;
-    let log_ratio = log_density_prop.f_sub(&cur.log_density)?.f_add(&bwd)?.f_sub(&fwd)?;
-    let log_u = uniform_from_normal(u)?.f_log()?;
+    // Both terms in one pass: sum_j (z_j^2 - r_j^2 / (2 a)) / 2 with r the backward residual.
+    let mut r = cur.y.f_sub(&proposal)?;
+    let _ = r.f_sub_(&score_prop.f_mul_scalar(a)?)?;
+    let _ = r.f_square_()?.f_mul_scalar_(-0.5 / a)?.f_addcmul_(z, z)?;
+    let log_q_ratio = r.f_sum_dim_intlist(1, false, None)?.f_mul_scalar_(0.5)?;
+    let log_ratio = log_density_prop.f_sub(&cur.log_density)?.f_add_(&log_q_ratio)?;
+    // log u = log Phi(u_normal) in one call (log_ndtr stays finite far into the lower tail).
+    let log_u = u.f_special_log_ndtr()?;
     // A NaN ratio (a proposal outside the density's support) rejects.
     let accept = log_u.f_lt_tensor(&log_ratio.f_nan_to_num(Some(f64::NEG_INFINITY), None, None)?)?;
-    let rate = accept.f_sum(Kind::Float)?.f_double_value(&[])? / chains as f64;
+    let accepted = accept.f_sum(Kind::Float)?;
     let accept_col = accept.f_unsqueeze(1)?;
     let next = MalaState {
         y: proposal.f_where_self(&accept_col, &cur.y)?,
         score: score_prop.f_where_self(&accept_col, &cur.score)?,
         log_density: log_density_prop.f_where_self(&accept, &cur.log_density)?,
     };
-    Ok((next, rate))
+    Ok((next, accepted))
 }
 
 /// The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
@@ -90,12 +97,6 @@ pub fn tweedie_denoise(y: &Tensor, score: &Tensor, sigma: f64) -> Result<Tensor>
     Ok(y.f_add(&score.f_mul_scalar(sigma * sigma)?)?)
 }
 
-/// Uniform(0, 1) from standard normals through the normal CDF, so that one noise source serves
-/// both (keeps the CUDA path on-device and the CPU path on the seeded stream).
-pub fn uniform_from_normal(z: &Tensor) -> Result<Tensor> {
-    Ok(z.f_div_scalar(std::f64::consts::SQRT_2)?.f_erf()?.f_add_scalar(1.0)?.f_mul_scalar(0.5)?.f_clamp(1e-12, 1.0)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,8 +108,8 @@ mod tests {
     #[test]
     fn linear_slope_equals_the_per_chain_slope_one_over_lambda() {
         let (gp, gc) = (t(&[1.0, 2.0, -3.0, 0.5], 2), t(&[0.5, -1.0, 1.0, 1.5], 2));
-        let lin = compatibility_gradient(&gp, &gc, &LogMSlope::Linear { lambda: 4.0 }).unwrap();
-        let per = compatibility_gradient(&gp, &gc, &LogMSlope::PerChain(t(&[0.25, 0.25], 2).view([2]))).unwrap();
+        let lin = compatibility_gradient(gp.copy(), &gc, &LogMSlope::Linear { lambda: 4.0 }).unwrap();
+        let per = compatibility_gradient(gp.copy(), &gc, &LogMSlope::PerChain(t(&[0.25, 0.25], 2).view([2]))).unwrap();
         assert_eq!(lin, per);
         assert_eq!(lin, t(&[0.125, 0.75, -1.0, -0.25], 2));
     }
@@ -123,14 +124,14 @@ mod tests {
         // y' = y + a (-y) + sqrt(2a) z = 0.5 + z: z = -1.5 gives y' = -1.
         let z = t(&[-1.5, -1.5], 2);
         let u = t(&[3.0, 3.0], 2).view([2]); // uniform ~ 0.9987 < ratio 1
-        let (next, rate) = mala_step(&cur, a, &z, &u, |p| {
+        let (next, accepted) = mala_step(&cur, a, &z, &u, |p| {
             let lp = p.square().sum_dim_intlist(1, false, None) * -0.5;
             // second chain: a NaN log-density must reject
             let lp = lp.where_self(&Tensor::from_slice(&[true, false]), &Tensor::from_slice(&[f32::NAN, f32::NAN]));
             Ok((p.neg(), lp))
         })
         .unwrap();
-        assert_eq!(rate, 0.5);
+        assert_eq!(accepted.double_value(&[]), 1.0);
         assert_eq!(next.y, t(&[-1.0, 1.0], 2));
     }
 
