@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::runtime::error::{Error, Result};
+use crate::runtime::race_checker;
 
 /// A non-zero id per thread (0 means "no owner").
 fn thread_id() -> u64 {
@@ -72,53 +73,6 @@ impl<T> Drop for Held<'_, T> {
 impl<T> Held<'_, T> {
     fn guard_lock_addr(&self) -> *const () {
         MutexGuard::mutex(&self.guard) as *const Mutex<T> as *const ()
-    }
-}
-
-/// Valgrind's helgrind (`make test-sanitize`) cannot see parking_lot's lock, which is built on
-/// atomics and futexes, nor reason about atomics: every access to a handle shared by threads
-/// would be reported as a race. These client requests tell it that releasing a handle lock
-/// happens before the next acquisition, and that the atomics (the owner, the thread-id counter
-/// and the lock word itself) are synchronization, so it checks the handles' data for real. Outside valgrind each is a few register rotations that
-/// change nothing (the documented no-op sequence of valgrind.h); other targets compile to nothing.
-mod race_checker {
-    // From valgrind/helgrind.h (stable since valgrind 3.7): USERSO_SEND_PRE, USERSO_RECV_POST,
-    // ARANGE_MAKE_UNTRACKED, i.e. ANNOTATE_HAPPENS_BEFORE / _AFTER and VALGRIND_HG_DISABLE_CHECKING.
-    const SEND_PRE: usize = 0x4847_0121;
-    const RECV_POST: usize = 0x4847_0122;
-    const MAKE_UNTRACKED: usize = 0x4847_0127;
-
-    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-    #[inline(always)]
-    fn request(req: usize, a1: usize, a2: usize) {
-        let args: [usize; 6] = [req, a1, a2, 0, 0, 0];
-        // SAFETY: rotating rdi by 3 + 13 + 61 + 51 = 128 bits and exchanging rbx with itself
-        // leave every register as it was; valgrind recognizes the sequence and reads `args`.
-        unsafe {
-            std::arch::asm!(
-                "rol rdi, 3", "rol rdi, 13", "rol rdi, 61", "rol rdi, 51", "xchg rbx, rbx",
-                in("rax") args.as_ptr(),
-                inout("rdx") 0usize => _,
-                inout("rdi") 0usize => _,
-                options(nostack),
-            );
-        }
-    }
-
-    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-    #[inline(always)]
-    fn request(_req: usize, _a1: usize, _a2: usize) {}
-
-    pub(super) fn acquired<T>(lock: &T) {
-        request(RECV_POST, lock as *const T as usize, 0);
-    }
-
-    pub(super) fn releasing(lock: *const ()) {
-        request(SEND_PRE, lock as usize, 0);
-    }
-
-    pub(super) fn untracked<T>(value: &T) {
-        request(MAKE_UNTRACKED, value as *const T as usize, std::mem::size_of::<T>());
     }
 }
 

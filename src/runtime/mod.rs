@@ -7,5 +7,6 @@ pub mod error;
 pub mod limits;
 pub mod model_file;
 pub mod progress;
+pub(crate) mod race_checker;
 pub mod rng;
 pub mod threads;

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::runtime::progress::Progress;
+use crate::runtime::race_checker;
 
 /// How often a running call re-reads the machine's load.
 pub const RECHECK: Duration = Duration::from_millis(200);
@@ -97,15 +98,21 @@ pub fn fair_share() -> usize {
 /// thousands of short calls (one sampling batch each) pays for one reading per interval.
 fn fair_share_recent() -> usize {
     static LAST: Mutex<Option<(Instant, usize)>> = Mutex::new(None);
+    // SAFETY: only the lock word's address is passed to valgrind (see race_checker).
+    race_checker::untracked(unsafe { LAST.raw() });
     let mut last = LAST.lock();
-    match *last {
+    race_checker::acquired(&LAST);
+    let share = match *last {
         Some((at, share)) if at.elapsed() < RECHECK => share,
         _ => {
             let share = fair_share();
             *last = Some((Instant::now(), share));
             share
         }
-    }
+    };
+    race_checker::releasing(&LAST as *const _ as *const ());
+    drop(last);
+    share
 }
 
 /// The thread count of one call: fixed when the host asked for one, else the fair share,
