@@ -209,12 +209,17 @@ def dual(row):
             if (it + 1) % 100 == 0 and not bool(torch.isfinite(objective)):
                 sys.exit("peer: dual training diverged")
 
+    return timed_training(row, train, d, width, m, iters, warmup)
+
+
+def timed_training(row, train, d, width, m, iters, warmup):
+    """Runs train(warmup) untimed, then times train(iters): the record of a training row."""
     train(max(warmup, 1))
     t = time.perf_counter()
     train(iters)
     wall = time.perf_counter() - t
     return emit(row=row, d=d, widths=[width, width], m=m, iterations=iters, threads=THREADS,
-         rate=iters / wall, unit="iterations/s", wall_s=round(wall, 4))
+                rate=iters / wall, unit="iterations/s", wall_s=round(wall, 4))
 
 
 def barycentric(row):
@@ -245,12 +250,7 @@ def barycentric(row):
             opt.step()
             total += loss.detach() + y_term.mean()
 
-    train(max(warmup, 1))
-    t = time.perf_counter()
-    train(iters)
-    wall = time.perf_counter() - t
-    return emit(row=row, d=d, widths=[width, width], m=m, iterations=iters, threads=THREADS,
-         rate=iters / wall, unit="iterations/s", wall_s=round(wall, 4))
+    return timed_training(row, train, d, width, m, iters, warmup)
 
 
 # ------------------------------------------------------------------------- discrete Sinkhorn

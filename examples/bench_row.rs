@@ -42,6 +42,16 @@ impl Args {
     }
 }
 
+/// The JSON line of a training row (dual or barycentric): iterations per second.
+fn training_row(row: &str, d: usize, width: usize, m: usize, iters: usize, threads: i32, wall: f64) -> String {
+    format!(
+        "{{\"side\": \"library\", \"row\": \"{row}\", \"d\": {d}, \"widths\": [{width}, {width}], \"m\": {m}, \
+         \"iterations\": {iters}, \"threads\": {threads}, \"rate\": {:.6e}, \"unit\": \"iterations/s\", \
+         \"wall_s\": {wall:.4}}}",
+        iters as f64 / wall
+    )
+}
+
 fn pts(v: &[f64], d: usize) -> Tensor {
     Tensor::from_slice(v).view([-1, d as i64]).to_kind(Kind::Float)
 }
@@ -145,12 +155,7 @@ fn main() -> Res<()> {
             let (xs, ys, _) = gaussian_data(d)?;
             train_dual(&xs, &ys, &dual_config(d, width, mode, m, warmup.max(1))?)?;
             let (_, wall) = train_dual(&xs, &ys, &dual_config(d, width, mode, m, iters)?)?;
-            format!(
-                "{{\"side\": \"library\", \"row\": \"{row}\", \"d\": {d}, \"widths\": [{width}, {width}], \"m\": {m}, \
-                 \"iterations\": {iters}, \"threads\": {threads}, \"rate\": {:.6e}, \"unit\": \"iterations/s\", \
-                 \"wall_s\": {wall:.4}}}",
-                iters as f64 / wall
-            )
+            training_row(&row, d, width, m, iters, threads, wall)
         }
         "barycentric" => {
             let m: usize = args.get("m", 500)?;
@@ -174,12 +179,7 @@ fn main() -> Res<()> {
             };
             run(warmup.max(1))?;
             let wall = run(iters)?;
-            format!(
-                "{{\"side\": \"library\", \"row\": \"{row}\", \"d\": {d}, \"widths\": [{width}, {width}], \"m\": {m}, \
-                 \"iterations\": {iters}, \"threads\": {threads}, \"rate\": {:.6e}, \"unit\": \"iterations/s\", \
-                 \"wall_s\": {wall:.4}}}",
-                iters as f64 / wall
-            )
+            training_row(&row, d, width, m, iters, threads, wall)
         }
         "sinkhorn" => {
             let n: usize = args.get("n", 2000)?;

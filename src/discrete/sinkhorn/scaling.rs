@@ -57,7 +57,7 @@ impl Solver<'_> {
             *cache = None;
             return Ok(None);
         }
-        if let Some(k) = cache.as_mut().filter(|k| k.lambda != lambda && k.lambda == 2.0 * lambda) {
+        if let Some(k) = cache.as_mut().filter(|k| k.lambda == 2.0 * lambda) {
             // The default epsilon schedule halves lambda: exp(-2 (C - c0) / lambda) is the
             // square of the previous kernel, one multiply per entry instead of forming the cost
             // and an exponential again.
