@@ -39,9 +39,24 @@
 
 
 /**
+ * Negative-side slope of [`Activation::LeakyRelu`].
+ */
+#define LEAKY_SLOPE 0.2
+
+/**
  * The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
  */
 #define MALA_TARGET_ACCEPTANCE 0.574
+
+/**
+ * Most marginals one generator may carry (section 3.3's m); each has its own critic.
+ */
+#define MAX_MARGINALS 64
+
+/**
+ * eta = 0 asks for this many times the cost's Lipschitz constant on the data.
+ */
+#define SpotConfig_AUTO_ETA_FACTOR 10.0
 
 /**
  * A trained barycentric map T: R^dx -> R^dy.
@@ -100,6 +115,20 @@ typedef struct scones_sampler_options scones_sampler_options;
  * A target score source s(y, sigma) = grad_y log (tau * N(0, sigma^2 I))(y).
  */
 typedef struct scones_score scones_score;
+
+/**
+ * A trained SPOT plan: a generator of paired samples.
+ */
+typedef struct scones_spot scones_spot;
+
+/**
+ * Options for scones_spot_train. Defaults (the tuned setting): squared Euclidean cost, latent
+ * dimension = the largest marginal dimension, separate generators and critics with two hidden
+ * layers of 64 (Leaky-ReLU, spectrally normalised critics), eta from the data, 5 critic steps per
+ * generator step, Adam(1e-3, 0.5, 0.999) with cosine decay to 1e-4, batches of 256, 5000
+ * iterations, generator EMA 0.999, seed 0, CPU, fair-share threads, no progress callback.
+ */
+typedef struct scones_spot_options scones_spot_options;
 
 /**
  * Options for scones_score_train and scones_barycentric_train. Defaults: hidden layers
@@ -191,7 +220,8 @@ typedef struct scones_progress {
   double acceptance;
   /**
    * Discrete solvers: the current l1 violation of the marginal constraints, the quantity
-   * their stopping rules test. Since ABI 0.2: read it only when struct_size >=
+   * their stopping rules test. SPOT training: the critics' summed gap E phi(G(z)) - E phi(x).
+   * Since ABI 0.2: read it only when struct_size >=
    * offsetof(scones_progress, marginal_error) + sizeof(double).
    */
   double marginal_error;
@@ -338,6 +368,29 @@ typedef int32_t (*scones_score_fn)(void *user_data,
                                    double *out);
 
 /**
+ * Starting point of scones_spot_options_set_preset; one of the SCONES_SPOT_PRESET_* values.
+ */
+typedef int32_t scones_spot_preset;
+
+/**
+ * Summary of a SPOT training run. Set struct_size to sizeof(scones_spot_report) first.
+ */
+typedef struct scones_spot_report {
+  size_t struct_size;
+  uint64_t iterations;
+  /**
+   * The batch plan cost E c(G(z)) averaged over the last report interval.
+   */
+  double cost;
+  /**
+   * The critics' summed gap E phi(G(z)) - E phi(x) over the same interval.
+   */
+  double marginal_gap;
+  double seconds;
+  double iterations_per_second;
+} scones_spot_report;
+
+/**
  * How a score network's output becomes a score; one of the SCONES_SCORE_PARAMETRIZATION_* values.
  */
 typedef int32_t scones_score_parametrization;
@@ -406,6 +459,12 @@ typedef int32_t scones_score_parametrization;
  * c(x, y) = sum_k (x_k - y_k)^2 / d.
  */
 #define SCONES_COST_MEAN_SQEUCLIDEAN 1
+
+/**
+ * c(x, y) = |x - y| (Wasserstein-1; dual training, discrete solvers and SPOT; refused by the
+ * Langevin sampler, which needs a cost differentiable in y).
+ */
+#define SCONES_COST_EUCLIDEAN 2
 
 #define SCONES_LR_CONSTANT 0
 
@@ -530,6 +589,13 @@ typedef int32_t scones_score_parametrization;
 #define SCONES_PHASE_DISCRETE 4
 
 /**
+ * SPOT training (Algorithm 3 of the thesis' chapter 3), since ABI 0.3. objective is the batch
+ * plan cost E c(G(z)); marginal_error the critics' summed gap E phi(G(z)) - E phi(x), an
+ * estimate from below of the Wasserstein-1 distance of the generated marginals to the data.
+ */
+#define SCONES_PHASE_SPOT_TRAINING 5
+
+/**
  * y_0 ~ N(0, I) (default, Algorithm 2).
  */
 #define SCONES_INIT_NOISE 0
@@ -538,6 +604,17 @@ typedef int32_t scones_score_parametrization;
  * y_0 = x (needs equal source and target dimensions).
  */
 #define SCONES_INIT_SOURCE 1
+
+/**
+ * The tuned default (see scones_spot_options_new).
+ */
+#define SCONES_SPOT_PRESET_TUNED 0
+
+/**
+ * The thesis' section 3.6.1: generators of two hidden layers of 8, critics of one hidden layer
+ * of 8, eta 1e4, batch 100, Adam(1e-3, 0.5, 0.999) at a constant rate, no EMA, Euclidean cost.
+ */
+#define SCONES_SPOT_PRESET_THESIS 1
 
 /**
  * Default. Karras et al. 2022 (EDM): a denoiser with input, skip and output scalings from the
@@ -1452,6 +1529,212 @@ scones_status scones_score_save(const struct scones_score *score,
 scones_status scones_score_load(const char *path,
                                 struct scones_score **out,
                                 struct scones_error **err);
+
+/**
+ * Creates SPOT options with the defaults above.
+ */
+scones_status scones_spot_options_new(struct scones_spot_options **out,
+                                      struct scones_error **err);
+
+/**
+ * Releases SPOT options. NULL is a no-op.
+ */
+void scones_spot_options_free(struct scones_spot_options *opts);
+
+/**
+ * Replaces every setting of Algorithm 3 by a preset's; device, seed, threads and the progress
+ * callback are kept.
+ */
+scones_status scones_spot_options_set_preset(struct scones_spot_options *opts,
+                                             scones_spot_preset preset,
+                                             struct scones_error **err);
+
+/**
+ * Ground cost (for more than two marginals, summed over all pairs of them).
+ */
+scones_status scones_spot_options_set_cost(struct scones_spot_options *opts,
+                                           scones_cost cost,
+                                           struct scones_error **err);
+
+/**
+ * Hidden layer widths of the generator network(s) (n_generator layers) and of the critics
+ * (n_critic_layers layers); each list needs at least one layer.
+ */
+scones_status scones_spot_options_set_hidden(struct scones_spot_options *opts,
+                                             const size_t *generator,
+                                             size_t n_generator,
+                                             const size_t *critic,
+                                             size_t n_critic_layers,
+                                             struct scones_error **err);
+
+/**
+ * Dimension of the latent Z ~ N(0, I); 0 (the default) takes the largest marginal dimension.
+ */
+scones_status scones_spot_options_set_latent_dim(struct scones_spot_options *opts,
+                                                 size_t latent_dim,
+                                                 struct scones_error **err);
+
+/**
+ * 1: one generator network with an output head per marginal; 0 (default): one network each.
+ */
+scones_status scones_spot_options_set_shared_generator(struct scones_spot_options *opts,
+                                                       int32_t shared,
+                                                       struct scones_error **err);
+
+/**
+ * Weight eta >= 0 of the marginal penalty (0, the default: 10 times the cost's Lipschitz
+ * constant over the first minibatch, which makes the penalty exact) and the number of critic
+ * steps per generator step (1 to 1000).
+ */
+scones_status scones_spot_options_set_penalty(struct scones_spot_options *opts,
+                                              double eta,
+                                              size_t n_critic,
+                                              struct scones_error **err);
+
+/**
+ * Adam learning rate (> 0) and moment decays beta1, beta2 in [0, 1), for generator and critics.
+ */
+scones_status scones_spot_options_set_adam(struct scones_spot_options *opts,
+                                           double learning_rate,
+                                           double beta1,
+                                           double beta2,
+                                           struct scones_error **err);
+
+/**
+ * Learning-rate schedule; final_fraction (in [0, 1]) is used by SCONES_LR_COSINE.
+ */
+scones_status scones_spot_options_set_schedule(struct scones_spot_options *opts,
+                                               scones_lr_schedule schedule,
+                                               double final_fraction,
+                                               struct scones_error **err);
+
+/**
+ * Decay in [0, 1) of the moving average of the generator's weights that sampling uses
+ * (0: the last iterate).
+ */
+scones_status scones_spot_options_set_generator_ema(struct scones_spot_options *opts,
+                                                    double decay,
+                                                    struct scones_error **err);
+
+/**
+ * Minibatch size n (> 0) of data and latent draws, and the number of generator steps.
+ */
+scones_status scones_spot_options_set_batch(struct scones_spot_options *opts,
+                                            size_t batch_size,
+                                            size_t iterations,
+                                            struct scones_error **err);
+
+/**
+ * Seed of the initial weights and of the data and latent draws.
+ */
+scones_status scones_spot_options_set_seed(struct scones_spot_options *opts,
+                                           uint64_t seed,
+                                           struct scones_error **err);
+
+/**
+ * Device: "cpu", "cuda", "cuda:N" or "auto"; an absent device fails with
+ * SCONES_STATUS_DEVICE_UNAVAILABLE.
+ */
+scones_status scones_spot_options_set_device(struct scones_spot_options *opts,
+                                             const char *device,
+                                             struct scones_error **err);
+
+/**
+ * libtorch intra-op threads during the call: n > 0 exactly n, 0 (default) the fair share.
+ */
+scones_status scones_spot_options_set_threads(struct scones_spot_options *opts,
+                                              size_t threads,
+                                              struct scones_error **err);
+
+/**
+ * Progress callback (NULL to remove), called every `every` generator steps (> 0) with phase
+ * SCONES_PHASE_SPOT_TRAINING.
+ */
+scones_status scones_spot_options_set_progress(struct scones_spot_options *opts,
+                                               scones_progress_fn callback,
+                                               void *user_data,
+                                               size_t every,
+                                               struct scones_error **err);
+
+/**
+ * Trains a SPOT plan between the rows of `source` (n x dx) and `target` (m x dy). `options`
+ * may be NULL for the defaults. On success `*out` receives a new handle.
+ */
+scones_status scones_spot_train(const struct scones_matrix *source,
+                                const struct scones_matrix *target,
+                                const struct scones_spot_options *options,
+                                struct scones_spot **out,
+                                struct scones_error **err);
+
+/**
+ * Trains from `count` measures (2 to 64; point sets or host samplers): two give a transport
+ * plan, more the multi-marginal plan for the cost summed over all pairs of marginals.
+ */
+scones_status scones_spot_train_measures(const struct scones_measure *const *marginals,
+                                         size_t count,
+                                         const struct scones_spot_options *options,
+                                         struct scones_spot **out,
+                                         struct scones_error **err);
+
+/**
+ * Releases a plan. NULL is a no-op.
+ */
+void scones_spot_free(struct scones_spot *spot);
+
+/**
+ * Number of marginals in `*count` and, when `dims` is not NULL, the first min(count, capacity)
+ * marginal dimensions in dims[0..].
+ */
+scones_status scones_spot_dims(const struct scones_spot *spot,
+                               size_t *dims,
+                               size_t capacity,
+                               size_t *count,
+                               struct scones_error **err);
+
+/**
+ * Paired samples of the plan: `outs` holds one matrix per marginal (`count` of them, in the
+ * training order), all with the same number of rows n and the marginal's dimension as columns;
+ * row i of every matrix comes from the same latent draw. The same (seed, n) gives the same rows.
+ */
+scones_status scones_spot_sample(const struct scones_spot *spot,
+                                 uint64_t seed,
+                                 const struct scones_matrix_mut *outs,
+                                 size_t count,
+                                 struct scones_error **err);
+
+/**
+ * E c(G(Z)) from n >= 2 latent draws (the plan's transport cost estimate) and its standard
+ * error (sample standard deviation / sqrt(n)).
+ */
+scones_status scones_spot_cost_estimate(const struct scones_spot *spot,
+                                        size_t n,
+                                        uint64_t seed,
+                                        double *estimate,
+                                        double *standard_error,
+                                        struct scones_error **err);
+
+/**
+ * Summary of the training run that made this plan (SCONES_STATUS_INVALID_ARGUMENT for a loaded
+ * plan, which carries none).
+ */
+scones_status scones_spot_train_report(const struct scones_spot *spot,
+                                       struct scones_spot_report *out,
+                                       struct scones_error **err);
+
+/**
+ * Writes the plan to `path` (one self-describing safetensors file, written atomically).
+ */
+scones_status scones_spot_save(const struct scones_spot *spot,
+                               const char *path,
+                               struct scones_error **err);
+
+/**
+ * Loads a plan saved by scones_spot_save onto `device` (NULL means "cpu").
+ */
+scones_status scones_spot_load(const char *path,
+                               const char *device,
+                               struct scones_spot **out,
+                               struct scones_error **err);
 
 /**
  * Creates training options with the defaults above.

@@ -63,7 +63,10 @@ pub mod score;
 pub mod ffi;
 pub mod plot;
 
-pub use api::{Barycentric, ChainStart, Dual, DualOptions, Measure, Sampler, SamplerOptions, Score, TrainOptions};
+pub use api::{
+    Barycentric, ChainStart, Dual, DualOptions, Measure, Sampler, SamplerOptions, Score, Spot, SpotOptions,
+    TrainOptions,
+};
 pub use runtime::error::{Error, ErrorKind, Result};
 
 /// The library version, from Cargo.toml.

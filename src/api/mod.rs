@@ -10,6 +10,7 @@
 //! | target score s(y, sigma) | [`Score`], [`TrainOptions`] |
 //! | Algorithm 2: Langevin sampling of pi(y \| x) | [`Sampler`], [`SamplerOptions`], [`ChainStart`] |
 //! | barycentric-projection baseline | [`Barycentric`] |
+//! | SPOT (thesis ch. 3): a generator of paired samples of the plan | [`Spot`], [`SpotOptions`] |
 //! | discrete OT references | [`discrete::sinkhorn`], [`discrete::ipot`], [`discrete::fdual`], [`discrete::assignment`] |
 //! | closed forms, metrics, toy data | [`gaussian`], [`metrics`], [`toy`] |
 //!
@@ -25,6 +26,7 @@ mod measure;
 mod reference;
 mod sampler;
 mod score;
+mod spot;
 
 use std::sync::Arc;
 
@@ -43,6 +45,7 @@ pub use measure::Measure;
 pub use reference::{gaussian, metrics, toy};
 pub use sampler::{ChainStart, Sampler, SamplerOptions};
 pub use score::{Score, TrainOptions};
+pub use spot::{Spot, SpotOptions};
 
 use crate::runtime::error::{Error, Result};
 

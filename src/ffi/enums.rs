@@ -28,6 +28,9 @@ pub type scones_cost = i32;
 pub const SCONES_COST_SQEUCLIDEAN: scones_cost = 0;
 /// c(x, y) = sum_k (x_k - y_k)^2 / d.
 pub const SCONES_COST_MEAN_SQEUCLIDEAN: scones_cost = 1;
+/// c(x, y) = |x - y| (Wasserstein-1; dual training, discrete solvers and SPOT; refused by the
+/// Langevin sampler, which needs a cost differentiable in y).
+pub const SCONES_COST_EUCLIDEAN: scones_cost = 2;
 
 /// Learning-rate schedule; one of the SCONES_LR_* values.
 pub type scones_lr_schedule = i32;
@@ -45,8 +48,11 @@ const REGULARIZERS: [(scones_regularizer, Divergence); 7] = [
     (SCONES_REGULARIZER_GAN, Divergence::Gan),
 ];
 
-const COSTS: [(scones_cost, Cost); 2] =
-    [(SCONES_COST_SQEUCLIDEAN, Cost::SqEuclidean), (SCONES_COST_MEAN_SQEUCLIDEAN, Cost::MeanSqEuclidean)];
+const COSTS: [(scones_cost, Cost); 3] = [
+    (SCONES_COST_SQEUCLIDEAN, Cost::SqEuclidean),
+    (SCONES_COST_MEAN_SQEUCLIDEAN, Cost::MeanSqEuclidean),
+    (SCONES_COST_EUCLIDEAN, Cost::Euclidean),
+];
 
 /// The Rust value of a C enum value; `what` names the enum in the error.
 pub(crate) fn lookup<T: Clone>(value: i32, table: &[(i32, T)], what: &str) -> Result<T> {
@@ -100,9 +106,9 @@ mod tests {
             assert!(c >= 0, "{d:?} has no C value");
             assert_eq!(regularizer_from(c).unwrap(), d);
         }
-        for c in [Cost::SqEuclidean, Cost::MeanSqEuclidean] {
+        for c in [Cost::SqEuclidean, Cost::MeanSqEuclidean, Cost::Euclidean] {
             assert_eq!(cost_from(cost_to(c)).unwrap(), c);
         }
-        assert!(regularizer_from(7).is_err() && regularizer_from(-1).is_err() && cost_from(2).is_err());
+        assert!(regularizer_from(7).is_err() && regularizer_from(-1).is_err() && cost_from(3).is_err());
     }
 }

@@ -16,7 +16,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 // One module per handle with its options (barycentric, discrete, dual, gaussian, measure, plot,
-// sampler, score, train_options) over shared plumbing (common, enums, error, matrix, progress).
+// sampler, score, spot, train_options) over shared plumbing (common, enums, error, matrix, progress).
 // Imports go from handles down to the plumbing, and from sampler to the handles it is built
 // from, never back: there is no import circle.
 pub mod barycentric;
@@ -33,6 +33,7 @@ pub mod plot;
 pub mod progress;
 pub mod sampler;
 pub mod score;
+pub mod spot;
 pub mod train_options;
 
 use std::ffi::{c_char, CStr};

@@ -14,6 +14,10 @@ pub const SCONES_PHASE_BARYCENTRIC_TRAINING: scones_phase = 3;
 /// The discrete solvers (Sinkhorn, IPOT, the f-divergence dual), since ABI 0.2; in 0.1 they
 /// reported as SCONES_PHASE_DUAL_TRAINING.
 pub const SCONES_PHASE_DISCRETE: scones_phase = 4;
+/// SPOT training (Algorithm 3 of the thesis' chapter 3), since ABI 0.3. objective is the batch
+/// plan cost E c(G(z)); marginal_error the critics' summed gap E phi(G(z)) - E phi(x), an
+/// estimate from below of the Wasserstein-1 distance of the generated marginals to the data.
+pub const SCONES_PHASE_SPOT_TRAINING: scones_phase = 5;
 
 /// A progress report. struct_size is sizeof(scones_progress) of the library that filled it:
 /// fields may be appended in later versions, never reordered. Fields that do not apply to the
@@ -37,7 +41,8 @@ pub struct scones_progress {
     /// Sampling with Metropolis adjustment: share of proposals accepted so far.
     pub acceptance: f64,
     /// Discrete solvers: the current l1 violation of the marginal constraints, the quantity
-    /// their stopping rules test. Since ABI 0.2: read it only when struct_size >=
+    /// their stopping rules test. SPOT training: the critics' summed gap E phi(G(z)) - E phi(x).
+    /// Since ABI 0.2: read it only when struct_size >=
     /// offsetof(scones_progress, marginal_error) + sizeof(double).
     pub marginal_error: f64,
 }
@@ -76,6 +81,7 @@ impl ProgressHook {
                 Phase::ScoreTraining => SCONES_PHASE_SCORE_TRAINING,
                 Phase::BarycentricTraining => SCONES_PHASE_BARYCENTRIC_TRAINING,
                 Phase::Discrete => SCONES_PHASE_DISCRETE,
+                Phase::SpotTraining => SCONES_PHASE_SPOT_TRAINING,
             },
             iteration: p.iteration,
             total: p.total,

@@ -9,54 +9,9 @@ use tch::{Device, Kind, Tensor};
 use crate::runtime::error::{Error, Result};
 use crate::runtime::rng::Rng64;
 
-/// Where the training loops have always found it.
+/// Where the training loops have always found them.
+pub use crate::neural::activation::Activation;
 pub use crate::neural::optim::Adam;
-
-/// Hidden-layer nonlinearity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
-    /// The paper's potentials and maps.
-    Relu,
-    /// x sigmoid(x): smooth, for score networks, whose output is itself a gradient field that
-    /// Langevin follows (a ReLU score is piecewise constant in y).
-    Silu,
-}
-
-impl Activation {
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Relu => "relu",
-            Activation::Silu => "silu",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Result<Activation> {
-        match s {
-            "relu" => Ok(Activation::Relu),
-            "silu" => Ok(Activation::Silu),
-            _ => Err(Error::format(format!("unsupported activation '{s}'"))),
-        }
-    }
-
-    fn apply(self, z: &Tensor) -> Result<Tensor> {
-        Ok(match self {
-            Activation::Relu => z.f_relu()?,
-            Activation::Silu => z.f_silu()?,
-        })
-    }
-
-    /// The derivative at the pre-activation z.
-    fn derivative(self, z: &Tensor) -> Result<Tensor> {
-        Ok(match self {
-            Activation::Relu => z.f_gt(0.0)?.f_to_kind(z.kind())?,
-            Activation::Silu => {
-                let s = z.f_sigmoid()?;
-                // d/dz z s(z) = s (1 + z (1 - s))
-                s.f_mul(&z.f_mul(&s.f_neg()?.f_add_scalar(1.0)?)?.f_add_scalar(1.0)?)?
-            }
-        })
-    }
-}
 
 /// An MLP `input -> hidden[0] -> ... -> hidden[k-1] -> output` with a linear last layer.
 ///
@@ -216,7 +171,7 @@ impl Mlp {
                     // backward reads only its own result, so autograd allows it; one 10 MB
                     // temporary fewer per layer at [10000, 256].
                     Activation::Relu => h.f_relu_()?,
-                    Activation::Silu => self.activation.apply(&h)?,
+                    Activation::Silu | Activation::LeakyRelu => self.activation.apply(&h)?,
                 };
             }
         }
@@ -370,7 +325,7 @@ mod tests {
 
     #[test]
     fn input_gradient_matches_autograd() {
-        for act in [Activation::Relu, Activation::Silu] {
+        for act in [Activation::Relu, Activation::Silu, Activation::LeakyRelu] {
             let mut rng = Rng64::new(5);
             let net = Mlp::with_activation(3, &[16, 8], 1, act, &mut rng, Device::Cpu).unwrap();
             let x = Tensor::randn([10, 3], (Kind::Float, Device::Cpu)).set_requires_grad(true);

@@ -147,6 +147,8 @@ pub struct TrainStats {
     pub iterations: usize,
     /// The loss averaged over the last report interval.
     pub loss: f64,
+    /// The marginal error averaged over the same interval (SPOT's critic gaps; NaN elsewhere).
+    pub marginal_error: f64,
     pub seconds: f64,
     pub iterations_per_second: f64,
 }
@@ -160,15 +162,29 @@ pub fn run_loop(
     observer: crate::runtime::progress::Observer,
     mut step: impl FnMut(usize, f64) -> Result<f64>,
 ) -> Result<TrainStats> {
+    run_loop_with_marginals(o, phase, what, observer, |it, lr| Ok((step(it, lr)?, f64::NAN)))
+}
+
+/// [`run_loop`] for a step that also measures how far a marginal constraint is from holding
+/// (SPOT's critic gaps); its average over the interval goes out as the report's marginal error.
+pub fn run_loop_with_marginals(
+    o: &Optim,
+    phase: crate::runtime::progress::Phase,
+    what: &str,
+    observer: crate::runtime::progress::Observer,
+    mut step: impl FnMut(usize, f64) -> Result<(f64, f64)>,
+) -> Result<TrainStats> {
     let start = std::time::Instant::now();
-    let (mut sum, mut count, mut last) = (0.0, 0usize, f64::NAN);
+    let (mut sum, mut gap_sum, mut count, mut last, mut last_gap) = (0.0, 0.0, 0usize, f64::NAN, f64::NAN);
     for it in 0..o.iterations {
-        sum += step(it, o.learning_rate_at(it))?;
+        let (loss, gap) = step(it, o.learning_rate_at(it))?;
+        (sum, gap_sum) = (sum + loss, gap_sum + gap);
         count += 1;
         let done = it + 1;
         if o.reports_at(done) {
             last = sum / count as f64;
-            (sum, count) = (0.0, 0);
+            last_gap = gap_sum / count as f64;
+            (sum, gap_sum, count) = (0.0, 0.0, 0);
             if !last.is_finite() {
                 return Err(Error::diverged(format!(
                     "{what} diverged near iteration {done}: loss {last} (try a smaller learning rate)"
@@ -176,6 +192,7 @@ pub fn run_loop(
             }
             let mut p = crate::runtime::progress::Progress::new(phase, done as u64, o.iterations as u64);
             p.objective = last;
+            p.marginal_error = last_gap;
             if !observer(&p) {
                 return Err(Error::cancelled(format!("{what} cancelled by the host at iteration {done}")));
             }
@@ -185,6 +202,7 @@ pub fn run_loop(
     Ok(TrainStats {
         iterations: o.iterations,
         loss: last,
+        marginal_error: last_gap,
         seconds,
         iterations_per_second: o.iterations as f64 / seconds.max(1e-9),
     })

@@ -146,7 +146,7 @@ mod tests {
     fn pairwise_cost_matches_scalar_cost() {
         let x = Tensor::from_slice(&[0.0f64, 1.0, 2.0, -1.0]).view([2, 2]);
         let y = Tensor::from_slice(&[3.0f64, 1.0, 0.5, 0.5, 1.0, -2.0]).view([3, 2]);
-        for c in [Cost::SqEuclidean, Cost::MeanSqEuclidean] {
+        for c in [Cost::SqEuclidean, Cost::MeanSqEuclidean, Cost::Euclidean] {
             let p = crate::reference::linalg::to_vec(&c.pairwise(&x, &y).unwrap()).unwrap();
             let xs = [[0.0, 1.0], [2.0, -1.0]];
             let ys = [[3.0, 1.0], [0.5, 0.5], [1.0, -2.0]];

@@ -8,6 +8,8 @@ pub enum Phase {
     BarycentricTraining,
     /// The discrete solvers (Sinkhorn, IPOT, the f-divergence dual).
     Discrete,
+    /// SPOT's Algorithm 3 (generator and critics).
+    SpotTraining,
 }
 
 #[derive(Clone, Debug)]

@@ -18,14 +18,20 @@ pub(super) enum Ground<'a> {
         yy: Tensor,
         yt: Tensor,
     },
+    /// Points under a cost that does not split (|x - y|): blocks come from `Cost::pairwise`.
+    Rows {
+        cost: Cost,
+        x: &'a Tensor,
+        y: &'a Tensor,
+    },
 }
 
 impl<'a> Ground<'a> {
     pub(super) fn points(cost: Cost, x: &'a Tensor, y: &'a Tensor) -> Result<Ground<'a>> {
-        let s = match cost {
-            Cost::SqEuclidean => 1.0,
-            Cost::MeanSqEuclidean => 1.0 / x.size()[1] as f64,
-        };
+        if !cost.is_smooth() {
+            return Ok(Ground::Rows { cost, x, y });
+        }
+        let s = cost.scale(x.size()[1]);
         let sq =
             |t: &Tensor| -> Result<Tensor> { Ok(t.f_square()?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(s)?) };
         Ok(Ground::Points { cost, x, y, s, xx: sq(x)?, yy: sq(y)?, yt: y.f_transpose(0, 1)?.f_contiguous()? })
@@ -34,7 +40,7 @@ impl<'a> Ground<'a> {
     pub(super) fn shape(&self) -> (i64, i64) {
         match self {
             Ground::Dense(c) => (c.size()[0], c.size()[1]),
-            Ground::Points { x, y, .. } => (x.size()[0], y.size()[0]),
+            Ground::Points { x, y, .. } | Ground::Rows { x, y, .. } => (x.size()[0], y.size()[0]),
         }
     }
 
@@ -51,20 +57,25 @@ impl<'a> Ground<'a> {
                 let xs = x.f_narrow(0, i0, len)?.f_mul_scalar(2.0 * s * inv_lambda)?;
                 Ok(h.f_addmm(&xs, yt)?)
             }
+            Ground::Rows { .. } => {
+                let mut b = self.cost_block(i0, len)?.f_mul_scalar(-inv_lambda)?;
+                let _ = b.f_add_(h)?;
+                Ok(b)
+            }
         }
     }
 
     /// r_i on rows [i0, i0 + len) (None for a dense cost).
     pub(super) fn row_term(&self, i0: i64, len: i64) -> Result<Option<Tensor>> {
         match self {
-            Ground::Dense(_) => Ok(None),
+            Ground::Dense(_) | Ground::Rows { .. } => Ok(None),
             Ground::Points { xx, .. } => Ok(Some(xx.f_narrow(0, i0, len)?)),
         }
     }
 
     pub(super) fn col_term(&self) -> Option<&Tensor> {
         match self {
-            Ground::Dense(_) => None,
+            Ground::Dense(_) | Ground::Rows { .. } => None,
             Ground::Points { yy, .. } => Some(yy),
         }
     }
@@ -72,7 +83,9 @@ impl<'a> Ground<'a> {
     pub(super) fn cost_block(&self, i0: i64, len: i64) -> Result<Tensor> {
         match self {
             Ground::Dense(c) => Ok(c.f_narrow(0, i0, len)?),
-            Ground::Points { cost, x, y, .. } => cost.pairwise(&x.f_narrow(0, i0, len)?, y),
+            Ground::Points { cost, x, y, .. } | Ground::Rows { cost, x, y } => {
+                cost.pairwise(&x.f_narrow(0, i0, len)?, y)
+            }
         }
     }
 

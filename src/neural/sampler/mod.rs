@@ -111,6 +111,7 @@ impl Sampler {
     /// Copies the potentials to the sampler's device; the sampler does not keep `dual` borrowed.
     pub fn new(dual: &DualPotentials, score: Arc<dyn ScoreSource>, cfg: SamplerConfig) -> Result<Sampler> {
         cfg.validate()?;
+        dual.cost.require_smooth("Langevin sampling of pi(y | x)")?;
         if score.dim() != dual.dy {
             return Err(Error::shape(format!(
                 "score source has dimension {} but the dual's target dimension is {}",
