@@ -59,6 +59,12 @@
 #define SpotConfig_AUTO_ETA_FACTOR 10.0
 
 /**
+ * Largest flow dimension D whose Jacobian is formed exactly (D backward passes per step);
+ * beyond it Hutchinson's estimator with one Rademacher probe per step.
+ */
+#define EXACT_JACOBIAN_MAX_DIM 8
+
+/**
  * A trained barycentric map T: R^dx -> R^dy.
  */
 typedef struct scones_barycentric scones_barycentric;
@@ -123,7 +129,7 @@ typedef struct scones_spot scones_spot;
 
 /**
  * Options for scones_spot_train. Defaults (the tuned setting): squared Euclidean cost, latent
- * dimension = the largest marginal dimension, separate generators and critics with two hidden
+ * dimension = the sum of the marginal dimensions, separate generators and critics with two hidden
  * layers of 64 (Leaky-ReLU, spectrally normalised critics), eta from the data, 5 critic steps per
  * generator step, Adam(1e-3, 0.5, 0.999) with cosine decay to 1e-4, batches of 256, 5000
  * iterations, generator EMA 0.999, seed 0, CPU, fair-share threads, no progress callback.
@@ -1568,7 +1574,7 @@ scones_status scones_spot_options_set_hidden(struct scones_spot_options *opts,
                                              struct scones_error **err);
 
 /**
- * Dimension of the latent Z ~ N(0, I); 0 (the default) takes the largest marginal dimension.
+ * Dimension of the latent Z ~ N(0, I); 0 (the default) takes the sum of the marginal dimensions.
  */
 scones_status scones_spot_options_set_latent_dim(struct scones_spot_options *opts,
                                                  size_t latent_dim,

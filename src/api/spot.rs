@@ -54,7 +54,7 @@ impl SpotOptions {
         self
     }
 
-    /// Dimension of the latent Z ~ N(0, I); 0 takes the largest marginal dimension.
+    /// Dimension of the latent Z ~ N(0, I); 0 takes the sum of the marginal dimensions.
     pub fn latent_dim(mut self, d: usize) -> Self {
         self.cfg.latent_dim = d;
         self

@@ -26,7 +26,7 @@ pub const SCONES_SPOT_PRESET_TUNED: scones_spot_preset = 0;
 pub const SCONES_SPOT_PRESET_THESIS: scones_spot_preset = 1;
 
 /// Options for scones_spot_train. Defaults (the tuned setting): squared Euclidean cost, latent
-/// dimension = the largest marginal dimension, separate generators and critics with two hidden
+/// dimension = the sum of the marginal dimensions, separate generators and critics with two hidden
 /// layers of 64 (Leaky-ReLU, spectrally normalised critics), eta from the data, 5 critic steps per
 /// generator step, Adam(1e-3, 0.5, 0.999) with cosine decay to 1e-4, batches of 256, 5000
 /// iterations, generator EMA 0.999, seed 0, CPU, fair-share threads, no progress callback.
@@ -121,7 +121,7 @@ pub extern "C" fn scones_spot_options_set_hidden(
     })
 }
 
-/// Dimension of the latent Z ~ N(0, I); 0 (the default) takes the largest marginal dimension.
+/// Dimension of the latent Z ~ N(0, I); 0 (the default) takes the sum of the marginal dimensions.
 #[no_mangle]
 pub extern "C" fn scones_spot_options_set_latent_dim(
     opts: *mut scones_spot_options,
