@@ -5,11 +5,17 @@
 //!   relative error over seeds next to the thesis' 0.6% / 0.3% / 0.3%;
 //! - `gaussians`: squared Euclidean cost between two Gaussians with different covariances
 //!   (d = 2, 16): the cost estimate against the squared Bures-Wasserstein distance and the
-//!   BW-UVP of the generated joint covariance against the Brenier coupling's.
+//!   BW-UVP of the generated joint covariance against the Brenier coupling's, next to Sinkhorn
+//!   and SCONES on the same problem;
+//! - `multi`: three 1-D Gaussians under the pairwise-summed squared cost (section 3.3);
+//! - `entropic`: the entropy-regularised generator (section 3.4) on N(0, 1) and N(2, 0.5)
+//!   against the closed-form KL-regularised coupling (lambdas from SPOT_LAMBDAS).
 //!
-//!   cargo run --release --example spot_checks -- w1|gaussians [--setup thesis|tuned|both]
-//!       [--lrs 1e-3,1e-4] [--seeds N] [--iterations N] [--samples N] [--dims 2,16]
-//!       [--threads N] [--out PREFIX]
+//! ```text
+//! cargo run --release --example spot_checks -- w1|gaussians|multi|entropic
+//!     [--setup thesis|tuned|both] [--lrs 1e-3,1e-4] [--seeds N] [--iterations N] [--samples N]
+//!     [--dims 2,16] [--eta E] [--width W] [--ema D] [--batch N] [--threads N] [--out PREFIX]
+//! ```
 
 use std::time::Instant;
 
@@ -145,7 +151,7 @@ fn w1(a: &Args) -> (Vec<String>, Vec<String>) {
 
 fn gaussians(a: &Args) -> (Vec<String>, Vec<String>) {
     let (mut json, mut md) = (Vec::new(), vec![
-        "| d | setup | seeds | cost estimate | exact BW^2 | relative error (mean abs) | BW-UVP of the joint (mean +- sd) | s / run |".into(),
+        "| d | method | seeds | cost estimate | exact W2^2 | relative error (mean abs) | BW-UVP of the joint vs Brenier (mean +- sd) | s / run |".into(),
         "|---|---|---|---|---|---|---|---|".into(),
     ]);
     for &d in &a.dims {
@@ -188,13 +194,25 @@ fn gaussians(a: &Args) -> (Vec<String>, Vec<String>) {
             let (um, usd) = mean_sd(&uvps);
             let (sm, _) = mean_sd(&secs);
             md.push(format!(
-                "| {d} | {setup} | {} | {cm:.4} | {exact:.4} | {:.2}% | {um:.3} +- {usd:.3} | {sm:.1} |",
+                "| {d} | SPOT ({setup}) | {} | {cm:.4} | {exact:.4} | {:.2}% | {um:.3} +- {usd:.3} | {sm:.1} |",
                 a.seeds,
                 100.0 * rm
             ));
             json.push(format!(
                 "{{\"check\": \"gaussians\", \"d\": {d}, \"setup\": \"{setup}\", \"costs\": {costs:?}, \"exact\": {exact}, \"bw_uvp\": {uvps:?}, \"seconds_per_run\": {sm}}}"
             ));
+        }
+        if std::env::var("SPOT_NO_REFERENCES").is_err() {
+            let rows = references(a, d, &sa, &sb, &mean_b, &x, &y, exact, &brenier);
+            for (name, cost, uvp, secs) in rows {
+                md.push(format!(
+                    "| {d} | {name} | 1 | {cost:.4} | {exact:.4} | {:.2}% | {uvp:.3} | {secs:.1} |",
+                    100.0 * (cost - exact).abs() / exact
+                ));
+                json.push(format!(
+                    "{{\"check\": \"gaussians\", \"d\": {d}, \"method\": \"{name}\", \"cost\": {cost}, \"exact\": {exact}, \"bw_uvp\": {uvp}, \"seconds\": {secs}}}"
+                ));
+            }
         }
     }
     (json, md)
@@ -304,6 +322,81 @@ fn entropic(a: &Args) -> (Vec<String>, Vec<String>) {
         ));
     }
     (json, md)
+}
+
+/// The same problem for the other solvers: Sinkhorn on 3,000 of the samples at lambda 1e-3 x the
+/// mean cost (the discrete plan's own cost and weighted joint covariance), SCONES (KL at
+/// lambda = d / 10, Metropolis-adjusted Langevin with the exact target score, as Table 2), and
+/// the closed-form entropic coupling at SCONES' lambda (its regularisation bias alone).
+#[allow(clippy::too_many_arguments)]
+fn references(
+    a: &Args,
+    d: usize,
+    sa: &[f64],
+    sb: &[f64],
+    mean_b: &[f64],
+    x: &[f64],
+    y: &[f64],
+    exact: f64,
+    brenier: &[f64],
+) -> Vec<(String, f64, f64, f64)> {
+    use scones::discrete::sinkhorn::{sinkhorn_points, SinkhornConfig};
+    use scones::neural::dual::{self, BatchMode, DualConfig};
+    use scones::neural::sampler::{Sampler, SamplerConfig};
+    use scones::ot::{Divergence, Regularizer};
+    let _ = a;
+    let mut rows = Vec::new();
+    let to64 = |v: &[f64], n: usize| Tensor::from_slice(&v[..n * d]).view([n as i64, d as i64]);
+    let joint_of = |gx: &[f64], gy: &[f64]| metrics::joint_covariance(gx, d, gy, d).unwrap();
+    // Sinkhorn.
+    let n = 3000;
+    let (xs, ys) = (to64(x, n), to64(y, n));
+    let mut cfg = SinkhornConfig::new(1e-3 * exact);
+    cfg.return_plan = true;
+    let start = Instant::now();
+    let r = sinkhorn_points(Cost::SqEuclidean, &xs, &ys, None, None, &cfg, &mut progress::ignore).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    let p = r.plan.unwrap();
+    // Joint moments under P: E[x x^T] = X^T diag(a) X, E[x y^T] = X^T P Y, E[y y^T] = Y^T diag(b) Y.
+    let (ra, cb) = (p.sum_dim_intlist(1, false, None), p.sum_dim_intlist(0, false, None));
+    let (mx, my) = (xs.transpose(0, 1).mv(&ra), ys.transpose(0, 1).mv(&cb));
+    let sxx = xs.transpose(0, 1).matmul(&(&xs * ra.unsqueeze(1))) - mx.outer(&mx);
+    let syy = ys.transpose(0, 1).matmul(&(&ys * cb.unsqueeze(1))) - my.outer(&my);
+    let sxy = xs.transpose(0, 1).matmul(&p.matmul(&ys)) - mx.outer(&my);
+    let joint = Tensor::cat(&[Tensor::cat(&[&sxx, &sxy], 1), Tensor::cat(&[&sxy.transpose(0, 1), &syy], 1)], 0);
+    let uvp = metrics::bw_uvp(&linalg::to_vec(&joint).unwrap(), brenier, 2 * d).unwrap();
+    rows.push((format!("Sinkhorn, n = {n}, lambda = {:.1e}", 1e-3 * exact), r.transport_cost, uvp, secs));
+
+    // SCONES at lambda = d / 10 and the closed form at the same lambda.
+    let lambda = d as f64 / 10.0;
+    let entropic = gaussian::entropic_coupling_covariance(sa, sb, d, lambda).unwrap();
+    let closed_cost =
+        1.0 + (0..d).map(|i| sa[i * d + i] + sb[i * d + i] - 2.0 * entropic[i * 2 * d + d + i]).sum::<f64>();
+    let closed_uvp = metrics::bw_uvp(&entropic, brenier, 2 * d).unwrap();
+    let to32 = |v: &[f64]| Tensor::from_slice(&v.iter().map(|&t| t as f32).collect::<Vec<_>>()).view([-1, d as i64]);
+    let mut dc = DualConfig::new(Regularizer::new(Divergence::Kl, lambda).unwrap());
+    dc.batch_mode = BatchMode::AllPairs;
+    let start = Instant::now();
+    let (pot, _) = dual::train(
+        &dc,
+        &mut Empirical::new(&to32(x), Device::Cpu).unwrap(),
+        &mut Empirical::new(&to32(y), Device::Cpu).unwrap(),
+        &mut progress::ignore,
+    )
+    .unwrap();
+    let mut sc = SamplerConfig::new();
+    (sc.metropolis, sc.adapt_step, sc.step_size) = (true, true, 0.1 / (d as f64).powf(1.0 / 3.0));
+    let score = scones::score::GaussianScore::new(mean_b, sb).unwrap();
+    let mut sampler = Sampler::new(&pot, std::sync::Arc::new(score), sc).unwrap();
+    let x_eval = gaussian::sample(&vec![0.0; d], sa, 10_000, 77).unwrap();
+    let (gy, _) = sampler.sample(&to32(&x_eval), &mut progress::ignore).unwrap();
+    let gy = linalg::to_vec(&gy.to_kind(Kind::Double)).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    let cost = x_eval.iter().zip(&gy).map(|(p, q)| (p - q) * (p - q)).sum::<f64>() / 10_000.0;
+    let uvp = metrics::bw_uvp(&joint_of(&x_eval, &gy), brenier, 2 * d).unwrap();
+    rows.push((format!("SCONES, KL lambda = {lambda}, 10,000 samples"), cost, uvp, secs));
+    rows.push((format!("closed-form entropic coupling, lambda = {lambda}"), closed_cost, closed_uvp, 0.0));
+    rows
 }
 
 /// [[A, A T], [T A, B]] (T symmetric), row-major (2d x 2d).

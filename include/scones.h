@@ -1615,6 +1615,18 @@ scones_status scones_spot_options_set_schedule(struct scones_spot_options *opts,
                                                struct scones_error **err);
 
 /**
+ * Entropy regularisation (the thesis' section 3.4): lambda > 0 adds lambda E log p(G(Z)) to the
+ * objective, making the plan the minimiser of E c + lambda KL(pi || mu x nu) (SCONES' KL
+ * problem), and turns the generator into a neural ODE of `steps` Euler steps (1 to 1000) whose
+ * density is exact up to 8 total dimensions and estimated (Hutchinson) beyond. lambda = 0 turns
+ * it off (the default; `steps` is then ignored).
+ */
+scones_status scones_spot_options_set_entropy(struct scones_spot_options *opts,
+                                              double lambda,
+                                              size_t steps,
+                                              struct scones_error **err);
+
+/**
  * Decay in [0, 1) of the moving average of the generator's weights that sampling uses
  * (0: the last iterate).
  */

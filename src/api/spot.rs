@@ -84,6 +84,13 @@ impl SpotOptions {
         self
     }
 
+    /// Entropy regularisation lambda E log p(G(Z)) through a neural-ODE generator of `steps`
+    /// Euler steps (section 3.4); lambda = 0 turns it off.
+    pub fn entropy(mut self, lambda: f64, steps: usize) -> Self {
+        self.cfg.entropy = (lambda != 0.0).then_some(crate::neural::spot::Entropy { lambda, steps });
+        self
+    }
+
     /// Decay of the generator's weight average in [0, 1) (0: sample from the last iterate).
     pub fn generator_ema(mut self, decay: f64) -> Self {
         self.cfg.generator_ema = decay;

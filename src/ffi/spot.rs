@@ -13,7 +13,7 @@ use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, wr
 use super::measure::scones_measure;
 use super::progress::{scones_progress_fn, Caller, ProgressHook};
 use super::{c_path, handle, out_ptr, put};
-use crate::neural::spot::{self, SpotConfig, SpotModel, SpotReport, MAX_MARGINALS};
+use crate::neural::spot::{self, Entropy, SpotConfig, SpotModel, SpotReport, MAX_MARGINALS};
 use crate::ot::measure::{Empirical, Measure};
 use crate::runtime::error::{Error, Result};
 
@@ -192,6 +192,24 @@ pub extern "C" fn scones_spot_options_set_schedule(
     })
 }
 
+/// Entropy regularisation (the thesis' section 3.4): lambda > 0 adds lambda E log p(G(Z)) to the
+/// objective, making the plan the minimiser of E c + lambda KL(pi || mu x nu) (SCONES' KL
+/// problem), and turns the generator into a neural ODE of `steps` Euler steps (1 to 1000) whose
+/// density is exact up to 8 total dimensions and estimated (Hutchinson) beyond. lambda = 0 turns
+/// it off (the default; `steps` is then ignored).
+#[no_mangle]
+pub extern "C" fn scones_spot_options_set_entropy(
+    opts: *mut scones_spot_options,
+    lambda: f64,
+    steps: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.entropy = if lambda == 0.0 { None } else { Some(Entropy { lambda, steps }) };
+        Ok(())
+    })
+}
+
 /// Decay in [0, 1) of the moving average of the generator's weights that sampling uses
 /// (0: the last iterate).
 #[no_mangle]
@@ -333,14 +351,10 @@ pub extern "C" fn scones_spot_train_measures(
 ) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
-        if marginals.is_null() {
-            return Err(Error::invalid("marginals is NULL"));
-        }
         if !(2..=MAX_MARGINALS).contains(&count) {
             return Err(Error::invalid(format!("SPOT needs 2 to {MAX_MARGINALS} marginals, got {count}")));
         }
-        // SAFETY: the caller passes `count` measure pointers; each is checked for NULL below.
-        let ptrs = unsafe { std::slice::from_raw_parts(marginals, count) };
+        let ptrs = common::array(marginals, count, MAX_MARGINALS, "marginals")?;
         let handles =
             ptrs.iter().enumerate().map(|(k, &p)| handle(p, &format!("marginal {k}"))).collect::<Result<Vec<_>>>()?;
         let opts = common::options_or_default(options);
@@ -372,11 +386,7 @@ pub extern "C" fn scones_spot_dims(
         out_ptr(count, "count")?;
         let g = s.inner.lock("spot")?;
         let d = g.dims();
-        if !dims.is_null() {
-            // SAFETY: the caller provides `capacity` writable entries.
-            let out = unsafe { std::slice::from_raw_parts_mut(dims, capacity.min(d.len())) };
-            out.copy_from_slice(&d[..out.len()]);
-        }
+        common::write_array(dims, &d[..capacity.min(d.len())]);
         put(count, d.len());
         Ok(())
     })
@@ -395,16 +405,12 @@ pub extern "C" fn scones_spot_sample(
 ) -> scones_status {
     boundary(err, || {
         let s = handle(spot, "spot")?;
-        if outs.is_null() {
-            return Err(Error::invalid("outs is NULL"));
-        }
         let g = s.inner.lock("spot")?;
         let dims = g.dims().to_vec();
+        let outs = common::array(outs, count, MAX_MARGINALS, "outs")?;
         if count != dims.len() {
             return Err(Error::shape(format!("the plan has {} marginals, {count} output matrices given", dims.len())));
         }
-        // SAFETY: the caller passes `count` matrix descriptors.
-        let outs = unsafe { std::slice::from_raw_parts(outs, count) };
         let n = outs[0].rows;
         for (k, (o, &d)) in outs.iter().zip(&dims).enumerate() {
             check_out(o, &format!("outs[{k}]"), n, d)?;

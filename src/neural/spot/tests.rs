@@ -134,8 +134,8 @@ fn random_flow(dims: &[usize], steps: usize, seed: u64) -> super::Generator {
     let mut rng = Rng64::new(seed + 100);
     tch::no_grad(|| {
         for (w, b) in &g.nets[0].layers {
-            let _ = w.shallow_clone().copy_(&(rng.normal_tensor(&w.size(), Kind::Float, Device::Cpu).unwrap() * 0.3));
-            let _ = b.shallow_clone().copy_(&(rng.normal_tensor(&b.size(), Kind::Float, Device::Cpu).unwrap() * 0.3));
+            w.shallow_clone().copy_(&(rng.normal_tensor(&w.size(), Kind::Float, Device::Cpu).unwrap() * 0.3));
+            b.shallow_clone().copy_(&(rng.normal_tensor(&b.size(), Kind::Float, Device::Cpu).unwrap() * 0.3));
         }
     });
     g
@@ -191,9 +191,9 @@ fn hutchinson_log_density_estimates_the_first_order_trace_without_bias() {
         let mut tr = Tensor::zeros([8], (Kind::Float, Device::Cpu));
         for i in 0..10 {
             let gi = Tensor::run_backward(&[v.select(1, i).sum(Kind::Float)], &[&x], true, false).pop().unwrap();
-            tr = tr + gi.select(1, i);
+            tr += gi.select(1, i);
         }
-        trace_sum = trace_sum + tr.to_kind(Kind::Double) * h;
+        trace_sum += tr.to_kind(Kind::Double) * h;
         x = (&x + v * h).detach().set_requires_grad(true);
     }
     let log_normal = z.to_kind(Kind::Double).square().sum_dim_intlist(1, false, None) * -0.5
