@@ -25,29 +25,33 @@ fn pts(v: &[f64]) -> Tensor {
 /// Trains every regularizer at `lambda` with one budget for all (KL's: 3000 Adam steps at 1e-3,
 /// cosine decay, 128-128 networks, seed 0) and checks l1(neural, exact) against `tolerance`.
 fn pseudo_plans_match_exact_plans(lambda: f64, tolerance: impl Fn(Divergence) -> f64) {
-    // One thread each: the harness runs the two tests below side by side on CI's two cores
-    // (two libtorch threads each oversubscribed a shared machine: over 600 s for 11 trainings).
-    tch::set_num_threads(1);
     let x = pts(&toy::sample(toy::Toy::Gaussian, N, 1).unwrap());
     let y = pts(&toy::sample(toy::Toy::Moons, N, 2).unwrap());
+    plans_match(&Cost::SqEuclidean, &x, &y, &ALL_DIVERGENCES, lambda, tolerance)
+}
+
+fn plans_match(
+    cost: &Cost,
+    x: &Tensor,
+    y: &Tensor,
+    divergences: &[Divergence],
+    lambda: f64,
+    tolerance: impl Fn(Divergence) -> f64,
+) {
+    // One thread each: the harness runs the tests below side by side on CI's two cores
+    // (two libtorch threads each oversubscribed a shared machine: over 600 s for 11 trainings).
+    tch::set_num_threads(1);
     let independent = Tensor::full([N as i64, N as i64], 1.0 / (N * N) as f64, (Kind::Double, tch::Device::Cpu));
     let mut failures = Vec::new();
-    for div in ALL_DIVERGENCES {
+    for &div in divergences {
         let reg = Regularizer::new(div, lambda).unwrap();
-        let exact = fdual::solve_points(
-            &reg,
-            Cost::SqEuclidean,
-            &x,
-            &y,
-            None,
-            None,
-            &FDualConfig::default(),
-            &mut progress::ignore,
-        )
-        .unwrap();
+        let exact =
+            fdual::solve_points(&reg, cost.clone(), x, y, None, None, &FDualConfig::default(), &mut progress::ignore)
+                .unwrap();
         assert!(exact.converged && exact.extension_pairs == 0, "{div:?}: exact solver did not converge: {exact:?}");
 
         let mut cfg = DualConfig::new(reg);
+        cfg.cost = cost.clone();
         cfg.phi_hidden = vec![128, 128];
         cfg.psi_hidden = vec![128, 128];
         cfg.batch_mode = BatchMode::AllPairs;
@@ -101,4 +105,15 @@ fn neural_pseudo_plans_match_the_exact_discrete_plans_at_lambda_3() {
 #[test]
 fn neural_pseudo_plans_match_the_exact_discrete_plans_at_lambda_1() {
     pseudo_plans_match_exact_plans(1.0, |_| 0.02);
+}
+
+/// The linear-operator cost between sets of different dimensions (issue 13): x in R^1 (the
+/// first coordinate of the Gaussian set), y the moons in R^2, c = |L y - K x|^2 with
+/// L = (1, 1/2) and K = 2. Same budget and tolerance as the squared Euclidean cost.
+#[test]
+fn neural_pseudo_plans_match_the_exact_plans_under_a_linear_cost_between_dimensions() {
+    let x = pts(&toy::sample(toy::Toy::Gaussian, N, 1).unwrap()).narrow(1, 0, 1).contiguous();
+    let y = pts(&toy::sample(toy::Toy::Moons, N, 2).unwrap());
+    let cost = Cost::linear(&[1.0, 0.5], &[2.0], 1, 1, 2).unwrap();
+    plans_match(&cost, &x, &y, &[Divergence::Kl, Divergence::ChiSquare], 1.0, |_| 0.02);
 }

@@ -180,7 +180,7 @@ pub fn sinkhorn<'a, 'b, S: Float, T: Float>(
     cfg.tol = options.tol.unwrap_or(cfg.tol);
     cfg.max_iter = options.max_iterations.unwrap_or(cfg.max_iter);
     cfg.return_plan = options.plan;
-    let r = sk::sinkhorn_points(options.cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut options.observer())?;
+    let r = sk::sinkhorn_points(options.cost.clone(), &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut options.observer())?;
     Ok(Solution {
         potentials: Some((to_array1(&r.f)?, to_array1(&r.g)?)),
         plan: r.plan.as_ref().map(to_array2).transpose()?,
@@ -206,7 +206,7 @@ pub fn ipot<'a, 'b, S: Float, T: Float>(
     if let Some((beta_relative, inner)) = options.ipot {
         (cfg.beta_relative, cfg.inner_iterations) = (beta_relative, inner);
     }
-    let r = ip::ipot_points(options.cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut options.observer())?;
+    let r = ip::ipot_points(options.cost.clone(), &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut options.observer())?;
     Ok(Solution {
         potentials: None,
         plan: Some(to_array2(&r.plan)?),
@@ -235,7 +235,8 @@ pub fn fdual<'a, 'b, S: Float, T: Float>(
     if let Some(k) = options.max_iterations {
         cfg.max_newton = k as usize;
     }
-    let r = fd::solve_points(&reg, options.cost, &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut options.observer())?;
+    let r =
+        fd::solve_points(&reg, options.cost.clone(), &x, &y, a.as_ref(), b.as_ref(), &cfg, &mut options.observer())?;
     Ok(Solution {
         potentials: Some((to_array1(&r.phi)?, to_array1(&r.psi)?)),
         plan: if options.plan { Some(to_array2(&r.plan)?) } else { None },

@@ -140,7 +140,7 @@ impl DualOptions {
             regularizer = regularizer.with_softplus_beta(beta)?;
         }
         let mut cfg = DualConfig::new(regularizer);
-        cfg.cost = self.cost;
+        cfg.cost = self.cost.clone();
         cfg.phi_hidden = self.phi_hidden.clone();
         cfg.psi_hidden = self.psi_hidden.clone();
         cfg.batch_mode = self.batch_mode;
@@ -239,7 +239,7 @@ impl Dual {
     }
 
     pub fn cost(&self) -> Cost {
-        self.potentials.cost
+        self.potentials.cost.clone()
     }
 
     /// Summary of the training run; `None` for a loaded model.

@@ -77,7 +77,7 @@ pub fn ipot_points(
     cfg: &IpotConfig,
     observer: Observer,
 ) -> Result<IpotResult> {
-    check_pair(cost, x, y)?;
+    check_pair(&cost, x, y)?;
     ipot(&cost.pairwise(x, y)?, a, b, cfg, observer)
 }
 

@@ -87,7 +87,7 @@ pub fn check_points(x: &Tensor, what: &str) -> Result<()> {
 }
 
 /// Source and target points that a cost can compare (same kind, device and dimension).
-pub fn check_pair(cost: Cost, x: &Tensor, y: &Tensor) -> Result<()> {
+pub fn check_pair(cost: &Cost, x: &Tensor, y: &Tensor) -> Result<()> {
     check_points(x, "source")?;
     check_points(y, "target")?;
     cost.check_dims(x.size()[1] as usize, y.size()[1] as usize)?;
@@ -126,7 +126,7 @@ pub(crate) fn rows_for(bytes: usize, cols: i64, kind: Kind) -> i64 {
 /// max_ij c(x_i, y_j), computed in row blocks (the usual scale for lambda: "lambda = 1e-3 relative
 /// to the cost" means 1e-3 times this).
 pub fn max_cost(cost: Cost, x: &Tensor, y: &Tensor) -> Result<f64> {
-    check_pair(cost, x, y)?;
+    check_pair(&cost, x, y)?;
     let (m, n) = (x.size()[0], y.size()[0]);
     let rows = rows_for(1 << 24, n, x.kind());
     let mut hi = f64::NEG_INFINITY;

@@ -109,6 +109,23 @@ pub extern "C" fn scones_dual_options_set_cost(
     })
 }
 
+/// The linear-operator cost c(x, y) = |A y - B x|^2, with A (k x dy) and B (k x dx) read from
+/// the views (finite; A not zero): compares sources and targets of different dimensions, e.g.
+/// a low-resolution source (B = I) with a target that A downsamples. Replaces the ground cost;
+/// scones_dual_problem then reports SCONES_COST_LINEAR, and saved models carry A and B.
+#[no_mangle]
+pub extern "C" fn scones_dual_options_set_linear_cost(
+    opts: *mut scones_dual_options,
+    a: *const scones_matrix,
+    b: *const scones_matrix,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.cost = super::enums::linear_cost_from(a, b)?;
+        Ok(())
+    })
+}
+
 /// Hidden layer widths of both potentials (n layers).
 #[no_mangle]
 pub extern "C" fn scones_dual_options_set_hidden(
@@ -406,7 +423,7 @@ pub extern "C" fn scones_dual_problem(
         let g = d.inner.lock("dual")?;
         put(regularizer, regularizer_to(g.regularizer.divergence));
         put(lambda, g.regularizer.lambda);
-        put(cost, cost_to(g.cost));
+        put(cost, cost_to(&g.cost));
         Ok(())
     })
 }

@@ -31,6 +31,9 @@ pub const SCONES_COST_MEAN_SQEUCLIDEAN: scones_cost = 1;
 /// c(x, y) = |x - y| (Wasserstein-1; dual training, discrete solvers and SPOT; refused by the
 /// Langevin sampler, which needs a cost differentiable in y).
 pub const SCONES_COST_EUCLIDEAN: scones_cost = 2;
+/// c(x, y) = |A y - B x|^2, reported by scones_dual_problem for a dual trained with
+/// scones_dual_options_set_linear_cost; not accepted by the cost setters (it needs A and B).
+pub const SCONES_COST_LINEAR: scones_cost = 3;
 
 /// Learning-rate schedule; one of the SCONES_LR_* values.
 pub type scones_lr_schedule = i32;
@@ -78,11 +81,30 @@ pub(crate) fn regularizer_to(d: Divergence) -> scones_regularizer {
 }
 
 pub(crate) fn cost_from(c: scones_cost) -> Result<Cost> {
+    if c == SCONES_COST_LINEAR {
+        return Err(Error::invalid("SCONES_COST_LINEAR needs its matrices: use scones_dual_options_set_linear_cost"));
+    }
     lookup(c, &COSTS, "cost")
 }
 
-pub(crate) fn cost_to(c: Cost) -> scones_cost {
-    reverse(c, &COSTS)
+pub(crate) fn cost_to(c: &Cost) -> scones_cost {
+    match c {
+        Cost::Linear(_) => SCONES_COST_LINEAR,
+        _ => reverse(c.clone(), &COSTS),
+    }
+}
+
+/// |A y - B x|^2 from an A (k x dy) and a B (k x dx) view.
+pub(crate) fn linear_cost_from(
+    a: *const super::matrix::scones_matrix,
+    b: *const super::matrix::scones_matrix,
+) -> Result<Cost> {
+    let (av, k, dy) = super::matrix::read_f64(a, "A")?;
+    let (bv, kb, dx) = super::matrix::read_f64(b, "B")?;
+    if k != kb {
+        return Err(Error::shape(format!("A has {k} rows and B {kb}: both map into the same k dimensions")));
+    }
+    Cost::linear(&av, &bv, k, dx, dy)
 }
 
 /// The schedule; final_fraction is only read for SCONES_LR_COSINE (its range is Optim's rule).
@@ -107,7 +129,7 @@ mod tests {
             assert_eq!(regularizer_from(c).unwrap(), d);
         }
         for c in [Cost::SqEuclidean, Cost::MeanSqEuclidean, Cost::Euclidean] {
-            assert_eq!(cost_from(cost_to(c)).unwrap(), c);
+            assert_eq!(cost_from(cost_to(&c)).unwrap(), c);
         }
         assert!(regularizer_from(7).is_err() && regularizer_from(-1).is_err() && cost_from(3).is_err());
     }

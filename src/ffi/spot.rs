@@ -103,6 +103,21 @@ pub extern "C" fn scones_spot_options_set_cost(
     })
 }
 
+/// The linear-operator cost |A y - B x|^2 (A k x dy, B k x dx), as
+/// scones_dual_options_set_linear_cost; two marginals only.
+#[no_mangle]
+pub extern "C" fn scones_spot_options_set_linear_cost(
+    opts: *mut scones_spot_options,
+    a: *const scones_matrix,
+    b: *const scones_matrix,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.cost = super::enums::linear_cost_from(a, b)?;
+        Ok(())
+    })
+}
+
 /// Hidden layer widths of the generator network(s) (n_generator layers) and of the critics
 /// (n_critic_layers layers); each list needs at least one layer.
 #[no_mangle]

@@ -112,6 +112,44 @@ pub fn entropic_coupling_covariance(a: &[f64], b: &[f64], d: usize, lambda: f64)
     linalg::to_vec(&Tensor::f_cat(&[&top, &bottom], 0)?)
 }
 
+/// Joint covariance (row-major (dx + dy)^2) of the KL-regularized coupling between N(., A)
+/// (dimension dx) and N(., B) (dimension dy) for the linear cost |L y - K x|^2 (`cost`'s
+/// operators L [k, dy] and K [k, dx], both of full row rank k). The optimal density against sigma x tau depends on x
+/// and y only through u = K x and v = L y (the potentials inherit it from the cost), so (u, v)
+/// carries the entropic coupling of N(., K A K^T) and N(., L B L^T) under |u - v|^2, and x, y
+/// are conditionally independent given (u, v) with their Gaussian regressions on u and v:
+///
+///   C_xy = A K^T (K A K^T)^-1 C_uv (L B L^T)^-1 L B.
+pub fn linear_cost_coupling_covariance(
+    a: &[f64],
+    b: &[f64],
+    cost: &crate::ot::cost::LinearCost,
+    lambda: f64,
+) -> Result<Vec<f64>> {
+    let (l, k_op) = cost.operators_f64();
+    let (k, dx, dy) = (cost.k, cost.dx, cost.dy);
+    let ta = linalg::mat(a, dx)?;
+    let tb = linalg::mat(b, dy)?;
+    let tl = Tensor::f_from_slice(l)?.f_view([k as i64, dy as i64])?;
+    let tk = Tensor::f_from_slice(k_op)?.f_view([k as i64, dx as i64])?;
+    let su = tk.f_matmul(&ta)?.f_matmul(&tk.f_transpose(0, 1)?)?;
+    let sv = tl.f_matmul(&tb)?.f_matmul(&tl.f_transpose(0, 1)?)?;
+    linalg::check_pd(&su, "K A K^T")?;
+    linalg::check_pd(&sv, "L B L^T")?;
+    let uv = entropic_coupling_covariance(&linalg::to_vec(&su)?, &linalg::to_vec(&sv)?, k, lambda)?;
+    let c_uv = linalg::mat(&uv, 2 * k)?.f_narrow(0, 0, k as i64)?.f_narrow(1, k as i64, k as i64)?;
+    let c_xy = ta
+        .f_matmul(&tk.f_transpose(0, 1)?)?
+        .f_matmul(&su.f_inverse()?)?
+        .f_matmul(&c_uv)?
+        .f_matmul(&sv.f_inverse()?)?
+        .f_matmul(&tl)?
+        .f_matmul(&tb)?;
+    let top = Tensor::f_cat(&[&ta, &c_xy], 1)?;
+    let bottom = Tensor::f_cat(&[&c_xy.f_transpose(0, 1)?, &tb], 1)?;
+    linalg::to_vec(&Tensor::f_cat(&[&top, &bottom], 0)?)
+}
+
 /// Joint covariance of (x, E[y | x]) under a centered Gaussian coupling with joint covariance
 /// `joint` [[S_xx, S_xy], [S_yx, S_yy]]: [[S_xx, S_xy], [S_yx, S_yx S_xx^-1 S_xy]]. The conditional
 /// mean is what barycentric projection estimates, so this is the BW-UVP reference for a perfect

@@ -102,7 +102,7 @@ pub fn solve_points(
     cfg: &FDualConfig,
     observer: Observer,
 ) -> Result<FDualResult> {
-    check_pair(cost, x, y)?;
+    check_pair(&cost, x, y)?;
     let to64 = |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(Device::Cpu)?.f_to_kind(Kind::Double)?) };
     solve(reg, &cost.pairwise(&to64(x)?, &to64(y)?)?, a, b, cfg, observer)
 }

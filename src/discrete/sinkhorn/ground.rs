@@ -18,7 +18,8 @@ pub(super) enum Ground<'a> {
         yy: Tensor,
         yt: Tensor,
     },
-    /// Points under a cost that does not split (|x - y|): blocks come from `Cost::pairwise`.
+    /// Points under a cost that does not split (|x - y|, |A y - B x|^2): blocks come from
+    /// `Cost::pairwise`.
     Rows {
         cost: Cost,
         x: &'a Tensor,
@@ -28,7 +29,7 @@ pub(super) enum Ground<'a> {
 
 impl<'a> Ground<'a> {
     pub(super) fn points(cost: Cost, x: &'a Tensor, y: &'a Tensor) -> Result<Ground<'a>> {
-        if !cost.is_smooth() {
+        if !cost.splits() {
             return Ok(Ground::Rows { cost, x, y });
         }
         let s = cost.scale(x.size()[1]);

@@ -393,7 +393,7 @@ pub fn sinkhorn_points(
     cfg: &SinkhornConfig,
     observer: Observer,
 ) -> Result<SinkhornResult> {
-    check_pair(cost, x, y)?;
+    check_pair(&cost, x, y)?;
     solve(Ground::points(cost, x, y)?, x.kind(), x.device(), a, b, cfg, observer)
 }
 

@@ -94,7 +94,9 @@ fn blocked_points_match_dense_and_bad_input() {
     let x = uniform_points(45, 3, 1);
     let y = uniform_points(38, 3, 2);
     let (a, b) = (crate::discrete::testutil::random_weights(45, 3), crate::discrete::testutil::random_weights(38, 4));
-    for cost in [Cost::SqEuclidean, Cost::MeanSqEuclidean] {
+    // The two split costs, and two formed pair by pair (Ground::Rows).
+    let linear = Cost::linear(&[1.0, 0.5, -0.3, 0.2, 2.0, 0.1], &[0.7, 0.0, 0.4, 1.0, 0.3, 0.9], 2, 3, 3).unwrap();
+    for cost in [Cost::SqEuclidean, Cost::MeanSqEuclidean, Cost::Euclidean, linear] {
         let c = cost.pairwise(&x, &y).unwrap();
         let mut cfg = SinkhornConfig::new(0.01);
         cfg.tol = 1e-10;
@@ -102,7 +104,8 @@ fn blocked_points_match_dense_and_bad_input() {
         let dense = sinkhorn_dense(&c, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore).unwrap();
         cfg.block_rows = Some(7);
         let pts =
-            sinkhorn_points(cost, &x, &y, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore).unwrap();
+            sinkhorn_points(cost.clone(), &x, &y, Some(&a), Some(&b), &cfg, &mut crate::runtime::progress::ignore)
+                .unwrap();
         let d = crate::discrete::testutil::max_abs_diff(dense.plan.as_ref().unwrap(), pts.plan.as_ref().unwrap());
         assert!(d < 1e-10, "{cost:?}: blocked plan differs by {d:e}");
         assert!((dense.transport_cost - pts.transport_cost).abs() < 1e-10);
@@ -191,4 +194,46 @@ fn twenty_thousand_points() {
     .unwrap();
     assert!(r.converged && r.marginal_error <= 1e-6 && r.plan.is_none());
     assert!(r.transport_cost.is_finite() && r.transport_cost > 0.0 && r.dual_value.is_finite());
+}
+
+#[test]
+fn linear_cost_plan_between_gaussian_samples_matches_the_closed_form() {
+    // dx = 1, dy = 2, c = |L y - K x|^2 with L = (1/2, 1/2) (a 2 -> 1 "downsampling") and
+    // K = 1: the entropic plan between samples approaches the closed form at rate n^-1/2. With
+    // n = 1,500 per side the cross-covariance entries have a sampling spread of about
+    // sqrt(A B_jj / n) <= 0.03; the tolerance is 4 of those.
+    use crate::reference::gaussian::{linear_cost_coupling_covariance, sample};
+    let (a, b) = ([1.0], [1.0, 0.3, 0.3, 0.5]);
+    let (l, k) = ([0.5, 0.5], [1.0]);
+    let cost = Cost::linear(&l, &k, 1, 1, 2).unwrap();
+    let n = 1500;
+    let x = Tensor::from_slice(&sample(&[0.0], &a, n, 1).unwrap()).view([n as i64, 1]);
+    let y = Tensor::from_slice(&sample(&[2.0, -1.0], &b, n, 2).unwrap()).view([n as i64, 2]);
+    for lambda in [0.2, 1.0] {
+        let mut cfg = SinkhornConfig::new(lambda);
+        cfg.return_plan = true;
+        let r = sinkhorn_points(cost.clone(), &x, &y, None, None, &cfg, &mut crate::runtime::progress::ignore).unwrap();
+        let p = r.plan.unwrap();
+        let (ra, cb) = (p.sum_dim_intlist(1, false, None), p.sum_dim_intlist(0, false, None));
+        let (mx, my) = (x.transpose(0, 1).mv(&ra), y.transpose(0, 1).mv(&cb));
+        let cxy = x.transpose(0, 1).matmul(&p.matmul(&y)) - mx.outer(&my);
+        let Cost::Linear(op) = &cost else { unreachable!() };
+        let truth = linear_cost_coupling_covariance(&a, &b, op, lambda).unwrap();
+        // Row 0 of the 3 x 3 joint: [A, C_x,y1, C_x,y2].
+        for j in 0..2 {
+            let (got, want) = (cxy.double_value(&[0, j as i64]), truth[1 + j]);
+            let tol = 4.0 * (a[0] * b[3 * j] / n as f64).sqrt();
+            assert!(
+                (got - want).abs() < tol,
+                "lambda {lambda}, C_x,y{j}: plan {got} vs closed form {want} (tol {tol})"
+            );
+        }
+        // The check has teeth: the coupling is far from independent at these lambdas.
+        assert!(truth[1].abs() > 3.0 * 4.0 * (a[0] * b[0] / n as f64).sqrt(), "closed form {truth:?}");
+    }
+    // With L = K = I the formula is the ordinary entropic coupling.
+    let eye = crate::ot::cost::LinearCost::new(&[1.0, 0.0, 0.0, 1.0], &[1.0, 0.0, 0.0, 1.0], 2, 2, 2).unwrap();
+    let ident = linear_cost_coupling_covariance(&b, &b, &eye, 0.5).unwrap();
+    let plain = crate::reference::gaussian::entropic_coupling_covariance(&b, &b, 2, 0.5).unwrap();
+    assert!(ident.iter().zip(&plain).all(|(p, q)| (p - q).abs() < 1e-10));
 }

@@ -318,7 +318,7 @@ fn run_sinkhorn(
     cfg.return_plan = !plan.is_null();
     let (a, b, obs) = (p.a.as_ref(), p.b.as_ref(), &mut o.observer());
     let r = match &p.ground {
-        Ground::Points { cost, x, y } => sinkhorn::sinkhorn_points(*cost, x, y, a, b, &cfg, obs)?,
+        Ground::Points { cost, x, y } => sinkhorn::sinkhorn_points(cost.clone(), x, y, a, b, &cfg, obs)?,
         Ground::Dense(c) => sinkhorn::sinkhorn_dense(c, a, b, &cfg, obs)?,
     };
     write_tensor(f, &r.f)?;
@@ -343,7 +343,7 @@ fn run_ipot(
     (cfg.tol, cfg.max_iter) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.unwrap_or(cfg.max_iter));
     let (a, b, obs) = (p.a.as_ref(), p.b.as_ref(), &mut o.observer());
     let r = match &p.ground {
-        Ground::Points { cost, x, y } => ipot::ipot_points(*cost, x, y, a, b, &cfg, obs)?,
+        Ground::Points { cost, x, y } => ipot::ipot_points(cost.clone(), x, y, a, b, &cfg, obs)?,
         Ground::Dense(c) => ipot::ipot(c, a, b, &cfg, obs)?,
     };
     write_tensor(plan, &r.plan)?;
@@ -367,7 +367,7 @@ fn run_fdual(
     (cfg.tol, cfg.max_newton) = (o.tol.unwrap_or(cfg.tol), o.max_iterations.map_or(cfg.max_newton, |k| k as usize));
     let (a, b, obs) = (p.a.as_ref(), p.b.as_ref(), &mut o.observer());
     let r = match &p.ground {
-        Ground::Points { cost, x, y } => fdual::solve_points(reg, *cost, x, y, a, b, &cfg, obs)?,
+        Ground::Points { cost, x, y } => fdual::solve_points(reg, cost.clone(), x, y, a, b, &cfg, obs)?,
         Ground::Dense(c) => fdual::solve(reg, c, a, b, &cfg, obs)?,
     };
     write_tensor(phi, &r.phi)?;

@@ -188,7 +188,7 @@ pub fn train(
         seconds,
         iterations_per_second: o.iterations as f64 / seconds.max(1e-9),
     };
-    Ok((DualPotentials { phi, psi, regularizer: cfg.regularizer, cost: cfg.cost, dx, dy, device }, report))
+    Ok((DualPotentials { phi, psi, regularizer: cfg.regularizer, cost: cfg.cost.clone(), dx, dy, device }, report))
 }
 
 impl DualPotentials {
@@ -233,7 +233,7 @@ impl DualPotentials {
         f.set("regularizer", self.regularizer.divergence.name());
         f.set("lambda", format!("{:e}", self.regularizer.lambda));
         f.set("softplus_beta", format!("{:e}", self.regularizer.softplus_beta));
-        f.set("cost", self.cost.name());
+        self.cost.store(&mut f);
         f.set("dx", self.dx);
         f.set("dy", self.dy);
         self.phi.store("phi", &mut f);
@@ -249,12 +249,12 @@ impl DualPotentials {
         let regularizer = Regularizer::new(divergence, lambda)
             .and_then(|r| r.with_softplus_beta(beta))
             .map_err(|e| Error::format(e.message))?;
-        let cost = Cost::from_name(f.get("cost")?)?;
         let dx: usize = f.get_parsed("dx")?;
         let dy: usize = f.get_parsed("dy")?;
         if dx == 0 || dy == 0 {
             return Err(Error::format("model has a zero dimension"));
         }
+        let cost = Cost::restore(&f, dx, dy)?;
         let phi = Mlp::restore("phi", dx, 1, &f, device)?;
         let psi = Mlp::restore("psi", dy, 1, &f, device)?;
         Ok(DualPotentials { phi, psi, regularizer, cost, dx, dy, device })

@@ -149,7 +149,7 @@ impl Sampler {
             phi: dual.phi.detached_to(cfg.device)?,
             psi: dual.psi.detached_to(cfg.device)?,
             regularizer: dual.regularizer,
-            cost: dual.cost,
+            cost: dual.cost.clone(),
             dx: dual.dx,
             dy: dual.dy,
             score: bound,

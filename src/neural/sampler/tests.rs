@@ -7,9 +7,13 @@ use crate::score::GaussianScore;
 /// pi(y | x) ∝ tau(y) exp(-|x - y|^2 / lambda), a Gaussian with precision B^-1 + (2/lambda) I
 /// and mean P^-1 (2 x / lambda): a known answer for the sampler alone.
 fn zero_dual(d: usize, lambda: f64) -> DualPotentials {
+    zero_dual_with(Cost::SqEuclidean, d, d, lambda)
+}
+
+fn zero_dual_with(cost: Cost, dx: usize, dy: usize, lambda: f64) -> DualPotentials {
     let mut rng = Rng64::new(1);
-    let phi = Mlp::new(d, &[8], 1, &mut rng, Device::Cpu).unwrap();
-    let psi = Mlp::new(d, &[8], 1, &mut rng, Device::Cpu).unwrap();
+    let phi = Mlp::new(dx, &[8], 1, &mut rng, Device::Cpu).unwrap();
+    let psi = Mlp::new(dy, &[8], 1, &mut rng, Device::Cpu).unwrap();
     tch::no_grad(|| {
         for net in [&phi, &psi] {
             let (w, b) = net.layers.last().unwrap();
@@ -21,9 +25,9 @@ fn zero_dual(d: usize, lambda: f64) -> DualPotentials {
         phi,
         psi,
         regularizer: Regularizer::new(Divergence::Kl, lambda).unwrap(),
-        cost: Cost::SqEuclidean,
-        dx: d,
-        dy: d,
+        cost,
+        dx,
+        dy,
         device: Device::Cpu,
     }
 }
@@ -417,4 +421,38 @@ fn fixed_seed_runs_are_pinned() {
         }
     }
     assert!(mismatches.is_empty(), "{mismatches:?}");
+}
+
+#[test]
+fn a_linear_cost_between_dimensions_samples_its_exact_conditional() {
+    // dx = 1, dy = 2, c = |L y - K x|^2 with L = (1/2, 1/2), K = 3: with zero potentials and KL
+    // the conditional is Gaussian with precision P = B^-1 + (2 / lambda) L^T L and mean
+    // P^-1 (2 / lambda) L^T K x. Exercises the cost's y-gradient, its curvature in the
+    // schedule and the dimension bookkeeping of a sampler whose x and y differ in size.
+    let (l, k) = ([0.5, 0.5], [3.0]);
+    let cost = Cost::linear(&l, &k, 1, 1, 2).unwrap();
+    let b = [1.0, 0.3, 0.3, 0.5];
+    let (lambda, x) = (0.5, 0.4);
+    let mut cfg = SamplerConfig::new();
+    cfg.metropolis = true;
+    cfg.step_size = 0.1;
+    cfg.steps_per_level = 300;
+    cfg.samples_per_source = 8000;
+    cfg.seed = 4;
+    let dual = zero_dual_with(cost, 1, 2, lambda);
+    let mut s = Sampler::new(&dual, Arc::new(GaussianScore::new(&[0.0; 2], &b).unwrap()), cfg).unwrap();
+    let (y, _) =
+        s.sample(&Tensor::from_slice(&[x as f32]).view([1, 1]), &mut crate::runtime::progress::ignore).unwrap();
+    assert_eq!(y.size(), [8000, 2]);
+    let (bt, lt) = (crate::reference::linalg::mat(&b, 2).unwrap(), Tensor::from_slice(&l).view([1, 2]));
+    let p = bt.inverse() + lt.transpose(0, 1).matmul(&lt) * (2.0 / lambda);
+    let cov = p.inverse();
+    let mean = cov.matmul(&(lt.transpose(0, 1) * (2.0 / lambda * k[0] * x))).view([2]);
+    let ex = Exact {
+        mean: crate::reference::linalg::to_vec(&mean).unwrap(),
+        cov: crate::reference::linalg::to_vec(&cov).unwrap(),
+    };
+    // The pull towards L y = 3 x is strong enough to move the mean well off the prior's 0.
+    assert!(ex.mean.iter().all(|m| *m > 0.3), "{:?}", ex.mean);
+    check(&y, &ex, 2, 4.5, 0.03);
 }

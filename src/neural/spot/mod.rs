@@ -197,7 +197,7 @@ impl SpotConfig {
 
 /// The plan's cost c(x_1, ..., x_m) per row: the ground cost for two marginals, the sum over
 /// pairs for more.
-pub fn plan_cost(cost: Cost, parts: &[Tensor]) -> Result<Tensor> {
+pub fn plan_cost(cost: &Cost, parts: &[Tensor]) -> Result<Tensor> {
     let mut total: Option<Tensor> = None;
     for k in 0..parts.len() {
         for l in k + 1..parts.len() {
@@ -255,7 +255,7 @@ impl SpotModel {
             return Err(Error::invalid(format!("a cost estimate needs n >= 2 draws, got {n}")));
         }
         let parts = self.sample(n, seed)?;
-        let c = tch::no_grad(|| plan_cost(self.cost, &parts))?.f_to_kind(Kind::Double)?;
+        let c = tch::no_grad(|| plan_cost(&self.cost, &parts))?.f_to_kind(Kind::Double)?;
         let mean = c.f_mean(Kind::Double)?.f_double_value(&[])?;
         let sd = c.f_std(true)?.f_double_value(&[])?;
         Ok((mean, sd / (n as f64).sqrt()))
@@ -263,7 +263,7 @@ impl SpotModel {
 
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut f = ModelFile::new("spot");
-        f.set("cost", self.cost.name());
+        self.cost.store(&mut f);
         f.set("dims", self.generator.dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","));
         f.set("latent_dim", self.generator.latent_dim);
         f.set("shared_generator", self.generator.shared());
@@ -276,7 +276,6 @@ impl SpotModel {
 
     pub fn load(path: &Path, device: Device) -> Result<SpotModel> {
         let f = ModelFile::load(path, "spot")?;
-        let cost = Cost::from_name(f.get("cost")?)?;
         let dims = f.get_widths("dims")?;
         let latent: usize = f.get_parsed("latent_dim")?;
         let shared: bool = f.get_parsed("shared_generator")?;
@@ -286,6 +285,7 @@ impl SpotModel {
                 "SPOT model has marginal dimensions {dims:?}, latent {latent}, flow steps {steps}"
             )));
         }
+        let cost = Cost::restore(&f, dims[0], dims[1])?;
         let total: usize = dims.iter().sum();
         let flow = (steps > 0).then_some(Flow { steps });
         if flow.is_some() && (latent != total || !shared) {

@@ -106,7 +106,7 @@ pub fn train(
             }
             None => (generator.forward(&z)?, None),
         };
-        let cost = plan_cost(cfg.cost, &generated)?.f_mean(Kind::Float)?;
+        let cost = plan_cost(&cfg.cost, &generated)?.f_mean(Kind::Float)?;
         let mut penalty = Tensor::f_zeros([], (Kind::Float, device))?;
         for (c, g) in critics.iter_mut().zip(&generated) {
             penalty = penalty.f_add(&c.forward_frozen(g)?.f_mean(Kind::Float)?)?;
@@ -131,7 +131,7 @@ pub fn train(
         None => generator.detached_to(device)?,
     };
     let report = SpotReport { cost: stats.loss, marginal_gap: stats.marginal_error, eta, stats };
-    Ok((SpotModel { generator: final_generator, cost: cfg.cost, device }, report))
+    Ok((SpotModel { generator: final_generator, cost: cfg.cost.clone(), device }, report))
 }
 
 /// ema <- ema + weight (current - ema), parameter by parameter.

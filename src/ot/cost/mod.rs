@@ -1,9 +1,18 @@
 //! Ground costs c(x, y).
 
+mod linear;
+
+use std::sync::Arc;
+
 use crate::runtime::error::{Error, Result};
 use tch::Tensor;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub use linear::LinearCost;
+
+/// A ground cost. The built-in squared costs compare coordinates one to one; [`Cost::Linear`]
+/// compares a source and a target of different dimensions through linear views of each. Cheap
+/// to clone (the linear operator is shared).
+#[derive(Clone, Debug, PartialEq)]
 pub enum Cost {
     /// sum_k (x_k - y_k)^2
     SqEuclidean,
@@ -13,15 +22,25 @@ pub enum Cost {
     /// split into row and column terms, so Langevin sampling refuses it ([`Cost::is_smooth`]) and
     /// Sinkhorn forms its blocks pairwise.
     Euclidean,
+    /// |A y - B x|^2 with A [k, dy] and B [k, dx] (issue 13): super-resolution with the source
+    /// at its own low resolution (B the identity, A the downsampling), or any pair of linear
+    /// features.
+    Linear(Arc<LinearCost>),
 }
 
 impl Cost {
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Cost::SqEuclidean => "sqeuclidean",
             Cost::MeanSqEuclidean => "mean_sqeuclidean",
             Cost::Euclidean => "euclidean",
+            Cost::Linear(_) => "linear",
         }
+    }
+
+    /// |A y - B x|^2 from row-major A (k x dy) and B (k x dx).
+    pub fn linear(a: &[f64], b: &[f64], k: usize, dx: usize, dy: usize) -> Result<Cost> {
+        Ok(Cost::Linear(Arc::new(LinearCost::new(a, b, k, dx, dy)?)))
     }
 
     pub fn from_name(s: &str) -> Result<Cost> {
@@ -29,18 +48,19 @@ impl Cost {
             "sqeuclidean" => Ok(Cost::SqEuclidean),
             "mean_sqeuclidean" => Ok(Cost::MeanSqEuclidean),
             "euclidean" => Ok(Cost::Euclidean),
+            "linear" => Err(Error::format("a linear cost is stored with its matrices (Cost::restore)")),
             _ => Err(Error::format(format!("unknown cost '{s}'"))),
         }
     }
 
     /// Whether c is twice differentiable in y with the constant curvature [`Cost::y_curvature`]
     /// (the squared costs), which Langevin sampling of pi(y | x) needs.
-    pub fn is_smooth(self) -> bool {
+    pub fn is_smooth(&self) -> bool {
         !matches!(self, Cost::Euclidean)
     }
 
     /// Refuses a cost without a smooth y-gradient, for callers that follow one.
-    pub fn require_smooth(self, what: &str) -> Result<()> {
+    pub fn require_smooth(&self, what: &str) -> Result<()> {
         if self.is_smooth() {
             return Ok(());
         }
@@ -50,8 +70,18 @@ impl Cost {
         )))
     }
 
-    /// Every cost coordinates one to one, so source and target dimensions must agree.
-    pub fn check_dims(self, dx: usize, dy: usize) -> Result<()> {
+    /// Whether c splits as r(x) + k(y) - 2 s x.y (the squared costs), which Sinkhorn's blocks
+    /// use; other costs are formed pair by pair.
+    pub fn splits(&self) -> bool {
+        matches!(self, Cost::SqEuclidean | Cost::MeanSqEuclidean)
+    }
+
+    /// The squared and Euclidean costs compare coordinates one to one, so source and target
+    /// dimensions must agree; a linear cost needs the dimensions of its operators.
+    pub fn check_dims(&self, dx: usize, dy: usize) -> Result<()> {
+        if let Cost::Linear(l) = self {
+            return l.check_dims(dx, dy);
+        }
         if dx != dy {
             return Err(Error::shape(format!(
                 "cost {} needs source and target of the same dimension, got {dx} and {dy}",
@@ -63,20 +93,27 @@ impl Cost {
 
     /// The y-Hessian of c(x, y) is this times the identity (2 for the squared Euclidean cost):
     /// the stiffness the compatibility term adds to a Langevin chain in y (smooth costs only).
-    pub fn y_curvature(self, dy: usize) -> f64 {
-        2.0 * self.scale(dy as i64)
+    pub fn y_curvature(&self, dy: usize) -> f64 {
+        match self {
+            // The Hessian 2 A^T A: its largest eigenvalue bounds the stiffness.
+            Cost::Linear(l) => l.y_curvature(),
+            _ => 2.0 * self.scale(dy as i64),
+        }
     }
 
     /// The factor s of the squared costs s |x - y|^2 (1 for the Euclidean cost, which is not one).
-    pub(crate) fn scale(self, d: i64) -> f64 {
+    pub(crate) fn scale(&self, d: i64) -> f64 {
         match self {
-            Cost::SqEuclidean | Cost::Euclidean => 1.0,
+            Cost::SqEuclidean | Cost::Euclidean | Cost::Linear(_) => 1.0,
             Cost::MeanSqEuclidean => 1.0 / d as f64,
         }
     }
 
-    /// c(x_i, y_i) for rows of x [m, d] and y [m, d] -> \[m\].
-    pub fn paired(self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    /// c(x_i, y_i) for rows of x [m, dx] and y [m, dy] -> \[m\].
+    pub fn paired(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        if let Cost::Linear(l) = self {
+            return l.paired(x, y);
+        }
         let d = x.size()[1];
         let sq = x.f_sub(y)?.f_square()?.f_sum_dim_intlist(1, false, None)?;
         match self {
@@ -90,7 +127,10 @@ impl Cost {
     /// c(x_i, y_j) for all pairs: x [m, d], y [n, d] -> [m, n]. Expanded as
     /// |x|^2 + |y|^2 - 2 x.y so that the work is one matrix product; clamped at 0 against
     /// rounding.
-    pub fn pairwise(self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    pub fn pairwise(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        if let Cost::Linear(l) = self {
+            return l.pairwise(x, y);
+        }
         let d = x.size()[1];
         let xx = x.f_square()?.f_sum_dim_intlist(1, true, None)?;
         let yy = y.f_square()?.f_sum_dim_intlist(1, true, None)?.f_transpose(0, 1)?;
@@ -103,7 +143,10 @@ impl Cost {
     }
 
     /// grad_y c(x_i, y_i) -> [m, d].
-    pub fn grad_y(self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    pub fn grad_y(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        if let Cost::Linear(l) = self {
+            return l.grad_y(x, y);
+        }
         let d = x.size()[1];
         let diff = y.f_sub(x)?;
         match self {
@@ -116,11 +159,32 @@ impl Cost {
     }
 
     /// Scalar version for references and tests.
-    pub fn eval(self, x: &[f64], y: &[f64]) -> f64 {
+    pub fn eval(&self, x: &[f64], y: &[f64]) -> f64 {
+        if let Cost::Linear(l) = self {
+            return l.eval(x, y);
+        }
         let s: f64 = x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum();
         match self {
             Cost::Euclidean => s.sqrt(),
             _ => s * self.scale(x.len() as i64),
         }
+    }
+
+    /// Writes what [`Cost::restore`] needs into a model file: the name, and a linear cost's
+    /// matrices as tensors `cost.a` / `cost.b`.
+    pub fn store(&self, f: &mut crate::runtime::model_file::ModelFile) {
+        f.set("cost", self.name());
+        if let Cost::Linear(l) = self {
+            l.store(f);
+        }
+    }
+
+    /// Inverse of [`Cost::store`], validating a linear cost's matrices against dx and dy.
+    pub fn restore(f: &crate::runtime::model_file::ModelFile, dx: usize, dy: usize) -> Result<Cost> {
+        let name = f.get("cost")?;
+        if name == "linear" {
+            return Ok(Cost::Linear(Arc::new(LinearCost::restore(f, dx, dy)?)));
+        }
+        Cost::from_name(name)
     }
 }
