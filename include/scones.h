@@ -33,9 +33,9 @@
 #include <stdint.h>
 
 #define SCONES_VERSION_MAJOR 0
-#define SCONES_VERSION_MINOR 2
+#define SCONES_VERSION_MINOR 3
 #define SCONES_VERSION_PATCH 0
-#define SCONES_VERSION_STRING "0.2.0"
+#define SCONES_VERSION_STRING "0.3.0"
 
 
 /**

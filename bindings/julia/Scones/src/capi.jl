@@ -10,9 +10,9 @@ module LibScones
 const libscones = "libscones.so.0"
 
 const SCONES_VERSION_MAJOR = 0
-const SCONES_VERSION_MINOR = 2
+const SCONES_VERSION_MINOR = 3
 const SCONES_VERSION_PATCH = 0
-const SCONES_VERSION_STRING = "0.2.0"
+const SCONES_VERSION_STRING = "0.3.0"
 
 # typedefs
 const scones_status = Int32
