@@ -39,24 +39,9 @@
 
 
 /**
- * Negative-side slope of [`Activation::LeakyRelu`].
- */
-#define LEAKY_SLOPE 0.2
-
-/**
  * The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
  */
 #define MALA_TARGET_ACCEPTANCE 0.574
-
-/**
- * Most marginals one generator may carry (section 3.3's m); each has its own critic.
- */
-#define MAX_MARGINALS 64
-
-/**
- * eta = 0 asks for this many times the cost's Lipschitz constant on the data.
- */
-#define SpotConfig_AUTO_ETA_FACTOR 10.0
 
 /**
  * A trained barycentric map T: R^dx -> R^dy.

@@ -301,6 +301,19 @@ fn train_into(
     Ok(())
 }
 
+/// The caller's array of n elements, already checked non-NULL (the documented contract of the
+/// exports that take one: n readable elements for the duration of the call).
+fn caller_array<'a, T>(p: *const T, n: usize) -> &'a [T] {
+    // SAFETY: non-NULL (checked by the caller of this function) and n elements (documented).
+    unsafe { std::slice::from_raw_parts(p, n) }
+}
+
+/// Writes `v` to the caller's array, already checked non-NULL, of at least v.len() entries.
+fn write_array<T: Copy>(p: *mut T, v: &[T]) {
+    // SAFETY: non-NULL (checked) and v.len() writable entries (documented by the export).
+    unsafe { std::slice::from_raw_parts_mut(p, v.len()) }.copy_from_slice(v);
+}
+
 /// Trains a SPOT plan between the rows of `source` (n x dx) and `target` (m x dy). `options`
 /// may be NULL for the defaults. On success `*out` receives a new handle.
 #[no_mangle]
@@ -339,8 +352,8 @@ pub extern "C" fn scones_spot_train_measures(
         if !(2..=MAX_MARGINALS).contains(&count) {
             return Err(Error::invalid(format!("SPOT needs 2 to {MAX_MARGINALS} marginals, got {count}")));
         }
-        // SAFETY: the caller passes `count` measure pointers; each is checked for NULL below.
-        let ptrs = unsafe { std::slice::from_raw_parts(marginals, count) };
+        // The caller passes `count` measure pointers; each is checked for NULL below.
+        let ptrs = caller_array(marginals, count);
         let handles =
             ptrs.iter().enumerate().map(|(k, &p)| handle(p, &format!("marginal {k}"))).collect::<Result<Vec<_>>>()?;
         let opts = common::options_or_default(options);
@@ -373,9 +386,7 @@ pub extern "C" fn scones_spot_dims(
         let g = s.inner.lock("spot")?;
         let d = g.dims();
         if !dims.is_null() {
-            // SAFETY: the caller provides `capacity` writable entries.
-            let out = unsafe { std::slice::from_raw_parts_mut(dims, capacity.min(d.len())) };
-            out.copy_from_slice(&d[..out.len()]);
+            write_array(dims, &d[..capacity.min(d.len())]);
         }
         put(count, d.len());
         Ok(())
@@ -403,8 +414,7 @@ pub extern "C" fn scones_spot_sample(
         if count != dims.len() {
             return Err(Error::shape(format!("the plan has {} marginals, {count} output matrices given", dims.len())));
         }
-        // SAFETY: the caller passes `count` matrix descriptors.
-        let outs = unsafe { std::slice::from_raw_parts(outs, count) };
+        let outs = caller_array(outs, count);
         let n = outs[0].rows;
         for (k, (o, &d)) in outs.iter().zip(&dims).enumerate() {
             check_out(o, &format!("outs[{k}]"), n, d)?;
