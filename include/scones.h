@@ -108,7 +108,7 @@ typedef struct scones_spot scones_spot;
 
 /**
  * Options for scones_spot_train. Defaults (the tuned setting): squared Euclidean cost, latent
- * dimension = the largest marginal dimension, separate generators and critics with two hidden
+ * dimension = the sum of the marginal dimensions, separate generators and critics with two hidden
  * layers of 64 (Leaky-ReLU, spectrally normalised critics), eta from the data, 5 critic steps per
  * generator step, Adam(1e-3, 0.5, 0.999) with cosine decay to 1e-4, batches of 256, 5000
  * iterations, generator EMA 0.999, seed 0, CPU, fair-share threads, no progress callback.
@@ -1553,7 +1553,7 @@ scones_status scones_spot_options_set_hidden(struct scones_spot_options *opts,
                                              struct scones_error **err);
 
 /**
- * Dimension of the latent Z ~ N(0, I); 0 (the default) takes the largest marginal dimension.
+ * Dimension of the latent Z ~ N(0, I); 0 (the default) takes the sum of the marginal dimensions.
  */
 scones_status scones_spot_options_set_latent_dim(struct scones_spot_options *opts,
                                                  size_t latent_dim,
@@ -1592,6 +1592,18 @@ scones_status scones_spot_options_set_schedule(struct scones_spot_options *opts,
                                                scones_lr_schedule schedule,
                                                double final_fraction,
                                                struct scones_error **err);
+
+/**
+ * Entropy regularisation (the thesis' section 3.4): lambda > 0 adds lambda E log p(G(Z)) to the
+ * objective, making the plan the minimiser of E c + lambda KL(pi || mu x nu) (SCONES' KL
+ * problem), and turns the generator into a neural ODE of `steps` Euler steps (1 to 1000) whose
+ * density is exact up to 8 total dimensions and estimated (Hutchinson) beyond. lambda = 0 turns
+ * it off (the default; `steps` is then ignored).
+ */
+scones_status scones_spot_options_set_entropy(struct scones_spot_options *opts,
+                                              double lambda,
+                                              size_t steps,
+                                              struct scones_error **err);
 
 /**
  * Decay in [0, 1) of the moving average of the generator's weights that sampling uses

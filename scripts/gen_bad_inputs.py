@@ -109,8 +109,10 @@ EXPECT = {
     ("scones_spot_options_set_generator_ema", "decay"): ({"zero": OK}, "0 samples the last iterate"),
     ("scones_spot_dims", "capacity"): ({"zero": OK, "neg": OK, "huge": OK},
                                        "capacity only bounds the writes (the fixture's buffer holds 4 >= 2 marginals)"),
-    ("scones_spot_sample", "count"): ({"zero": SHAPE, "neg": SHAPE, "huge": SHAPE},
-                                      "count must equal the plan's number of marginals"),
+    ("scones_spot_sample", "count"): ({"zero": SHAPE},
+                                      "0 views do not match the plan's 2 marginals; over 64 are refused unread"),
+    ("scones_spot_options_set_entropy", "lambda"): ({"zero": OK, "huge": OK},
+                                                    "0 turns the regularisation off; any finite lambda > 0 is valid"),
 }
 
 
@@ -153,7 +155,7 @@ SCALARS = {
     "radius": "1.0", "xmin": "-1.0", "xmax": "1.0", "ymin": "-1.0", "ymax": "1.0",
     "phi_n": "1", "psi_n": "1",
     "count": "2", "capacity": "4", "n_generator": "1", "n_critic_layers": "1", "latent_dim": "2", "eta": "1.0",
-    "n_critic": "5", "decay": "0.9",
+    "n_critic": "5", "decay": "0.9", "steps": "4",
 }
 SCALAR_OVERRIDES = {("scones_figure_legend", "n"): "1", ("scones_dual_options_set_hidden", "n"): "1",
                     ("scones_train_options_set_hidden", "n"): "1"}

@@ -54,7 +54,7 @@ impl SpotOptions {
         self
     }
 
-    /// Dimension of the latent Z ~ N(0, I); 0 takes the largest marginal dimension.
+    /// Dimension of the latent Z ~ N(0, I); 0 takes the sum of the marginal dimensions.
     pub fn latent_dim(mut self, d: usize) -> Self {
         self.cfg.latent_dim = d;
         self
@@ -81,6 +81,13 @@ impl SpotOptions {
 
     pub fn schedule(mut self, schedule: LrSchedule) -> Self {
         self.cfg.optim.schedule = schedule;
+        self
+    }
+
+    /// Entropy regularisation lambda E log p(G(Z)) through a neural-ODE generator of `steps`
+    /// Euler steps (section 3.4); lambda = 0 turns it off.
+    pub fn entropy(mut self, lambda: f64, steps: usize) -> Self {
+        self.cfg.entropy = (lambda != 0.0).then_some(crate::neural::spot::Entropy { lambda, steps });
         self
     }
 

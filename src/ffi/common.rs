@@ -138,6 +138,27 @@ pub(crate) fn widths(p: *const usize, n: usize) -> Result<Vec<usize>> {
     Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
 }
 
+/// `n` caller array entries (n <= `cap`, checked first, so a garbage length is refused before
+/// any read), NULL refused.
+pub(crate) fn array<'a, T>(p: *const T, n: usize, cap: usize, what: &str) -> Result<&'a [T]> {
+    if n > cap {
+        return Err(Error::invalid(format!("{what}: {n} entries, at most {cap} allowed")));
+    }
+    if p.is_null() {
+        return Err(Error::invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL, and the caller passes n readable entries.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+/// Writes `values` to a caller array of `values.len()` entries (which the caller guarantees).
+pub(crate) fn write_array<T: Copy>(p: *mut T, values: &[T]) {
+    if !p.is_null() {
+        // SAFETY: non-NULL, and the caller provides values.len() writable entries.
+        unsafe { std::slice::from_raw_parts_mut(p, values.len()) }.copy_from_slice(values);
+    }
+}
+
 /// A versioned report struct (repr(C), struct_size first): where each field after struct_size
 /// lives, so that a report is written field by field, never as a byte range that could end in
 /// the middle of a field.

@@ -13,7 +13,7 @@ use super::matrix::{check_out, read_tensor, scones_matrix, scones_matrix_mut, wr
 use super::measure::scones_measure;
 use super::progress::{scones_progress_fn, Caller, ProgressHook};
 use super::{c_path, handle, out_ptr, put};
-use crate::neural::spot::{self, SpotConfig, SpotModel, SpotReport, MAX_MARGINALS};
+use crate::neural::spot::{self, Entropy, SpotConfig, SpotModel, SpotReport, MAX_MARGINALS};
 use crate::ot::measure::{Empirical, Measure};
 use crate::runtime::error::{Error, Result};
 
@@ -26,7 +26,7 @@ pub const SCONES_SPOT_PRESET_TUNED: scones_spot_preset = 0;
 pub const SCONES_SPOT_PRESET_THESIS: scones_spot_preset = 1;
 
 /// Options for scones_spot_train. Defaults (the tuned setting): squared Euclidean cost, latent
-/// dimension = the largest marginal dimension, separate generators and critics with two hidden
+/// dimension = the sum of the marginal dimensions, separate generators and critics with two hidden
 /// layers of 64 (Leaky-ReLU, spectrally normalised critics), eta from the data, 5 critic steps per
 /// generator step, Adam(1e-3, 0.5, 0.999) with cosine decay to 1e-4, batches of 256, 5000
 /// iterations, generator EMA 0.999, seed 0, CPU, fair-share threads, no progress callback.
@@ -121,7 +121,7 @@ pub extern "C" fn scones_spot_options_set_hidden(
     })
 }
 
-/// Dimension of the latent Z ~ N(0, I); 0 (the default) takes the largest marginal dimension.
+/// Dimension of the latent Z ~ N(0, I); 0 (the default) takes the sum of the marginal dimensions.
 #[no_mangle]
 pub extern "C" fn scones_spot_options_set_latent_dim(
     opts: *mut scones_spot_options,
@@ -188,6 +188,24 @@ pub extern "C" fn scones_spot_options_set_schedule(
 ) -> scones_status {
     common::update(opts, err, |o| {
         o.cfg.optim.schedule = schedule_from(schedule, final_fraction)?;
+        Ok(())
+    })
+}
+
+/// Entropy regularisation (the thesis' section 3.4): lambda > 0 adds lambda E log p(G(Z)) to the
+/// objective, making the plan the minimiser of E c + lambda KL(pi || mu x nu) (SCONES' KL
+/// problem), and turns the generator into a neural ODE of `steps` Euler steps (1 to 1000) whose
+/// density is exact up to 8 total dimensions and estimated (Hutchinson) beyond. lambda = 0 turns
+/// it off (the default; `steps` is then ignored).
+#[no_mangle]
+pub extern "C" fn scones_spot_options_set_entropy(
+    opts: *mut scones_spot_options,
+    lambda: f64,
+    steps: usize,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    common::update(opts, err, |o| {
+        o.cfg.entropy = if lambda == 0.0 { None } else { Some(Entropy { lambda, steps }) };
         Ok(())
     })
 }
@@ -301,19 +319,6 @@ fn train_into(
     Ok(())
 }
 
-/// The caller's array of n elements, already checked non-NULL (the documented contract of the
-/// exports that take one: n readable elements for the duration of the call).
-fn caller_array<'a, T>(p: *const T, n: usize) -> &'a [T] {
-    // SAFETY: non-NULL (checked by the caller of this function) and n elements (documented).
-    unsafe { std::slice::from_raw_parts(p, n) }
-}
-
-/// Writes `v` to the caller's array, already checked non-NULL, of at least v.len() entries.
-fn write_array<T: Copy>(p: *mut T, v: &[T]) {
-    // SAFETY: non-NULL (checked) and v.len() writable entries (documented by the export).
-    unsafe { std::slice::from_raw_parts_mut(p, v.len()) }.copy_from_slice(v);
-}
-
 /// Trains a SPOT plan between the rows of `source` (n x dx) and `target` (m x dy). `options`
 /// may be NULL for the defaults. On success `*out` receives a new handle.
 #[no_mangle]
@@ -346,14 +351,10 @@ pub extern "C" fn scones_spot_train_measures(
 ) -> scones_status {
     boundary(err, || {
         out_ptr(out, "out")?;
-        if marginals.is_null() {
-            return Err(Error::invalid("marginals is NULL"));
-        }
         if !(2..=MAX_MARGINALS).contains(&count) {
             return Err(Error::invalid(format!("SPOT needs 2 to {MAX_MARGINALS} marginals, got {count}")));
         }
-        // The caller passes `count` measure pointers; each is checked for NULL below.
-        let ptrs = caller_array(marginals, count);
+        let ptrs = common::array(marginals, count, MAX_MARGINALS, "marginals")?;
         let handles =
             ptrs.iter().enumerate().map(|(k, &p)| handle(p, &format!("marginal {k}"))).collect::<Result<Vec<_>>>()?;
         let opts = common::options_or_default(options);
@@ -385,9 +386,7 @@ pub extern "C" fn scones_spot_dims(
         out_ptr(count, "count")?;
         let g = s.inner.lock("spot")?;
         let d = g.dims();
-        if !dims.is_null() {
-            write_array(dims, &d[..capacity.min(d.len())]);
-        }
+        common::write_array(dims, &d[..capacity.min(d.len())]);
         put(count, d.len());
         Ok(())
     })
@@ -406,15 +405,12 @@ pub extern "C" fn scones_spot_sample(
 ) -> scones_status {
     boundary(err, || {
         let s = handle(spot, "spot")?;
-        if outs.is_null() {
-            return Err(Error::invalid("outs is NULL"));
-        }
         let g = s.inner.lock("spot")?;
         let dims = g.dims().to_vec();
+        let outs = common::array(outs, count, MAX_MARGINALS, "outs")?;
         if count != dims.len() {
             return Err(Error::shape(format!("the plan has {} marginals, {count} output matrices given", dims.len())));
         }
-        let outs = caller_array(outs, count);
         let n = outs[0].rows;
         for (k, (o, &d)) in outs.iter().zip(&dims).enumerate() {
             check_out(o, &format!("outs[{k}]"), n, d)?;

@@ -158,9 +158,9 @@ mod tests {
         let f = |m: &Tensor| -> f64 { m.sum(Kind::Double).double_value(&[]) / top_singular_value(m) };
         let h = 1e-6;
         for (i, j) in [(0i64, 0i64), (1, 2), (3, 1)] {
-            let mut p = w0.copy();
+            let p = w0.copy();
             let _ = p.get(i).get(j).f_add_scalar_(h).unwrap();
-            let mut q = w0.copy();
+            let q = w0.copy();
             let _ = q.get(i).get(j).f_add_scalar_(-h).unwrap();
             let fd = (f(&p) - f(&q)) / (2.0 * h);
             let an = g.double_value(&[i, j]);

@@ -3,7 +3,8 @@
 use tch::{Kind, Tensor};
 
 use super::critic::Critic;
-use super::{plan_cost, Generator, SpotConfig, SpotModel, MAX_MARGINALS};
+use super::generator::Generator;
+use super::{plan_cost, SpotConfig, SpotModel, MAX_MARGINALS};
 use crate::neural::optim::{run_loop_with_marginals, Adam, TrainStats};
 use crate::ot::measure::Measure;
 use crate::runtime::error::{Error, Result};
@@ -95,14 +96,26 @@ pub fn train(
             c_adam.step(&c_refs, lr)?;
             gap = step_gap.f_double_value(&[])?;
         }
-        // Descent on E c(G(z)) + eta sum_k E phi_k(G_k(z)), through the frozen critics.
-        let generated = generator.forward(&draw_z(&mut latent_rng)?)?;
+        // Descent on E c(G(z)) + eta sum_k E phi_k(G_k(z)) (+ lambda E log p(G(z)) with
+        // entropy), through the frozen critics.
+        let z = draw_z(&mut latent_rng)?;
+        let (generated, log_density) = match cfg.entropy {
+            Some(_) => {
+                let (g, lp) = generator.forward_with_log_density(&z, &mut latent_rng)?;
+                (g, Some(lp))
+            }
+            None => (generator.forward(&z)?, None),
+        };
         let cost = plan_cost(cfg.cost, &generated)?.f_mean(Kind::Float)?;
         let mut penalty = Tensor::f_zeros([], (Kind::Float, device))?;
         for (c, g) in critics.iter_mut().zip(&generated) {
             penalty = penalty.f_add(&c.forward_frozen(g)?.f_mean(Kind::Float)?)?;
         }
-        cost.f_add(&penalty.f_mul_scalar(eta)?)?.f_backward()?;
+        let mut objective = cost.f_add(&penalty.f_mul_scalar(eta)?)?;
+        if let (Some(e), Some(lp)) = (cfg.entropy, &log_density) {
+            objective = objective.f_add(&lp.f_mean(Kind::Float)?.f_mul_scalar(e.lambda)?)?;
+        }
+        objective.f_backward()?;
         g_adam.step(&g_params, lr)?;
         if let Some(e) = ema.as_mut() {
             // Warm-up (t + 1) / (t + 10) as in TensorFlow's moving averages: the average never
