@@ -918,6 +918,9 @@ class SpotOptions {
   SpotOptions& shared_generator(bool on) { return set(scones_spot_options_set_shared_generator, on ? 1 : 0); }
   /// eta = 0: chosen from the data.
   SpotOptions& penalty(double eta, std::size_t n_critic = 5) { return set(scones_spot_options_set_penalty, eta, n_critic); }
+  /// Entropy regularisation (lambda > 0; 0 turns it off): the generator becomes a neural ODE of
+  /// `steps` Euler steps and the plan minimises E c + lambda KL(pi || mu x nu).
+  SpotOptions& entropy(double lambda, std::size_t steps) { return set(scones_spot_options_set_entropy, lambda, steps); }
   SpotOptions& adam(double learning_rate, double beta1 = 0.5, double beta2 = 0.999) {
     return set(scones_spot_options_set_adam, learning_rate, beta1, beta2);
   }

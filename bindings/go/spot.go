@@ -87,6 +87,15 @@ func (o SpotOptions) Penalty(eta float64, nCritic int) SpotOptions {
 	})
 }
 
+// Entropy adds lambda E log p(G(Z)) to the objective (lambda > 0; 0 turns it off): the
+// generator becomes a neural ODE of `steps` Euler steps and the plan minimises
+// E c + lambda KL(pi || mu x nu).
+func (o SpotOptions) Entropy(lambda float64, steps int) SpotOptions {
+	return o.with(func(q *C.scones_spot_options, e **C.scones_error) C.scones_status {
+		return C.scones_spot_options_set_entropy(q, C.double(lambda), C.size_t(steps), e)
+	})
+}
+
 // Adam sets the learning rate and moment decays of generator and critics.
 func (o SpotOptions) Adam(learningRate, beta1, beta2 float64) SpotOptions {
 	return o.with(func(q *C.scones_spot_options, e **C.scones_error) C.scones_status {

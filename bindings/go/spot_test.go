@@ -116,7 +116,7 @@ func TestSpot(t *testing.T) {
 	}
 }
 
-// Three marginals (two point sets and a host sampler), presets and cancellation.
+// Three marginals (two point sets and a host sampler), presets, cancellation and entropy.
 func TestSpotMeasures(t *testing.T) {
 	eye := scones.NewMatrix([]float64{1, 0, 0, 1}, 2, 2)
 	x := must[scones.Matrix[float64]](t)(scones.GaussianSample([]float64{-1, 0}, eye, 500, 1))
@@ -164,6 +164,19 @@ func TestSpotMeasures(t *testing.T) {
 	}
 	if _, err := scones.TrainSpotMeasures(context.Background(), []*scones.Measure{mx, my}, opts.Preset(99)); !errors.Is(err, scones.ErrInvalidArgument) {
 		t.Errorf("preset 99: %v", err)
+	}
+	// Entropy regularisation: a neural-ODE generator; invalid settings are refused.
+	entropic, err := scones.TrainSpotMeasures(context.Background(), []*scones.Measure{mx, my},
+		scones.SpotOptions{}.Hidden([]int{8}, []int{8}).Batch(64, 10).Entropy(0.5, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer entropic.Close()
+	if s, err := entropic.Sample(20, 1); err != nil || len(s) != 2 {
+		t.Errorf("entropic plan: %v", err)
+	}
+	if _, err := scones.TrainSpotMeasures(context.Background(), []*scones.Measure{mx, my}, opts.Entropy(0.5, 0)); !errors.Is(err, scones.ErrInvalidArgument) {
+		t.Errorf("zero flow steps: %v", err)
 	}
 }
 

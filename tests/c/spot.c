@@ -2,8 +2,9 @@
  * SPOT through the C ABI (ABI 0.3): a plan trained between N((-2.5, 0), I) and N((2.5, 0), I)
  * under c = |x - y| (W1 = 5, a translation is optimal), its paired samples in f32 and f64 views
  * of any strides, its cost estimate, report, progress and cancellation, save / load, three
- * marginals with a host sampler, the presets, and where SCONES_COST_EUCLIDEAN is accepted
- * (discrete solvers, dual training) and refused (the Langevin sampler).
+ * marginals with a host sampler, the presets, entropy regularisation, and where
+ * SCONES_COST_EUCLIDEAN is accepted (discrete solvers, dual training) and refused (the Langevin
+ * sampler).
  *
  *   spot <scratch-dir>
  */
@@ -315,6 +316,27 @@ static void check_presets(const scones_matrix *x, const scones_matrix *y) {
   scones_spot_options_free(p);
 }
 
+/* Entropy regularisation (a neural-ODE generator): a short run, its samples through a file. */
+static void check_entropy(const scones_matrix *x, const scones_matrix *y, const char *dir) {
+  scones_spot_options *o = small_options(SCONES_COST_SQEUCLIDEAN, 8, 10);
+  EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_spot_options_set_entropy(o, -1.0, 4, &err));
+  EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_spot_options_set_entropy(o, 0.5, 0, &err));
+  EXPECT_OK(scones_spot_options_set_entropy(o, 0.5, 4, &err));
+  scones_spot *s = NULL, *loaded = NULL;
+  EXPECT_OK(scones_spot_train(x, y, o, &s, &err));
+  char path[600];
+  snprintf(path, sizeof path, "%s/entropic.scones", dir);
+  EXPECT_OK(scones_spot_save(s, path, &err));
+  EXPECT_OK(scones_spot_load(path, NULL, &loaded, &err));
+  static double a[64 * D], b[64 * D], c[64 * D], d[64 * D];
+  sample2(s, 2, a, b, 64);
+  sample2(loaded, 2, c, d, 64);
+  EXPECT(memcmp(a, c, sizeof a) == 0 && memcmp(b, d, sizeof b) == 0, "the loaded entropic plan samples differently");
+  scones_spot_free(s);
+  scones_spot_free(loaded);
+  scones_spot_options_free(o);
+}
+
 /* SCONES_COST_EUCLIDEAN elsewhere: accepted by dual training and the discrete solvers, refused
    by the Langevin sampler with a message naming the cost. Returns the dual for check_files. */
 static scones_dual *check_euclidean_elsewhere(const double *x, const double *y) {
@@ -395,6 +417,7 @@ int main(int argc, char **argv) {
   check_cancel(&xm, &ym);
   check_three_marginals(&xm, &ym);
   check_presets(&xm, &ym);
+  check_entropy(&xm, &ym, dir);
   scones_dual_free(dual);
   scones_spot_free(plan);
   return finish("spot");

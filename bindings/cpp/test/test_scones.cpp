@@ -496,6 +496,12 @@ static void test_spot(const std::string& dir) {
   } catch (const std::logic_error& e) {
     if (std::strcmp(e.what(), "spot callback") != 0) g_failures++;
   }
+  // Entropy regularisation: a neural-ODE generator, saved and loaded with its flow.
+  expect_error(scones::Status::InvalidArgument, [] { scones::SpotOptions().entropy(-1.0, 4); }, "negative entropy");
+  scones::Spot entropic = scones::Spot::train(x, y, scones::SpotOptions().hidden({8}, {8}).batch(64, 10).entropy(0.5, 4));
+  entropic.save(dir + "/cpp_entropic.scones");
+  CHECK(scones::Spot::load(dir + "/cpp_entropic.scones").sample(20, 1)[0].data == entropic.sample(20, 1)[0].data,
+        "entropic plan through a file");
   // The Euclidean cost is refused by the Langevin sampler.
   scones::Dual w1_dual = scones::Dual::train(x, y, scones::DualOptions().cost(scones::Cost::Euclidean).hidden({8}).batch(32).iterations(5));
   CHECK(w1_dual.problem().cost == scones::Cost::Euclidean, "Euclidean dual problem");

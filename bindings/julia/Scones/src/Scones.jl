@@ -809,14 +809,16 @@ Options of [`train_spot`](@ref) (library defaults when omitted: the tuned settin
 Euclidean cost). Keywords: `preset` (`:tuned`, `:thesis`: the thesis' section 3.6.1; applied
 first), `cost` (`:sqeuclidean`, `:mean_sqeuclidean`, `:euclidean`), `hidden_generator`,
 `hidden_critic` (layer widths), `latent_dim` (0: the largest marginal dimension),
-`shared_generator`, `eta` (0: from the data) with `n_critic`, `learning_rate`, `betas`, `schedule`
+`shared_generator`, `eta` (0: from the data) with `n_critic`, `entropy = (λ, steps)` (the
+thesis' section 3.4: λ E log p(G(Z)) added to the objective, the generator a neural ODE of
+`steps` Euler steps; λ = 0 turns it off), `learning_rate`, `betas`, `schedule`
 (`:constant`, `:cosine`) with `final_fraction`, `generator_ema`, `batch_size`, `iterations`,
 `seed`, `device`, `threads`, `progress` (a function of a [`Progress`](@ref) with phase
 `:spot_training`; `false` cancels) with `progress_every`.
 """
 function SpotOptions(; preset=nothing, cost=nothing, hidden_generator=nothing, hidden_critic=nothing,
                      latent_dim=nothing, shared_generator=nothing, eta=nothing, n_critic=nothing,
-                     learning_rate=nothing, betas=nothing, schedule=nothing, final_fraction=0.1,
+                     entropy=nothing, learning_rate=nothing, betas=nothing, schedule=nothing, final_fraction=0.1,
                      generator_ema=nothing, batch_size=nothing, iterations=nothing, seed=nothing, device=nothing,
                      threads=nothing, progress=nothing, progress_every=100)
     out = Ref{Ptr{C.scones_spot_options}}(C_NULL)
@@ -834,6 +836,10 @@ function SpotOptions(; preset=nothing, cost=nothing, hidden_generator=nothing, h
     shared_generator === nothing || _check(C.scones_spot_options_set_shared_generator, o, Int32(Bool(shared_generator)))
     (eta !== nothing || n_critic !== nothing) &&
         _check(C.scones_spot_options_set_penalty, o, Float64(something(eta, pairs.eta)), something(n_critic, 5))
+    if entropy !== nothing
+        λ, steps = entropy
+        _check(C.scones_spot_options_set_entropy, o, Float64(λ), steps)
+    end
     if learning_rate !== nothing || betas !== nothing
         b1, b2 = something(betas, (0.5, 0.999))
         _check(C.scones_spot_options_set_adam, o, Float64(something(learning_rate, 1e-3)), Float64(b1), Float64(b2))

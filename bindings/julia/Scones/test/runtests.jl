@@ -304,6 +304,10 @@ using Random
         @test dims(three) == [2, 2, 2]
         @test isfinite(cost_estimate(three, 100).estimate)
         close(opts)
+        entropic = train_spot(xs, ys; hidden_generator=[8], hidden_critic=[8], batch_size=64, iterations=10,
+                              entropy=(0.5, 4))
+        @test size(sample(entropic, 20)[1]) == (2, 20)
+        @test_throws SconesError SpotOptions(; entropy=(-1.0, 4))
         e = try
             train_spot(xs, ys; iterations=1000, progress=p -> p.iteration < 10, progress_every=5)
         catch err
