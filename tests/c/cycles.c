@@ -160,7 +160,8 @@ static void spot_cycle(const char *dir, uint64_t seed) {
   scones_matrix x = scones_matrix_f64(g_x, N, D), y = scones_matrix_f64(g_y, N, D);
   EXPECT_OK(scones_spot_options_new(&o, &err));
   EXPECT_OK(scones_spot_options_set_hidden(o, w, 1, w, 1, &err));
-  EXPECT_OK(scones_spot_options_set_batch(o, 8, 5, &err));
+  EXPECT_OK(scones_spot_options_set_batch(o, 4, 5, &err));
+  EXPECT_OK(scones_spot_options_set_penalty(o, 0.0, 1, &err)); /* one critic step: memcheck time */
   EXPECT_OK(scones_spot_options_set_seed(o, seed, &err));
   EXPECT_OK(scones_measure_new_points(&x, &mx, &err));
   EXPECT_OK(scones_measure_new_points(&y, &my, &err));
