@@ -32,6 +32,9 @@ use scones::runtime::rng::Rng64;
 use scones::{Spot, SpotOptions};
 use serde_json::{json, Value};
 
+const USAGE: &str = "spot_pairs [--quick] [--thesis] [--out-dir DIR] [--samples N] [--iterations N] [--batch N] \
+                     [--eta X] [--seed N] [--threads N]";
+
 type Res<T> = Result<T, Box<dyn Error>>;
 
 /// Random directions of the sliced W2; 200 puts its Monte-Carlo spread well below the floor.
@@ -325,6 +328,10 @@ fn parse(args: &[String]) -> Res<Config> {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
             "--quick" => {}
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             "--thesis" => cfg.thesis = true,
             "--out-dir" => cfg.out_dir = PathBuf::from(value()?),
             "--samples" => cfg.samples = value()?.parse()?,
