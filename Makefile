@@ -104,6 +104,7 @@ demo-programs: build
 demo: demo-programs
 	$(REL)/gaussian_transport --out out
 	$(REL)/swiss_roll --out out
+	$(REL)/examples/spot_pairs --quick --out-dir out/spot_pairs
 
 # Regenerates include/scones.h from src/ffi (tests/header.rs fails while it is stale).
 header: setup

@@ -33,36 +33,15 @@
 #include <stdint.h>
 
 #define SCONES_VERSION_MAJOR 0
-#define SCONES_VERSION_MINOR 2
+#define SCONES_VERSION_MINOR 3
 #define SCONES_VERSION_PATCH 0
-#define SCONES_VERSION_STRING "0.2.0"
+#define SCONES_VERSION_STRING "0.3.0"
 
-
-/**
- * Negative-side slope of [`Activation::LeakyRelu`].
- */
-#define LEAKY_SLOPE 0.2
 
 /**
  * The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
  */
 #define MALA_TARGET_ACCEPTANCE 0.574
-
-/**
- * Most marginals one generator may carry (section 3.3's m); each has its own critic.
- */
-#define MAX_MARGINALS 64
-
-/**
- * eta = 0 asks for this many times the cost's Lipschitz constant on the data.
- */
-#define SpotConfig_AUTO_ETA_FACTOR 10.0
-
-/**
- * Largest flow dimension D whose Jacobian is formed exactly (D backward passes per step);
- * beyond it Hutchinson's estimator with one Rademacher probe per step.
- */
-#define EXACT_JACOBIAN_MAX_DIM 8
 
 /**
  * A trained barycentric map T: R^dx -> R^dy.

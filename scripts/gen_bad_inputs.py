@@ -9,6 +9,9 @@ or listed in EXEMPT with the reason. Cases come from the types, not from a hand 
   any pointer               NULL (unless the header documents it as optional: NULLABLE)
   const scones_matrix *     zero rows, zero cols, rows x cols overflowing size_t, bad dtype, NaN
   const scones_matrix_mut * the same shape faults, and a self-overlapping (zero-stride) view
+  arrays of output views    the faults above in the first view; the second with other rows
+                            (SHAPE_MISMATCH) or a bad dtype
+  arrays of handles         NULL, and a NULL second element
   double                    0, -1, NaN, +Inf, 1e308
   size_t / uint32 / uint64  0, all ones (-1 as unsigned), 2^40 (2^31 for uint32)
   C enums / int32 flags     -1 and 99
@@ -59,6 +62,9 @@ NULLABLE = {
     ("scones_sampler_options_set_progress", "callback"): "NULL removes the callback",
     ("scones_train_options_set_progress", "callback"): "NULL removes the callback",
     ("scones_sampler_set_progress", "callback"): "NULL removes the callback",
+    ("scones_spot_options_set_progress", "callback"): "NULL removes the callback",
+    ("scones_spot_load", "device"): "NULL means cpu",
+    ("scones_spot_dims", "dims"): "NULL asks for the count alone",
 }
 
 OK = "SCONES_STATUS_OK"
@@ -98,6 +104,15 @@ EXPECT = {
     ("scones_figure_set_bounds", "xmax"): ({"zero": OK, "huge": OK}, "any finite xmax > xmin = -1 is valid"),
     ("scones_figure_set_bounds", "ymax"): ({"zero": OK, "huge": OK}, "any finite ymax > ymin = -1 is valid"),
     ("scones_figure_legend", "n"): ({"zero": OK}, "an empty legend is valid"),
+    ("scones_spot_options_set_latent_dim", "latent_dim"): ({"zero": OK}, "0 takes the largest marginal dimension"),
+    ("scones_spot_options_set_penalty", "eta"): ({"zero": OK, "huge": OK}, "0 = automatic; any finite eta >= 0 is valid"),
+    ("scones_spot_options_set_generator_ema", "decay"): ({"zero": OK}, "0 samples the last iterate"),
+    ("scones_spot_dims", "capacity"): ({"zero": OK, "neg": OK, "huge": OK},
+                                       "capacity only bounds the writes (the fixture's buffer holds 4 >= 2 marginals)"),
+    ("scones_spot_sample", "count"): ({"zero": SHAPE},
+                                      "0 views do not match the plan's 2 marginals; over 64 are refused unread"),
+    ("scones_spot_options_set_entropy", "lambda"): ({"zero": OK, "huge": OK},
+                                                    "0 turns the regularisation off; any finite lambda > 0 is valid"),
 }
 
 
@@ -124,6 +139,7 @@ HANDLES = {
     "scones_measure": "g_measure",
     "scones_barycentric": "g_map",
     "scones_figure": "g_figure",
+    "scones_spot": "g_spot",
 }
 OPTIONS = ["dual", "sampler", "train", "discrete"]
 
@@ -138,11 +154,14 @@ SCALARS = {
     "width": "64", "height": "64", "rows": "1", "cols": "1", "panel": "0", "rgba": "0xff0000ffu",
     "radius": "1.0", "xmin": "-1.0", "xmax": "1.0", "ymin": "-1.0", "ymax": "1.0",
     "phi_n": "1", "psi_n": "1",
+    "count": "2", "capacity": "4", "n_generator": "1", "n_critic_layers": "1", "latent_dim": "2", "eta": "1.0",
+    "n_critic": "5", "decay": "0.9", "steps": "4",
 }
 SCALAR_OVERRIDES = {("scones_figure_legend", "n"): "1", ("scones_dual_options_set_hidden", "n"): "1",
                     ("scones_train_options_set_hidden", "n"): "1"}
 ENUM_TYPES = {"scones_regularizer", "scones_cost", "scones_lr_schedule", "scones_batch_mode", "scones_potential",
-              "scones_spectrum", "scones_toy", "scones_chain_init", "scones_score_parametrization"}
+              "scones_spectrum", "scones_toy", "scones_chain_init", "scones_score_parametrization",
+              "scones_spot_preset"}
 
 # Input matrices: (rows, cols) by name, per function where the name is ambiguous.
 MATRIX_IN = {"mean": (1, 2), "cov": (2, 2), "cov_source": (2, 2), "cov_target": (2, 2), "cov_estimate": (2, 2),
@@ -165,16 +184,25 @@ MATRIX_OUT = {
     ("scones_joint_covariance", "out"): (4, 4), ("scones_toy_sample", "out"): (4, 2),
     ("scones_sample_batch", "out"): (4, 2), ("scones_score_eval", "out"): (4, 2),
 }
+# Arrays of output views (one per marginal): (count, rows, cols). The first view takes the slot of
+# its parameter, the others the last slots of the output buffer.
+MATRIX_OUT_ARRAYS = {("scones_spot_sample", "outs"): (2, 4, 2)}
+# Arrays of handles: (count, fixture).
+HANDLE_ARRAYS = {("scones_spot_train_measures", "marginals"): (2, "g_measure")}
+# Output arrays of scalars longer than one element.
+SCALAR_OUT_LEN = {("scones_assignment", "assignment"): 4, ("scones_spot_dims", "dims"): 4}
 # Handles that a call must receive freshly made (it changes or consumes them).
 FRESH = {("scones_sample_batch", "sampler"): "fresh_sampler()",
          ("scones_sampler_set_progress", "sampler"): "fresh_sampler()",
          ("scones_score_save", "score"): "g_trained_score",
          ("scones_figure_save_png", "fig"): "g_figure"}
 PATHS = {"scones_dual_load": "g_dual_path", "scones_score_load": "g_score_path",
-         "scones_barycentric_load": "g_map_path", "scones_score_new_torchscript": "g_torchscript_path"}
+         "scones_barycentric_load": "g_map_path", "scones_score_new_torchscript": "g_torchscript_path",
+         "scones_spot_load": "g_spot_path"}
 OPTIONS_FOR = {"scones_dual_train": "g_fast_dual", "scones_dual_train_measures": "g_fast_dual",
                "scones_score_train": "g_fast_train", "scones_barycentric_train": "g_fast_train",
-               "scones_sampler_new": "g_fast_sampler"}
+               "scones_sampler_new": "g_fast_sampler", "scones_spot_train": "g_fast_spot",
+               "scones_spot_train_measures": "g_fast_spot"}
 
 
 def expectation(fn, pname, kind):
@@ -183,6 +211,8 @@ def expectation(fn, pname, kind):
             return EXPECT[key][0][kind]
     if kind == "size_big":
         return OK  # a newer caller's longer struct: the library writes its own fields only
+    if kind == "elem1_rows":
+        return SHAPE  # every view of one sample must have the same rows
     return "SCONES_STATUS_NON_FINITE" if kind == "nan_data" else INVALID
 
 
@@ -204,6 +234,17 @@ def gen_function(ret, fn, params):
             decl.append(f"scones_matrix {v}_m = in_view({buf}, {r}, {c}); const scones_matrix *{v} = &{v}_m;")
             for k in ["zero_rows", "zero_cols", "overflow", "dtype", "nan_data"]:
                 cases.append((i, pn, k))
+        elif base == "scones_matrix_mut *" and (fn, pn) in MATRIX_OUT_ARRAYS:
+            n, r, c = MATRIX_OUT_ARRAYS[(fn, pn)]
+            views = ", ".join([f"out_view({i}, {r}, {c})"] + [f"out_view({15 - k}, {r}, {c})" for k in range(n - 1)])
+            decl.append(f"scones_matrix_mut {v}_a[{n}] = {{{views}}}; const scones_matrix_mut *{v} = {v}_a;")
+            for k in ["zero_rows", "zero_cols", "overflow", "dtype", "overlap", "elem1_rows", "elem1_dtype"]:
+                cases.append((i, pn, k))
+        elif "*const *" in ty and base[:-2].strip() in HANDLES:
+            n, fixture = HANDLE_ARRAYS[(fn, pn)]
+            h = base[:-2].strip()
+            decl.append(f"const {h} *{v}_a[{n}] = {{{', '.join([fixture] * n)}}}; const {h} *const *{v} = {v}_a;")
+            cases.append((i, pn, "elem1_null"))
         elif base == "scones_matrix_mut *":
             r, c = MATRIX_OUT[(fn, pn)]
             decl.append(f"scones_matrix_mut {v}_m = out_view({i}, {r}, {c}); const scones_matrix_mut *{v} = &{v}_m;")
@@ -254,7 +295,7 @@ def gen_function(ret, fn, params):
                 cases.append((i, pn, k))
         elif base.endswith("*") and base[:-1].strip() in ("size_t", "double", "scones_regularizer", "scones_cost"):
             t = base[:-1].strip()
-            n = 4 if (fn, pn) == ("scones_assignment", "assignment") else 1
+            n = SCALAR_OUT_LEN.get((fn, pn), 1)
             decl.append(f"{t} {v}_s[{n}]; fill_bytes({v}_s, sizeof {v}_s); {t} *{v} = {v}_s;")
             post.append(f"if (st != SCONES_STATUS_OK) CHECK_UNTOUCHED(bytes_untouched({v}_s, sizeof {v}_s));")
         elif base.endswith("_fn"):

@@ -132,6 +132,15 @@ fn c_hostile_inputs() {
     assert!(out.contains("hostile: all"), "{out}");
 }
 
+/// SPOT (issue 11, ABI 0.3): a W1 plan trained in C, its paired samples, cost estimate, report,
+/// progress and cancellation, files, three marginals, presets, and the Euclidean cost's reach.
+#[test]
+fn c_spot() {
+    let exe = compile("spot.c", false, &[]);
+    let out = run(&exe, &[&scratch("spot")]);
+    assert!(out.contains("spot: all"), "{out}");
+}
+
 /// Item 5 of issue 9: the table generated from include/scones.h by scripts/gen_bad_inputs.py
 /// (every pointer NULL in turn, every matrix and numeric fault, every report struct_size). The
 /// generator's --check fails when the committed table is stale, i.e. when an export was added

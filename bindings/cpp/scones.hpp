@@ -1,8 +1,8 @@
 // scones.hpp: header-only C++17 RAII wrapper over the scones C ABI (scones.h).
 //
 // Thin by design: no math here, every call forwards to one C function.
-// - Handles (Dual, Score, Sampler, Measure, Barycentric, Figure, DualOptions, SamplerOptions,
-//   TrainOptions, DiscreteOptions) are move-only and free their C handle in the destructor. A moved-from handle
+// - Handles (Dual, Score, Sampler, Measure, Barycentric, Figure, Spot, DualOptions, SamplerOptions,
+//   TrainOptions, DiscreteOptions, SpotOptions) are move-only and free their C handle in the destructor. A moved-from handle
 //   is empty; the library rejects it with Status::InvalidArgument.
 // - Failures throw scones::Error, a std::runtime_error carrying the status code and the
 //   library's message.
@@ -13,6 +13,9 @@
 //   DiscreteReport; DiscreteOptions().tolerance(1e-9).progress(fn) configures the solvers. Each
 //   solver also has an overload that writes into caller views (MutView) and returns the report,
 //   and a *_cost form on a dense cost matrix (as POT's ot.sinkhorn(a, b, M, reg)).
+// - SPOT (since 0.3): Spot::train(x, y, SpotOptions().cost(Cost::Euclidean)) is a generator of
+//   paired samples of the plan; sample(n, seed) returns one Matrix per marginal, row i of each
+//   from the same latent draw, and cost_estimate(n, seed) the plan's cost with its standard error.
 // - Progress is a std::function<bool(const Progress&)>: return false to cancel (the call then
 //   throws Error with Status::Cancelled); an exception thrown by it is carried across the C
 //   boundary and rethrown from the call.
@@ -73,6 +76,7 @@ enum class Regularizer : scones_regularizer {
 enum class Cost : scones_cost {
   SqEuclidean = SCONES_COST_SQEUCLIDEAN,
   MeanSqEuclidean = SCONES_COST_MEAN_SQEUCLIDEAN,
+  Euclidean = SCONES_COST_EUCLIDEAN,  // since 0.3: dual training, discrete solvers, SPOT; not sampling
 };
 
 enum class BatchMode : scones_batch_mode {
@@ -120,6 +124,13 @@ enum class Phase : scones_phase {
   ScoreTraining = SCONES_PHASE_SCORE_TRAINING,
   BarycentricTraining = SCONES_PHASE_BARYCENTRIC_TRAINING,
   Discrete = SCONES_PHASE_DISCRETE,  // since 0.2: Sinkhorn, IPOT, the f-divergence dual
+  SpotTraining = SCONES_PHASE_SPOT_TRAINING,  // since 0.3: objective = E c(G(z)), marginal_error = the critics' gap
+};
+
+/// Starting point of SpotOptions::preset (since 0.3).
+enum class SpotPreset : scones_spot_preset {
+  Tuned = SCONES_SPOT_PRESET_TUNED,    // the defaults
+  Thesis = SCONES_SPOT_PRESET_THESIS,  // the thesis' section 3.6.1
 };
 
 /// A static name for a status ("ok", "invalid_argument", ...).
@@ -297,7 +308,7 @@ struct Progress {
   Phase phase;
   std::uint64_t iteration, total;
   double objective, mean_compatibility, extension_fraction, acceptance;
-  double marginal_error;  // Phase::Discrete: the current l1 marginal violation
+  double marginal_error;  // Phase::Discrete: the current l1 marginal violation; SpotTraining: the critics' gap
 };
 
 /// Return true to continue, false to cancel the call.
@@ -884,6 +895,157 @@ class Sampler {
   std::shared_ptr<detail::ProgressState> progress_;
   std::shared_ptr<detail::ScoreState> score_;
   detail::Handle<scones_sampler, scones_sampler_free> h_;
+};
+
+// ---------------------------------------------------------------------------------- SPOT
+
+/// Options of Spot::train (defaults in scones.h: the tuned setting, squared Euclidean cost).
+class SpotOptions {
+ public:
+  SpotOptions() {
+    scones_spot_options* p = nullptr;
+    detail::call(scones_spot_options_new, &p);
+    h_.reset(p);
+  }
+  /// Replaces every setting of Algorithm 3 by the preset's (device, seed, threads and progress stay).
+  SpotOptions& preset(SpotPreset p) { return set(scones_spot_options_set_preset, static_cast<scones_spot_preset>(p)); }
+  SpotOptions& cost(Cost c) { return set(scones_spot_options_set_cost, static_cast<scones_cost>(c)); }
+  SpotOptions& hidden(const std::vector<std::size_t>& generator, const std::vector<std::size_t>& critic) {
+    return set(scones_spot_options_set_hidden, generator.data(), generator.size(), critic.data(), critic.size());
+  }
+  /// 0: the largest marginal dimension.
+  SpotOptions& latent_dim(std::size_t d) { return set(scones_spot_options_set_latent_dim, d); }
+  SpotOptions& shared_generator(bool on) { return set(scones_spot_options_set_shared_generator, on ? 1 : 0); }
+  /// eta = 0: chosen from the data.
+  SpotOptions& penalty(double eta, std::size_t n_critic = 5) { return set(scones_spot_options_set_penalty, eta, n_critic); }
+  /// Entropy regularisation (lambda > 0; 0 turns it off): the generator becomes a neural ODE of
+  /// `steps` Euler steps and the plan minimises E c + lambda KL(pi || mu x nu).
+  SpotOptions& entropy(double lambda, std::size_t steps) { return set(scones_spot_options_set_entropy, lambda, steps); }
+  SpotOptions& adam(double learning_rate, double beta1 = 0.5, double beta2 = 0.999) {
+    return set(scones_spot_options_set_adam, learning_rate, beta1, beta2);
+  }
+  SpotOptions& schedule(LrSchedule s, double final_fraction = 0.1) {
+    return set(scones_spot_options_set_schedule, static_cast<scones_lr_schedule>(s), final_fraction);
+  }
+  SpotOptions& generator_ema(double decay) { return set(scones_spot_options_set_generator_ema, decay); }
+  SpotOptions& batch(std::size_t size, std::size_t iterations) { return set(scones_spot_options_set_batch, size, iterations); }
+  SpotOptions& seed(std::uint64_t s) { return set(scones_spot_options_set_seed, s); }
+  SpotOptions& device(const std::string& d) { return set(scones_spot_options_set_device, d.c_str()); }
+  SpotOptions& threads(std::size_t n) { return set(scones_spot_options_set_threads, n); }
+  /// Progress every `every` generator steps (Phase::SpotTraining); an empty function removes it.
+  SpotOptions& progress(ProgressFn fn, std::size_t every = 100) {
+    if (!fn) {
+      set(scones_spot_options_set_progress, nullptr, nullptr, every);
+      progress_.reset();
+      return *this;
+    }
+    auto state = detail::make_progress(std::move(fn));
+    set(scones_spot_options_set_progress, &detail::ProgressState::trampoline, static_cast<void*>(state.get()), every);
+    progress_ = std::move(state);
+    return *this;
+  }
+
+  const scones_spot_options* get() const noexcept { return h_.get(); }
+  const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
+
+ private:
+  template <class F, class... Args>
+  SpotOptions& set(F f, Args... args) {
+    detail::call(f, h_.get(), args...);
+    return *this;
+  }
+  detail::Handle<scones_spot_options, scones_spot_options_free> h_;
+  std::shared_ptr<detail::ProgressState> progress_;
+};
+
+/// Summary of a SPOT training run (scones_spot_report).
+struct SpotReport {
+  std::uint64_t iterations;
+  double cost, marginal_gap, seconds, iterations_per_second;
+};
+
+/// E c(G(Z)) over n latent draws and its standard error.
+struct CostEstimate {
+  double estimate, standard_error;
+};
+
+/// A SPOT plan (Algorithm 3 of the thesis): a generator of paired samples of the coupling.
+class Spot {
+ public:
+  Spot() noexcept = default;  // empty
+  explicit Spot(scones_spot* adopt) noexcept : h_(adopt) {}
+
+  /// Trains between the rows of source (n x dx) and target (m x dy).
+  static Spot train(View source, View target, const SpotOptions& options = SpotOptions()) {
+    scones_spot* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_spot_train, source.c(), target.c(), options.get(), &out);
+    return Spot(out);
+  }
+  /// Trains from 2 to 64 measures; more than two give the multi-marginal plan of the cost summed
+  /// over pairs.
+  static Spot train(const std::vector<std::reference_wrapper<const Measure>>& marginals,
+                    const SpotOptions& options = SpotOptions()) {
+    std::vector<const scones_measure*> ptrs;
+    ptrs.reserve(marginals.size());
+    for (const Measure& m : marginals) ptrs.push_back(m.get());
+    scones_spot* out = nullptr;
+    std::shared_ptr<detail::ProgressState> keep = options.progress_state();
+    detail::call_with_progress(keep.get(), scones_spot_train_measures, ptrs.data(), ptrs.size(), options.get(), &out);
+    return Spot(out);
+  }
+  /// Loads a plan written by save() onto `device`.
+  static Spot load(const std::string& path, const std::string& device = "cpu") {
+    scones_spot* out = nullptr;
+    detail::call(scones_spot_load, path.c_str(), device.c_str(), &out);
+    return Spot(out);
+  }
+  void save(const std::string& path) const { detail::call(scones_spot_save, get(), path.c_str()); }
+
+  /// The marginals' dimensions, in training order.
+  std::vector<std::size_t> dims() const {
+    std::size_t count = 0;
+    detail::call(scones_spot_dims, get(), static_cast<std::size_t*>(nullptr), std::size_t{0}, &count);
+    std::vector<std::size_t> d(count);
+    detail::call(scones_spot_dims, get(), d.data(), d.size(), &count);
+    return d;
+  }
+  /// Paired samples into one view per marginal (same rows n; the marginal's dimension as
+  /// columns); the same (seed, n) gives the same rows.
+  void sample(std::uint64_t seed, const std::vector<MutView>& outs) const {
+    std::vector<scones_matrix_mut> c;
+    c.reserve(outs.size());
+    for (const MutView& o : outs) c.push_back(*o.c());
+    detail::call(scones_spot_sample, get(), seed, c.data(), c.size());
+  }
+  /// n paired samples: element k is n x (dimension of marginal k), row i of each from one draw.
+  std::vector<Matrix> sample(std::size_t n, std::uint64_t seed = 0) const {
+    std::vector<Matrix> out;
+    std::vector<MutView> views;
+    for (std::size_t d : dims()) out.emplace_back(n, d);
+    for (Matrix& m : out) views.push_back(m.mut());
+    sample(seed, views);
+    return out;
+  }
+  /// The plan's transport cost E c(G(Z)) from n >= 2 draws, with its standard error.
+  CostEstimate cost_estimate(std::size_t n, std::uint64_t seed = 0) const {
+    CostEstimate e{0, 0};
+    detail::call(scones_spot_cost_estimate, get(), n, seed, &e.estimate, &e.standard_error);
+    return e;
+  }
+  /// Summary of the training run (Status::InvalidArgument for a loaded plan).
+  SpotReport train_report() const {
+    scones_spot_report r{};
+    r.struct_size = sizeof r;
+    detail::call(scones_spot_train_report, get(), &r);
+    return {r.iterations, r.cost, r.marginal_gap, r.seconds, r.iterations_per_second};
+  }
+
+  scones_spot* get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+ private:
+  detail::Handle<scones_spot, scones_spot_free> h_;
 };
 
 // ---------------------------------------------------------------------------------- figures

@@ -26,6 +26,9 @@ type Cost int32
 const (
 	SqEuclidean     Cost = C.SCONES_COST_SQEUCLIDEAN
 	MeanSqEuclidean Cost = C.SCONES_COST_MEAN_SQEUCLIDEAN
+	// Euclidean is |x - y| (since 0.3): dual training, the discrete solvers and SPOT; the
+	// Langevin sampler refuses it (it needs a cost with bounded curvature in y).
+	Euclidean Cost = C.SCONES_COST_EUCLIDEAN
 )
 
 // BatchMode pairs minibatch terms in dual training.

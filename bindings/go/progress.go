@@ -20,18 +20,19 @@ const (
 	PhaseSampling            Phase = C.SCONES_PHASE_SAMPLING
 	PhaseScoreTraining       Phase = C.SCONES_PHASE_SCORE_TRAINING
 	PhaseBarycentricTraining Phase = C.SCONES_PHASE_BARYCENTRIC_TRAINING
-	PhaseDiscrete            Phase = C.SCONES_PHASE_DISCRETE // since 0.2: Sinkhorn, IPOT, DiscreteFDual
+	PhaseDiscrete            Phase = C.SCONES_PHASE_DISCRETE      // since 0.2: Sinkhorn, IPOT, DiscreteFDual
+	PhaseSpotTraining        Phase = C.SCONES_PHASE_SPOT_TRAINING // since 0.3: TrainSpot, TrainSpotMeasures
 )
 
 // Progress is a progress report; NaN marks fields that do not apply to the phase.
 type Progress struct {
 	Phase             Phase
 	Iteration, Total  uint64
-	Objective         float64 // training: the objective since the last report (dual J)
+	Objective         float64 // training: the objective since the last report (dual J; SPOT: E c(G(z)))
 	MeanCompatibility float64 // dual training: E[M(V)], tends to 1
 	ExtensionFraction float64 // dual training: pair terms on a conjugate's extension
 	Acceptance        float64 // Metropolis-adjusted sampling: acceptance so far
-	MarginalError     float64 // discrete solvers: the current l1 marginal violation
+	MarginalError     float64 // discrete solvers: the current l1 marginal violation; SPOT: the critics' gap
 }
 
 // ProgressFunc observes a long call; returning false cancels it (the call then fails with

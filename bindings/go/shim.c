@@ -24,6 +24,9 @@ scones_status go_discrete_options_set_progress(scones_discrete_options *o, uintp
                                                scones_error **err) {
   return scones_discrete_options_set_progress(o, handle ? go_progress : NULL, (void *)handle, every, err);
 }
+scones_status go_spot_options_set_progress(scones_spot_options *o, uintptr_t handle, size_t every, scones_error **err) {
+  return scones_spot_options_set_progress(o, handle ? go_progress : NULL, (void *)handle, every, err);
+}
 
 static int32_t go_measure(void *user, size_t m, size_t d, uint64_t seed, double *out) {
   return goSconesMeasure((uintptr_t)user, m, d, seed, out);
@@ -193,4 +196,24 @@ scones_status go_assignment(const void *cd, const go_shape *cs, size_t *assignme
   scones_matrix c = go_m(cd, cs);
   scones_matrix_mut u, v;
   return scones_assignment(&c, assignment, total_cost, go_opt_mm(&u, ud, us), go_opt_mm(&v, vd, vs), err);
+}
+
+scones_status go_spot_train(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys,
+                            const scones_spot_options *o, scones_spot **out, scones_error **err) {
+  scones_matrix x = go_m(xd, xs), y = go_m(yd, ys);
+  return scones_spot_train(&x, &y, o, out, err);
+}
+
+scones_status go_spot_sample(const scones_spot *s, uint64_t seed, double *buf, size_t n, const size_t *dims,
+                             size_t count, scones_error **err) {
+  /* count comes from the plan's dims (at most 64 marginals); a larger one is refused by the
+     library's count check (no view is read when the count is wrong). */
+  scones_matrix_mut outs[64];
+  if (count > 64) return scones_spot_sample(s, seed, outs, count, err);
+  size_t offset = 0;
+  for (size_t k = 0; k < count; k++) {
+    outs[k] = scones_matrix_mut_f64(buf + offset, n, dims[k]);
+    offset += n * dims[k];
+  }
+  return scones_spot_sample(s, seed, outs, count, err);
 }

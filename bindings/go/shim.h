@@ -52,6 +52,7 @@ scones_status go_train_options_set_progress(scones_train_options *o, uintptr_t h
 scones_status go_sampler_set_progress(scones_sampler *s, uintptr_t handle, size_t every, scones_error **err);
 scones_status go_discrete_options_set_progress(scones_discrete_options *o, uintptr_t handle, size_t every,
                                                scones_error **err);
+scones_status go_spot_options_set_progress(scones_spot_options *o, uintptr_t handle, size_t every, scones_error **err);
 
 /* Host callbacks: user_data carries a runtime/cgo.Handle of the Go function's state. */
 scones_status go_measure_new_callback(size_t d, uintptr_t handle, scones_measure **out, scones_error **err);
@@ -92,6 +93,12 @@ scones_status go_score_new_empirical(const void *pd, const go_shape *ps, double 
 scones_status go_barycentric_map(const scones_barycentric *map, const void *xd, const go_shape *xs, void *od,
                                  const go_shape *os, scones_error **err);
 scones_status go_toy_sample(scones_toy toy, size_t n, uint64_t seed, void *od, const go_shape *os, scones_error **err);
+scones_status go_spot_train(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys,
+                            const scones_spot_options *o, scones_spot **out, scones_error **err);
+/* SPOT's paired samples: `count` row-major f64 blocks of n x dims[k], one after the other in buf
+   (n * sum(dims) doubles), so that Go passes one pointer-free buffer. */
+scones_status go_spot_sample(const scones_spot *s, uint64_t seed, double *buf, size_t n, const size_t *dims,
+                             size_t count, scones_error **err);
 
 /* Discrete OT: optional matrices (weights, plan, duals) pass a NULL shape. */
 scones_status go_sinkhorn(const void *xd, const go_shape *xs, const void *yd, const go_shape *ys, const void *ad,

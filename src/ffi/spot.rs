@@ -470,6 +470,7 @@ pub extern "C" fn scones_spot_train_report(
 ) -> scones_status {
     boundary(err, || {
         let s = handle(spot, "spot")?;
+        out_ptr(out, "out")?;
         let r = s.report.as_ref().ok_or_else(|| Error::invalid("a loaded SPOT plan carries no training report"))?;
         let full = scones_spot_report {
             struct_size: std::mem::size_of::<scones_spot_report>(),

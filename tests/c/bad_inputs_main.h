@@ -13,6 +13,7 @@ static int setup(void) {
   snprintf(g_dual_path, sizeof g_dual_path, "%s/dual.scones", g_scratch);
   snprintf(g_score_path, sizeof g_score_path, "%s/score.scones", g_scratch);
   snprintf(g_map_path, sizeof g_map_path, "%s/map.scones", g_scratch);
+  snprintf(g_spot_path, sizeof g_spot_path, "%s/spot.scones", g_scratch);
   size_t w[1] = {8};
   scones_matrix x = in_view(g_in, 16, 2);
   int bad = 0;
@@ -24,6 +25,9 @@ static int setup(void) {
   bad |= scones_train_options_set_hidden(g_fast_train, w, 1, NULL);
   bad |= scones_train_options_set_batch_size(g_fast_train, 8, NULL);
   bad |= scones_train_options_set_iterations(g_fast_train, 5, NULL);
+  bad |= scones_spot_options_new(&g_fast_spot, NULL);
+  bad |= scones_spot_options_set_hidden(g_fast_spot, w, 1, w, 1, NULL);
+  bad |= scones_spot_options_set_batch(g_fast_spot, 8, 5, NULL);
   bad |= scones_sampler_options_new(&g_fast_sampler, NULL);
   bad |= scones_sampler_options_set_steps(g_fast_sampler, 3, 0.01, NULL);
   bad |= scones_dual_train(&x, &x, g_fast_dual, &g_dual, NULL);
@@ -42,6 +46,8 @@ static int setup(void) {
   bad |= scones_dual_save(g_dual, g_dual_path, NULL);
   bad |= scones_score_save(g_trained_score, g_score_path, NULL);
   bad |= scones_barycentric_save(g_map, g_map_path, NULL);
+  bad |= scones_spot_train(&x, &x, g_fast_spot, &g_spot, NULL);
+  bad |= scones_spot_save(g_spot, g_spot_path, NULL);
   return bad;
 }
 

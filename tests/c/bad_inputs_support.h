@@ -9,12 +9,14 @@
 
 enum {
   K_NONE, K_NULL, K_ZERO_ROWS, K_ZERO_COLS, K_OVERFLOW, K_DTYPE, K_NAN_DATA, K_OVERLAP,
-  K_ZERO, K_NEG, K_NAN, K_INF, K_HUGE, K_ENUM_NEG, K_ENUM_BIG, K_WIDTH0, K_WIDTH1E9, K_SIZE0, K_SIZE_BIG
+  K_ZERO, K_NEG, K_NAN, K_INF, K_HUGE, K_ENUM_NEG, K_ENUM_BIG, K_WIDTH0, K_WIDTH1E9, K_SIZE0, K_SIZE_BIG,
+  K_ELEM1_ROWS, K_ELEM1_DTYPE, K_ELEM1_NULL
 };
 static const char *const K_NAMES[] = {"baseline", "NULL", "zero rows", "zero cols", "rows x cols overflow",
                                       "bad dtype", "NaN data", "self-overlap", "0", "-1", "NaN", "Inf", "huge",
                                       "enum -1", "enum 99", "width 0", "width 1e9", "struct_size 0",
-                                      "struct_size > library's"};
+                                      "struct_size > library's", "second view's rows differ",
+                                      "second view's dtype bad", "second element NULL"};
 
 struct bad_case {
   scones_status (*run)(int p, int kind);
@@ -36,12 +38,14 @@ static scones_sampler *g_sampler_fixture;
 static scones_measure *g_measure;
 static scones_barycentric *g_map;
 static scones_figure *g_figure;
+static scones_spot *g_spot;
+static scones_spot_options *g_fast_spot;
 static scones_dual_options *g_fast_dual;
 static scones_train_options *g_fast_train;
 static scones_sampler_options *g_fast_sampler;
 static const char *g_labels[1] = {"a"};
 static const uint32_t g_colors[1] = {0xff0000ffu};
-static char g_dual_path[600], g_score_path[600], g_map_path[600], g_torchscript_path[512], g_scratch[512];
+static char g_dual_path[600], g_score_path[600], g_map_path[600], g_spot_path[600], g_torchscript_path[512], g_scratch[512];
 static const char *g_case_fn, *g_case_param;
 static int g_case_kind;
 
@@ -150,7 +154,16 @@ static void mut_out(const scones_matrix_mut **pp, int k) {
   case K_OVERFLOW: m->rows = m->cols = (size_t)1 << 32; m->row_stride = (ptrdiff_t)1 << 32; m->col_stride = 1; break;
   case K_DTYPE: m->dtype = 7; break;
   case K_OVERLAP: m->row_stride = 0; m->col_stride = 0; break;
+  /* Arrays of views (one per marginal): the second element. */
+  case K_ELEM1_ROWS: m[1].rows += 1; break;
+  case K_ELEM1_DTYPE: m[1].dtype = 7; break;
   }
+}
+
+/* Arrays of measure handles: the array, or its second element. */
+static void mut_measures(const scones_measure *const **pp, int k) {
+  if (k == K_NULL) *pp = NULL;
+  else if (k == K_ELEM1_NULL) ((const scones_measure **)*pp)[1] = NULL;
 }
 
 static void mut_f64(double *v, int k) {
@@ -204,6 +217,7 @@ static void mut_report(void *pp, int k) {
            double: mut_f64, unsigned long: mut_ul, unsigned int: mut_u32, int: mut_i32,     \
            const size_t *: mut_widths, scones_train_report *: mut_report,                   \
            scones_sample_report *: mut_report, scones_discrete_report *: mut_report,        \
+           scones_spot_report *: mut_report, const scones_measure *const *: mut_measures,   \
            default: mut_ptr)(&(x), k)
 
 /* Callbacks a valid baseline passes. */

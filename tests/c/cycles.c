@@ -1,6 +1,6 @@
 /*
  * Leak and memory-safety workload for `make test-sanitize` (issue 9, item 1): full
- * create / train / sample / save / load / free cycles over every handle kind, each one tiny, so
+ * create / train / sample / save / load / free cycles over every handle kind (SPOT's too), each one tiny, so
  * that valgrind memcheck can watch many of them; then a long loop of sampling calls whose
  * resident memory must stay flat.
  *
@@ -145,6 +145,53 @@ static void score_cycle(const char *dir) {
   scones_measure_free(m);
 }
 
+/* A SPOT plan from two point sets and a host sampler (three marginals), 5 iterations of widths
+   {4}: paired samples, the cost estimate, the report, save / load, and a cancelled run. */
+static int32_t cancel_first(void *user, const scones_progress *p) {
+  (void)user, (void)p;
+  return 1;
+}
+
+static void spot_cycle(const char *dir, uint64_t seed) {
+  scones_spot_options *o = NULL;
+  scones_measure *mx = NULL, *my = NULL, *mc = NULL;
+  scones_spot *plan = NULL, *loaded = NULL, *none = NULL;
+  size_t w[1] = {4};
+  scones_matrix x = scones_matrix_f64(g_x, N, D), y = scones_matrix_f64(g_y, N, D);
+  EXPECT_OK(scones_spot_options_new(&o, &err));
+  EXPECT_OK(scones_spot_options_set_hidden(o, w, 1, w, 1, &err));
+  EXPECT_OK(scones_spot_options_set_batch(o, 4, 5, &err));
+  EXPECT_OK(scones_spot_options_set_penalty(o, 0.0, 1, &err)); /* one critic step: memcheck time */
+  EXPECT_OK(scones_spot_options_set_seed(o, seed, &err));
+  EXPECT_OK(scones_measure_new_points(&x, &mx, &err));
+  EXPECT_OK(scones_measure_new_points(&y, &my, &err));
+  EXPECT_OK(scones_measure_new_callback(D, grid_measure, NULL, &mc, &err));
+  const scones_measure *ms[3] = {mx, my, mc};
+  EXPECT_OK(scones_spot_train_measures(ms, 3, o, &plan, &err));
+  if (plan) {
+    double a[4 * D], b[4 * D], c[4 * D], est = 0, se = 0;
+    scones_matrix_mut outs[3] = {scones_matrix_mut_f64(a, 4, D), scones_matrix_mut_f64(b, 4, D),
+                                 scones_matrix_mut_f64(c, 4, D)};
+    EXPECT_OK(scones_spot_sample(plan, seed, outs, 3, &err));
+    EXPECT_OK(scones_spot_cost_estimate(plan, 8, seed, &est, &se, &err));
+    scones_spot_report rep;
+    rep.struct_size = sizeof rep;
+    EXPECT_OK(scones_spot_train_report(plan, &rep, &err));
+    EXPECT_OK(scones_spot_save(plan, in_dir(dir, "spot.safetensors"), &err));
+    EXPECT_OK(scones_spot_load(g_path, "cpu", &loaded, &err));
+    size_t count = 0, dims[3];
+    EXPECT_OK(scones_spot_dims(loaded, dims, 3, &count, &err));
+  }
+  EXPECT_OK(scones_spot_options_set_progress(o, cancel_first, NULL, 1, &err));
+  EXPECT_STATUS(SCONES_STATUS_CANCELLED, scones_spot_train(&x, &y, o, &none, &err));
+  scones_spot_free(plan);
+  scones_spot_free(loaded);
+  scones_spot_options_free(o);
+  scones_measure_free(mx);
+  scones_measure_free(my);
+  scones_measure_free(mc);
+}
+
 /* Every discrete solver on 8 points, with options and a report; a failing call's error object. */
 static void discrete_cycle(void) {
   enum { M = 8 };
@@ -236,6 +283,7 @@ int main(int argc, char **argv) {
   for (long c = 0; c < cycles; c++) {
     dual_cycle(dir, (uint64_t)c);
     score_cycle(dir);
+    spot_cycle(dir, (uint64_t)c);
     discrete_cycle();
     if (c == 0) {
       base = rss_kib();

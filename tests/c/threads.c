@@ -1,7 +1,8 @@
 /*
  * Concurrency workload for a race checker (issue 9, item 6), run by `make test-sanitize` under
  * valgrind's helgrind: 8 threads that each train, save, load and sample with their own handles,
- * then 8 threads that share one sampler (the library serializes calls on one handle). Every
+ * then 8 threads that share one sampler and 8 that share one SPOT plan (the library serializes
+ * calls on one handle). Every
  * call is tiny (2 training iterations, 2 Langevin steps) because helgrind runs ~100x slower.
  *
  *   threads <scratch-dir>
@@ -18,6 +19,7 @@
 static double g_x[N * D], g_y[N * D];
 static const char *g_dir;
 static scones_sampler *g_shared;
+static scones_spot *g_shared_spot;
 
 struct job {
   int id;
@@ -97,6 +99,19 @@ static void *shared_sampler(void *arg) {
   return NULL;
 }
 
+static void *shared_spot(void *arg) {
+  struct job *j = (struct job *)arg;
+  double other[2 * D];
+  scones_matrix_mut outs[2] = {scones_matrix_mut_f64(j->out, 2, D), scones_matrix_mut_f64(other, 2, D)};
+  for (int k = 0; k < 2; k++) {
+    scones_error *err = NULL;
+    check(j, scones_spot_sample(g_shared_spot, (uint64_t)j->id, outs, 2, &err), err, "shared SPOT sample");
+    double est = 0, se = 0;
+    check(j, scones_spot_cost_estimate(g_shared_spot, 4, (uint64_t)k, &est, &se, NULL), NULL, "cost estimate");
+  }
+  return NULL;
+}
+
 static void run_threads(void *(*fn)(void *), const char *what) {
   pthread_t t[THREADS];
   struct job jobs[THREADS];
@@ -144,5 +159,14 @@ int main(int argc, char **argv) {
   scones_sampler_options_free(so);
   scones_dual_options_free(o);
   EXPECT(setup.failures == 0, "sampler options failed");
+
+  scones_spot_options *spo = NULL;
+  EXPECT_OK(scones_spot_options_new(&spo, &err));
+  EXPECT_OK(scones_spot_options_set_hidden(spo, w, 1, w, 1, &err));
+  EXPECT_OK(scones_spot_options_set_batch(spo, 4, 2, &err));
+  EXPECT_OK(scones_spot_train(&x, &y, spo, &g_shared_spot, &err));
+  if (g_shared_spot) run_threads(shared_spot, "one shared SPOT plan");
+  scones_spot_free(g_shared_spot);
+  scones_spot_options_free(spo);
   return finish("threads");
 }

@@ -17,6 +17,10 @@ Conventions:
 - Failures throw [`SconesError`](@ref) (a status symbol, its code and the library's message).
 - Long calls take `progress = p -> ...`: a function of a [`Progress`](@ref) that returns `false`
   to cancel (the call then throws `SconesError` with status `:cancelled`).
+- SPOT (since 0.3): [`train_spot`](@ref) learns a generator of paired samples of the plan
+  ([`Spot`](@ref), [`SpotOptions`](@ref)); [`sample`](@ref)`(spot, n)` returns one `d_k × n`
+  matrix per marginal, column i of each from the same latent draw, and
+  [`cost_estimate`](@ref) the plan's transport cost with its standard error.
 - Discrete OT between point clouds: [`sinkhorn`](@ref), [`ipot`](@ref),
   [`discrete_fdual`](@ref) return named tuples with a [`DiscreteReport`](@ref);
   [`assignment`](@ref) solves the exact assignment of a cost matrix (1-based columns).
@@ -37,7 +41,7 @@ include("capi.jl")
 using .LibScones
 const C = LibScones
 
-export Dual, Score, Sampler, Figure, SconesError, Progress, Measure, Barycentric, DiscreteReport
+export Dual, Score, Sampler, Figure, SconesError, Progress, Measure, Barycentric, DiscreteReport, Spot, SpotOptions
 export train_dual, load_dual, save, dims, problem, train_report, potential, potential!,
        compatibility, compatibility!, gaussian_score, score, score!, sample, sample!, report,
        empirical_score, torchscript_score, train_score, load_score, train_barycentric,
@@ -45,7 +49,7 @@ export train_dual, load_dual, save, dims, problem, train_report, potential, pote
        scatter!, segments!, title!, legend!, bounds!, savepng, random_covariance, gaussian_sample,
        gaussian_entropic_coupling, bw_uvp, joint_covariance, sliced_w2, sinkhorn, ipot, discrete_fdual,
        sinkhorn_cost, ipot_cost, discrete_fdual_cost,
-       assignment
+       assignment, train_spot, load_spot, cost_estimate
 
 # ------------------------------------------------------------------------------ library
 
@@ -150,9 +154,10 @@ _ndims(A::AbstractMatrix) = A isa PointsT ? size(parent(A), 2) : size(A, 1)
     Progress
 
 A progress report: `phase` (`:dual_training`, `:sampling`, `:score_training`,
-`:barycentric_training`, `:discrete`), `iteration`, `total`, `objective`, `mean_compatibility`
-(E[M(V)], tends to 1), `extension_fraction`, `acceptance`, `marginal_error` (discrete solvers:
-the current l1 marginal violation); `NaN` where a field does not apply.
+`:barycentric_training`, `:discrete`, `:spot_training`), `iteration`, `total`, `objective` (SPOT:
+the batch plan cost), `mean_compatibility` (E[M(V)], tends to 1), `extension_fraction`,
+`acceptance`, `marginal_error` (discrete solvers: the current l1 marginal violation; SPOT: the
+critics' summed gap); `NaN` where a field does not apply.
 """
 struct Progress
     phase::Symbol
@@ -168,7 +173,7 @@ end
 const _PHASES = Dict(C.SCONES_PHASE_DUAL_TRAINING => :dual_training, C.SCONES_PHASE_SAMPLING => :sampling,
                      C.SCONES_PHASE_SCORE_TRAINING => :score_training,
                      C.SCONES_PHASE_BARYCENTRIC_TRAINING => :barycentric_training,
-                     C.SCONES_PHASE_DISCRETE => :discrete)
+                     C.SCONES_PHASE_DISCRETE => :discrete, C.SCONES_PHASE_SPOT_TRAINING => :spot_training)
 
 # What the C library's user_data points at (kept rooted by the call or the sampler).
 mutable struct ProgressState
@@ -257,6 +262,7 @@ _score_cfun() = @cfunction(_score_trampoline, Int32, (Ptr{Cvoid}, Ptr{Cdouble}, 
 # ------------------------------------------------------------------------------ handles
 
 for (T, CT, free) in ((:Dual, :scones_dual, :scones_dual_free), (:Figure, :scones_figure, :scones_figure_free),
+                      (:Spot, :scones_spot, :scones_spot_free),
                       (:Barycentric, :scones_barycentric, :scones_barycentric_free),
                       (:TrainOptions, :scones_train_options, :scones_train_options_free),
                       (:DualOptions, :scones_dual_options, :scones_dual_options_free),
@@ -290,7 +296,8 @@ Callable: `T(x)` maps the columns of `x`.""" Barycentric
 
 # Handles that may carry a host function the C object calls (user_data points at `state`,
 # which the handle keeps rooted for as long as the C object lives).
-for (T, CT, free) in ((:Score, :scones_score, :scones_score_free), (:Measure, :scones_measure, :scones_measure_free))
+for (T, CT, free) in ((:Score, :scones_score, :scones_score_free), (:Measure, :scones_measure, :scones_measure_free),
+                      (:SpotOptions, :scones_spot_options, :scones_spot_options_free))
     @eval begin
         mutable struct $T
             ptr::Ptr{C.$CT}
@@ -326,7 +333,8 @@ const _REGULARIZERS = Dict(:kl => C.SCONES_REGULARIZER_KL, :chi_square => C.SCON
                            :reverse_kl => C.SCONES_REGULARIZER_REVERSE_KL,
                            :squared_hellinger => C.SCONES_REGULARIZER_SQUARED_HELLINGER,
                            :jensen_shannon => C.SCONES_REGULARIZER_JENSEN_SHANNON, :gan => C.SCONES_REGULARIZER_GAN)
-const _COSTS = Dict(:sqeuclidean => C.SCONES_COST_SQEUCLIDEAN, :mean_sqeuclidean => C.SCONES_COST_MEAN_SQEUCLIDEAN)
+const _COSTS = Dict(:sqeuclidean => C.SCONES_COST_SQEUCLIDEAN, :mean_sqeuclidean => C.SCONES_COST_MEAN_SQEUCLIDEAN,
+                    :euclidean => C.SCONES_COST_EUCLIDEAN)
 const _BATCH = Dict(:paired => C.SCONES_BATCH_PAIRED, :all_pairs => C.SCONES_BATCH_ALL_PAIRS)
 const _SCHEDULES = Dict(:constant => C.SCONES_LR_CONSTANT, :cosine => C.SCONES_LR_COSINE)
 const _SCORE_PARAMETRIZATIONS = Dict(:preconditioned => C.SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED,
@@ -784,6 +792,172 @@ function load_barycentric(path::AbstractString)
     out = Ref{Ptr{C.scones_barycentric}}(C_NULL)
     _check(C.scones_barycentric_load, String(path), out)
     return Barycentric(out[])
+end
+
+# ------------------------------------------------------------------------------ SPOT
+
+const _SPOT_PRESETS = Dict(:tuned => C.SCONES_SPOT_PRESET_TUNED, :thesis => C.SCONES_SPOT_PRESET_THESIS)
+# Each preset's values of the settings that C sets in pairs, for a keyword given without its
+# partner (scones.h: scones_spot_options_new and SCONES_SPOT_PRESET_THESIS).
+const _SPOT_PAIRS = Dict(:tuned => (generator=[64, 64], critic=[64, 64], eta=0.0, batch_size=256),
+                         :thesis => (generator=[8, 8], critic=[8], eta=1e4, batch_size=100))
+
+"""
+    SpotOptions(; kwargs...)
+
+Options of [`train_spot`](@ref) (library defaults when omitted: the tuned setting, squared
+Euclidean cost). Keywords: `preset` (`:tuned`, `:thesis`: the thesis' section 3.6.1; applied
+first), `cost` (`:sqeuclidean`, `:mean_sqeuclidean`, `:euclidean`), `hidden_generator`,
+`hidden_critic` (layer widths), `latent_dim` (0: the largest marginal dimension),
+`shared_generator`, `eta` (0: from the data) with `n_critic`, `entropy = (λ, steps)` (the
+thesis' section 3.4: λ E log p(G(Z)) added to the objective, the generator a neural ODE of
+`steps` Euler steps; λ = 0 turns it off), `learning_rate`, `betas`, `schedule`
+(`:constant`, `:cosine`) with `final_fraction`, `generator_ema`, `batch_size`, `iterations`,
+`seed`, `device`, `threads`, `progress` (a function of a [`Progress`](@ref) with phase
+`:spot_training`; `false` cancels) with `progress_every`.
+"""
+function SpotOptions(; preset=nothing, cost=nothing, hidden_generator=nothing, hidden_critic=nothing,
+                     latent_dim=nothing, shared_generator=nothing, eta=nothing, n_critic=nothing,
+                     entropy=nothing, learning_rate=nothing, betas=nothing, schedule=nothing, final_fraction=0.1,
+                     generator_ema=nothing, batch_size=nothing, iterations=nothing, seed=nothing, device=nothing,
+                     threads=nothing, progress=nothing, progress_every=100)
+    out = Ref{Ptr{C.scones_spot_options}}(C_NULL)
+    _check(C.scones_spot_options_new, out)
+    state = progress === nothing ? nothing : ProgressState(progress, nothing)
+    o = SpotOptions(out[], state)
+    pairs = get(_SPOT_PAIRS, preset === nothing ? :tuned : preset, _SPOT_PAIRS[:tuned])
+    preset === nothing || _check(C.scones_spot_options_set_preset, o, _enum(_SPOT_PRESETS, preset))
+    cost === nothing || _check(C.scones_spot_options_set_cost, o, _enum(_COSTS, cost))
+    if hidden_generator !== nothing || hidden_critic !== nothing
+        g, c = Csize_t[something(hidden_generator, pairs.generator)...], Csize_t[something(hidden_critic, pairs.critic)...]
+        _check(C.scones_spot_options_set_hidden, o, g, length(g), c, length(c))
+    end
+    latent_dim === nothing || _check(C.scones_spot_options_set_latent_dim, o, latent_dim)
+    shared_generator === nothing || _check(C.scones_spot_options_set_shared_generator, o, Int32(Bool(shared_generator)))
+    (eta !== nothing || n_critic !== nothing) &&
+        _check(C.scones_spot_options_set_penalty, o, Float64(something(eta, pairs.eta)), something(n_critic, 5))
+    if entropy !== nothing
+        λ, steps = entropy
+        _check(C.scones_spot_options_set_entropy, o, Float64(λ), steps)
+    end
+    if learning_rate !== nothing || betas !== nothing
+        b1, b2 = something(betas, (0.5, 0.999))
+        _check(C.scones_spot_options_set_adam, o, Float64(something(learning_rate, 1e-3)), Float64(b1), Float64(b2))
+    end
+    schedule === nothing || _check(C.scones_spot_options_set_schedule, o, _enum(_SCHEDULES, schedule), Float64(final_fraction))
+    generator_ema === nothing || _check(C.scones_spot_options_set_generator_ema, o, Float64(generator_ema))
+    (batch_size !== nothing || iterations !== nothing) &&
+        _check(C.scones_spot_options_set_batch, o, something(batch_size, pairs.batch_size), something(iterations, 5000))
+    seed === nothing || _check(C.scones_spot_options_set_seed, o, UInt64(seed))
+    device === nothing || _check(C.scones_spot_options_set_device, o, String(device))
+    threads === nothing || _check(C.scones_spot_options_set_threads, o, threads)
+    state === nothing ||
+        _check(C.scones_spot_options_set_progress, o, _trampoline(), pointer_from_objref(state), progress_every)
+    return o
+end
+
+@doc """
+A SPOT plan (Algorithm 3 of the thesis): a generator of paired samples of the coupling of its
+marginals. See [`train_spot`](@ref), [`load_spot`](@ref), [`sample`](@ref),
+[`cost_estimate`](@ref).""" Spot
+
+"""
+    train_spot(source, target; options=SpotOptions(), kwargs...) -> Spot
+    train_spot(marginals::AbstractVector; options=SpotOptions(), kwargs...) -> Spot
+
+Trains a SPOT plan between the points (columns) of `source` (dx × n) and `target` (dy × m), or
+between 2 to 64 marginals (matrices or [`Measure`](@ref)s, host samplers included; more than two
+give the multi-marginal plan of the cost summed over pairs). Keywords other than `options` build
+a [`SpotOptions`](@ref) for this call.
+"""
+function train_spot(source::AbstractMatrix, target::AbstractMatrix; options=nothing, kwargs...)
+    x, y = _input(source), _input(target)
+    opts = options === nothing ? SpotOptions(; kwargs...) : options::SpotOptions
+    out = Ref{Ptr{C.scones_spot}}(C_NULL)
+    try
+        GC.@preserve x y opts begin
+            _check_host((opts.state,), C.scones_spot_train, _points(x), _points(y), opts, out)
+        end
+    finally
+        options === nothing && close(opts)
+    end
+    return Spot(out[])
+end
+
+function train_spot(marginals::AbstractVector; options=nothing, kwargs...)
+    ms = Measure[_measure(m) for m in marginals]
+    opts = options === nothing ? SpotOptions(; kwargs...) : options::SpotOptions
+    ptrs = Ptr{C.scones_measure}[m.ptr for m in ms]
+    out = Ref{Ptr{C.scones_spot}}(C_NULL)
+    try
+        GC.@preserve ms ptrs opts begin
+            _check_host((opts.state, (m.state for m in ms)...), C.scones_spot_train_measures, ptrs, length(ptrs), opts, out)
+        end
+    finally
+        options === nothing && close(opts)
+    end
+    return Spot(out[])
+end
+
+"""    load_spot(path; device="cpu") -> Spot"""
+function load_spot(path::AbstractString; device::AbstractString="cpu")
+    out = Ref{Ptr{C.scones_spot}}(C_NULL)
+    _check(C.scones_spot_load, String(path), String(device), out)
+    return Spot(out[])
+end
+
+"""    save(spot, path)
+
+Writes the plan to one self-describing file (atomically)."""
+save(s::Spot, path::AbstractString) = _check(C.scones_spot_save, s, String(path))
+
+"""    dims(spot) -> Vector{Int}
+
+The marginals' dimensions, in training order."""
+function dims(s::Spot)
+    count = Ref{Csize_t}(0)
+    _check(C.scones_spot_dims, s, C_NULL, 0, count)
+    d = zeros(Csize_t, count[])
+    _check(C.scones_spot_dims, s, d, length(d), count)
+    return Int.(d)
+end
+
+"""    sample!(outs, spot; seed=0)
+
+Paired samples into `outs`, one strided `Float64` or `Float32` matrix per marginal (`d_k × n`,
+points as columns, the same n for all): column i of every matrix comes from the same latent
+draw, and the same (seed, n) gives the same columns."""
+function sample!(outs::AbstractVector{<:StridedMatrix{<:Real32or64}}, s::Spot; seed::Integer=0)
+    views = C.scones_matrix_mut[_points_out(o) for o in outs]
+    GC.@preserve outs views begin
+        _check(C.scones_spot_sample, s, UInt64(seed), views, length(views))
+    end
+    return outs
+end
+
+"""    sample(spot, n; seed=0) -> Vector{Matrix{Float64}}
+
+n paired samples of the plan: one `d_k × n` matrix per marginal (see [`sample!`](@ref))."""
+sample(s::Spot, n::Integer; seed::Integer=0) = sample!([Matrix{Float64}(undef, d, n) for d in dims(s)], s; seed=seed)
+
+"""    cost_estimate(spot, n; seed=0) -> (estimate = ..., standard_error = ...)
+
+The plan's transport cost E c(G(Z)) from n >= 2 latent draws, with its standard error."""
+function cost_estimate(s::Spot, n::Integer; seed::Integer=0)
+    m, se = Ref{Cdouble}(NaN), Ref{Cdouble}(NaN)
+    _check(C.scones_spot_cost_estimate, s, n, UInt64(seed), m, se)
+    return (estimate=m[], standard_error=se[])
+end
+
+"""    train_report(spot) -> NamedTuple
+
+Summary of the training run (`:invalid_argument` for a loaded plan)."""
+function train_report(s::Spot)
+    r = Ref(C.scones_spot_report(sizeof(C.scones_spot_report), 0, 0, 0, 0, 0))
+    _check(C.scones_spot_train_report, s, r)
+    x = r[]
+    return (iterations=Int(x.iterations), cost=x.cost, marginal_gap=x.marginal_gap, seconds=x.seconds,
+            iterations_per_second=x.iterations_per_second)
 end
 
 # ------------------------------------------------------------------------------ sampler

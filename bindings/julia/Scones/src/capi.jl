@@ -10,9 +10,9 @@ module LibScones
 const libscones = "libscones.so.0"
 
 const SCONES_VERSION_MAJOR = 0
-const SCONES_VERSION_MINOR = 2
+const SCONES_VERSION_MINOR = 3
 const SCONES_VERSION_PATCH = 0
-const SCONES_VERSION_STRING = "0.2.0"
+const SCONES_VERSION_STRING = "0.3.0"
 
 # typedefs
 const scones_status = Int32
@@ -27,6 +27,7 @@ const scones_phase = Int32
 const scones_chain_init = Int32
 const scones_score_parametrization = Int32
 const scones_toy = Int32
+const scones_spot_preset = Int32
 
 # opaque handles
 mutable struct scones_dual end
@@ -40,6 +41,8 @@ mutable struct scones_measure end
 mutable struct scones_barycentric end
 mutable struct scones_train_options end
 mutable struct scones_discrete_options end
+mutable struct scones_spot end
+mutable struct scones_spot_options end
 
 # structs (C layout)
 struct scones_matrix
@@ -100,6 +103,15 @@ struct scones_sample_report
     acceptance::Cdouble
 end
 
+struct scones_spot_report
+    struct_size::Csize_t
+    iterations::UInt64
+    cost::Cdouble
+    marginal_gap::Cdouble
+    seconds::Cdouble
+    iterations_per_second::Cdouble
+end
+
 # constants
 const SCONES_POTENTIAL_PHI = Int32(0)
 const SCONES_POTENTIAL_PSI = Int32(1)
@@ -132,6 +144,7 @@ const SCONES_REGULARIZER_JENSEN_SHANNON = Int32(5)
 const SCONES_REGULARIZER_GAN = Int32(6)
 const SCONES_COST_SQEUCLIDEAN = Int32(0)
 const SCONES_COST_MEAN_SQEUCLIDEAN = Int32(1)
+const SCONES_COST_EUCLIDEAN = Int32(2)
 const SCONES_BATCH_PAIRED = Int32(0)
 const SCONES_BATCH_ALL_PAIRS = Int32(1)
 const SCONES_LR_CONSTANT = Int32(0)
@@ -145,6 +158,9 @@ const SCONES_PHASE_SAMPLING = Int32(1)
 const SCONES_PHASE_SCORE_TRAINING = Int32(2)
 const SCONES_PHASE_BARYCENTRIC_TRAINING = Int32(3)
 const SCONES_PHASE_DISCRETE = Int32(4)
+const SCONES_PHASE_SPOT_TRAINING = Int32(5)
+const SCONES_SPOT_PRESET_TUNED = Int32(0)
+const SCONES_SPOT_PRESET_THESIS = Int32(1)
 
 # functions
 scones_barycentric_dims(map, dx, dy, err) = ccall((:scones_barycentric_dims, libscones), scones_status, (Ptr{scones_barycentric}, Ref{Csize_t}, Ref{Csize_t}, Ref{Ptr{scones_error}}), map, dx, dy, err)
@@ -264,5 +280,31 @@ scones_sinkhorn(source, target, source_weights, target_weights, cost, lambda, op
 scones_discrete_fdual_cost(cost, source_weights, target_weights, regularizer, lambda, options, phi, psi, plan, report_out, err) = ccall((:scones_discrete_fdual_cost, libscones), scones_status, (Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, scones_regularizer, Cdouble, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_matrix_mut}, Ptr{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), cost, source_weights, target_weights, regularizer, lambda, options, phi, psi, plan, report_out, err)
 scones_ipot_cost(cost, source_weights, target_weights, options, plan, report_out, err) = ccall((:scones_ipot_cost, libscones), scones_status, (Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), cost, source_weights, target_weights, options, plan, report_out, err)
 scones_sinkhorn_cost(cost, source_weights, target_weights, lambda, options, f, g, plan, report_out, err) = ccall((:scones_sinkhorn_cost, libscones), scones_status, (Ref{scones_matrix}, Ptr{scones_matrix}, Ptr{scones_matrix}, Cdouble, Ptr{scones_discrete_options}, Ref{scones_matrix_mut}, Ref{scones_matrix_mut}, Ptr{scones_matrix_mut}, Ref{scones_discrete_report}, Ref{Ptr{scones_error}}), cost, source_weights, target_weights, lambda, options, f, g, plan, report_out, err)
+scones_spot_cost_estimate(spot, n, seed, estimate, standard_error, err) = ccall((:scones_spot_cost_estimate, libscones), scones_status, (Ptr{scones_spot}, Csize_t, UInt64, Ref{Cdouble}, Ref{Cdouble}, Ref{Ptr{scones_error}}), spot, n, seed, estimate, standard_error, err)
+scones_spot_dims(spot, dims, capacity, count, err) = ccall((:scones_spot_dims, libscones), scones_status, (Ptr{scones_spot}, Ptr{Csize_t}, Csize_t, Ref{Csize_t}, Ref{Ptr{scones_error}}), spot, dims, capacity, count, err)
+scones_spot_free(spot) = ccall((:scones_spot_free, libscones), Cvoid, (Ptr{scones_spot},), spot)
+scones_spot_load(path, device, out, err) = ccall((:scones_spot_load, libscones), scones_status, (Cstring, Cstring, Ref{Ptr{scones_spot}}, Ref{Ptr{scones_error}}), path, device, out, err)
+scones_spot_options_free(opts) = ccall((:scones_spot_options_free, libscones), Cvoid, (Ptr{scones_spot_options},), opts)
+scones_spot_options_new(out, err) = ccall((:scones_spot_options_new, libscones), scones_status, (Ref{Ptr{scones_spot_options}}, Ref{Ptr{scones_error}}), out, err)
+scones_spot_options_set_adam(opts, learning_rate, beta1, beta2, err) = ccall((:scones_spot_options_set_adam, libscones), scones_status, (Ptr{scones_spot_options}, Cdouble, Cdouble, Cdouble, Ref{Ptr{scones_error}}), opts, learning_rate, beta1, beta2, err)
+scones_spot_options_set_batch(opts, batch_size, iterations, err) = ccall((:scones_spot_options_set_batch, libscones), scones_status, (Ptr{scones_spot_options}, Csize_t, Csize_t, Ref{Ptr{scones_error}}), opts, batch_size, iterations, err)
+scones_spot_options_set_cost(opts, cost, err) = ccall((:scones_spot_options_set_cost, libscones), scones_status, (Ptr{scones_spot_options}, scones_cost, Ref{Ptr{scones_error}}), opts, cost, err)
+scones_spot_options_set_entropy(opts, lambda, steps, err) = ccall((:scones_spot_options_set_entropy, libscones), scones_status, (Ptr{scones_spot_options}, Cdouble, Csize_t, Ref{Ptr{scones_error}}), opts, lambda, steps, err)
+scones_spot_options_set_device(opts, device, err) = ccall((:scones_spot_options_set_device, libscones), scones_status, (Ptr{scones_spot_options}, Cstring, Ref{Ptr{scones_error}}), opts, device, err)
+scones_spot_options_set_generator_ema(opts, decay, err) = ccall((:scones_spot_options_set_generator_ema, libscones), scones_status, (Ptr{scones_spot_options}, Cdouble, Ref{Ptr{scones_error}}), opts, decay, err)
+scones_spot_options_set_hidden(opts, generator, n_generator, critic, n_critic_layers, err) = ccall((:scones_spot_options_set_hidden, libscones), scones_status, (Ptr{scones_spot_options}, Ptr{Csize_t}, Csize_t, Ptr{Csize_t}, Csize_t, Ref{Ptr{scones_error}}), opts, generator, n_generator, critic, n_critic_layers, err)
+scones_spot_options_set_latent_dim(opts, latent_dim, err) = ccall((:scones_spot_options_set_latent_dim, libscones), scones_status, (Ptr{scones_spot_options}, Csize_t, Ref{Ptr{scones_error}}), opts, latent_dim, err)
+scones_spot_options_set_penalty(opts, eta, n_critic, err) = ccall((:scones_spot_options_set_penalty, libscones), scones_status, (Ptr{scones_spot_options}, Cdouble, Csize_t, Ref{Ptr{scones_error}}), opts, eta, n_critic, err)
+scones_spot_options_set_preset(opts, preset, err) = ccall((:scones_spot_options_set_preset, libscones), scones_status, (Ptr{scones_spot_options}, scones_spot_preset, Ref{Ptr{scones_error}}), opts, preset, err)
+scones_spot_options_set_progress(opts, callback, user_data, every, err) = ccall((:scones_spot_options_set_progress, libscones), scones_status, (Ptr{scones_spot_options}, Ptr{Cvoid}, Ptr{Cvoid}, Csize_t, Ref{Ptr{scones_error}}), opts, callback, user_data, every, err)
+scones_spot_options_set_schedule(opts, schedule, final_fraction, err) = ccall((:scones_spot_options_set_schedule, libscones), scones_status, (Ptr{scones_spot_options}, scones_lr_schedule, Cdouble, Ref{Ptr{scones_error}}), opts, schedule, final_fraction, err)
+scones_spot_options_set_seed(opts, seed, err) = ccall((:scones_spot_options_set_seed, libscones), scones_status, (Ptr{scones_spot_options}, UInt64, Ref{Ptr{scones_error}}), opts, seed, err)
+scones_spot_options_set_shared_generator(opts, shared, err) = ccall((:scones_spot_options_set_shared_generator, libscones), scones_status, (Ptr{scones_spot_options}, Int32, Ref{Ptr{scones_error}}), opts, shared, err)
+scones_spot_options_set_threads(opts, threads, err) = ccall((:scones_spot_options_set_threads, libscones), scones_status, (Ptr{scones_spot_options}, Csize_t, Ref{Ptr{scones_error}}), opts, threads, err)
+scones_spot_sample(spot, seed, outs, count, err) = ccall((:scones_spot_sample, libscones), scones_status, (Ptr{scones_spot}, UInt64, Ptr{scones_matrix_mut}, Csize_t, Ref{Ptr{scones_error}}), spot, seed, outs, count, err)
+scones_spot_save(spot, path, err) = ccall((:scones_spot_save, libscones), scones_status, (Ptr{scones_spot}, Cstring, Ref{Ptr{scones_error}}), spot, path, err)
+scones_spot_train(source, target, options, out, err) = ccall((:scones_spot_train, libscones), scones_status, (Ref{scones_matrix}, Ref{scones_matrix}, Ptr{scones_spot_options}, Ref{Ptr{scones_spot}}, Ref{Ptr{scones_error}}), source, target, options, out, err)
+scones_spot_train_measures(marginals, count, options, out, err) = ccall((:scones_spot_train_measures, libscones), scones_status, (Ptr{Ptr{scones_measure}}, Csize_t, Ptr{scones_spot_options}, Ref{Ptr{scones_spot}}, Ref{Ptr{scones_error}}), marginals, count, options, out, err)
+scones_spot_train_report(spot, out, err) = ccall((:scones_spot_train_report, libscones), scones_status, (Ptr{scones_spot}, Ref{scones_spot_report}, Ref{Ptr{scones_error}}), spot, out, err)
 
 end # module LibScones

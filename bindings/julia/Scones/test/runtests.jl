@@ -4,7 +4,7 @@
 # the closed-form coupling, errors arriving as SconesError, cancellation, column-major and
 # transposed inputs, finalizers; measures (points and host samplers), empirical / host-function /
 # trained / TorchScript scores, barycentric maps, toy data, per-sampler progress and shape; the
-# discrete solvers (Sinkhorn, IPOT, f-divergence dual, assignment). (Julia cannot run on the project's CI machines: there
+# discrete solvers (Sinkhorn, IPOT, f-divergence dual, assignment); SPOT (ABI 0.3). (Julia cannot run on the project's CI machines: there
 # scripts/check-julia-binding.py checks every ccall against include/scones.h instead.)
 using Test
 using Scones
@@ -263,6 +263,66 @@ using Random
         end
         @test_throws ArgumentError sinkhorn(xs, ys, 1e-3; progress=p -> throw(ArgumentError("from progress")),
                                             progress_every=1)
+    end
+
+    # W1 between N((-2.5, 0), I) and N((2.5, 0), I) is 5 under |x - y|: 300 iterations of 16-16
+    # networks leave a training error under 1 (the doc example of api::Spot); the estimate's
+    # standard error at 10,000 draws is ~0.02.
+    @testset "SPOT" begin
+        I2 = [1.0 0.0; 0.0 1.0]
+        xs = gaussian_sample([-2.5, 0.0], I2, 4000; seed=1)
+        ys = gaussian_sample([2.5, 0.0], I2, 4000; seed=2)
+        phases = Symbol[]
+        plan = train_spot(xs, ys; cost=:euclidean, hidden_generator=[16, 16], hidden_critic=[16, 16], batch_size=256,
+                          iterations=300, progress=p -> (push!(phases, p.phase); true), progress_every=100)
+        @test phases == [:spot_training, :spot_training, :spot_training]
+        @test dims(plan) == [2, 2]
+        w1 = cost_estimate(plan, 10_000; seed=3)
+        @info "SPOT W1" w1
+        @test abs(w1.estimate - 5) < 1 && 0 < w1.standard_error < 0.1
+        pairs = sample(plan, 10_000; seed=3)   # columns i of both matrices: one latent draw
+        @test length(pairs) == 2 && size(pairs[1]) == (2, 10_000)
+        mean_cost = sum(sqrt.(vec(sum(abs2, pairs[1] .- pairs[2]; dims=1)))) / 10_000
+        @test abs(mean_cost - w1.estimate) < 1e-4
+        first50 = sample(plan, 50; seed=3)
+        @test sample(plan, 50; seed=3) == first50 && sample(plan, 50; seed=4) != first50
+        # Float32 and transposed-layout outputs through sample!.
+        a, b = Matrix{Float32}(undef, 2, 50), Matrix{Float64}(undef, 2, 50)
+        sample!([a, b], plan; seed=3)
+        @test Float64.(a) == first50[1] && b == first50[2]
+        @test train_report(plan).iterations == 300
+        path = joinpath(mktempdir(), "plan.scones")
+        save(plan, path)
+        loaded = load_spot(path)
+        @test sample(loaded, 50; seed=3) == first50
+        @test_throws SconesError train_report(loaded)
+        @test_throws SconesError cost_estimate(plan, 1)
+        # Three marginals from a matrix, a Measure and a host sampler; options built once.
+        opts = SpotOptions(; preset=:thesis, hidden_generator=[8], hidden_critic=[8], batch_size=64, iterations=20)
+        host = Measure((out, seed) -> (out .= randn(MersenneTwister(seed), size(out)...)), 2)
+        three = train_spot([xs, Measure(ys), host]; options=opts)
+        @test dims(three) == [2, 2, 2]
+        @test isfinite(cost_estimate(three, 100).estimate)
+        close(opts)
+        entropic = train_spot(xs, ys; hidden_generator=[8], hidden_critic=[8], batch_size=64, iterations=10,
+                              entropy=(0.5, 4))
+        @test size(sample(entropic, 20)[1]) == (2, 20)
+        @test_throws SconesError SpotOptions(; entropy=(-1.0, 4))
+        e = try
+            train_spot(xs, ys; iterations=1000, progress=p -> p.iteration < 10, progress_every=5)
+        catch err
+            err
+        end
+        @test e isa SconesError && e.status === :cancelled
+        # The Langevin sampler refuses a dual trained with |x - y|.
+        dual = train_dual(xs, ys; cost=:euclidean, hidden=[8], batch_size=32, iterations=5)
+        @test problem(dual).cost === :euclidean
+        e = try
+            Sampler(dual, gaussian_score([2.5, 0.0], I2))
+        catch err
+            err
+        end
+        @test e isa SconesError && e.status === :invalid_argument && occursin("euclidean", e.message)
     end
 
     @testset "finalizers" begin
