@@ -451,6 +451,12 @@ typedef int32_t scones_score_parametrization;
  */
 #define SCONES_COST_EUCLIDEAN 2
 
+/**
+ * c(x, y) = |A y - B x|^2, reported by scones_dual_problem for a dual trained with
+ * scones_dual_options_set_linear_cost; not accepted by the cost setters (it needs A and B).
+ */
+#define SCONES_COST_LINEAR 3
+
 #define SCONES_LR_CONSTANT 0
 
 /**
@@ -880,6 +886,17 @@ scones_status scones_dual_options_set_regularizer(struct scones_dual_options *op
 scones_status scones_dual_options_set_cost(struct scones_dual_options *opts,
                                            scones_cost cost,
                                            struct scones_error **err);
+
+/**
+ * The linear-operator cost c(x, y) = |A y - B x|^2, with A (k x dy) and B (k x dx) read from
+ * the views (finite; A not zero): compares sources and targets of different dimensions, e.g.
+ * a low-resolution source (B = I) with a target that A downsamples. Replaces the ground cost;
+ * scones_dual_problem then reports SCONES_COST_LINEAR, and saved models carry A and B.
+ */
+scones_status scones_dual_options_set_linear_cost(struct scones_dual_options *opts,
+                                                  const struct scones_matrix *a,
+                                                  const struct scones_matrix *b,
+                                                  struct scones_error **err);
 
 /**
  * Hidden layer widths of both potentials (n layers).
@@ -1540,6 +1557,15 @@ scones_status scones_spot_options_set_preset(struct scones_spot_options *opts,
 scones_status scones_spot_options_set_cost(struct scones_spot_options *opts,
                                            scones_cost cost,
                                            struct scones_error **err);
+
+/**
+ * The linear-operator cost |A y - B x|^2 (A k x dy, B k x dx), as
+ * scones_dual_options_set_linear_cost; two marginals only.
+ */
+scones_status scones_spot_options_set_linear_cost(struct scones_spot_options *opts,
+                                                  const struct scones_matrix *a,
+                                                  const struct scones_matrix *b,
+                                                  struct scones_error **err);
 
 /**
  * Hidden layer widths of the generator network(s) (n_generator layers) and of the critics
