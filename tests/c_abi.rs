@@ -141,6 +141,15 @@ fn c_spot() {
     assert!(out.contains("spot: all"), "{out}");
 }
 
+/// Costs beyond squared Euclidean (issue 13 item 4): the linear-operator cost between a 1-d source
+/// and a 2-d target (problem, file round trip, refused operators, sampling).
+#[test]
+fn c_costs() {
+    let exe = compile("costs.c", false, &[]);
+    let out = run(&exe, &[&scratch("costs")]);
+    assert!(out.contains("costs: all"), "{out}");
+}
+
 /// Item 5 of issue 9: the table generated from include/scones.h by scripts/gen_bad_inputs.py
 /// (every pointer NULL in turn, every matrix and numeric fault, every report struct_size). The
 /// generator's --check fails when the committed table is stale, i.e. when an export was added

@@ -77,6 +77,8 @@ enum class Cost : scones_cost {
   SqEuclidean = SCONES_COST_SQEUCLIDEAN,
   MeanSqEuclidean = SCONES_COST_MEAN_SQEUCLIDEAN,
   Euclidean = SCONES_COST_EUCLIDEAN,  // since 0.3: dual training, discrete solvers, SPOT; not sampling
+  // since 0.3: |A y - B x|^2, reported by Dual::problem(); set with DualOptions::linear_cost(A, B)
+  Linear = SCONES_COST_LINEAR,
 };
 
 enum class BatchMode : scones_batch_mode {
@@ -441,6 +443,9 @@ class DualOptions {
   }
   DualOptions& regularizer(Regularizer r, double lambda) { return set(scones_dual_options_set_regularizer, static_cast<scones_regularizer>(r), lambda); }
   DualOptions& cost(Cost c) { return set(scones_dual_options_set_cost, static_cast<scones_cost>(c)); }
+  /// c(x, y) = |A y - B x|^2 with A (k x dy) and B (k x dx): sources and targets of different
+  /// dimensions compared in a shared k-dimensional view (A, B copied; finite; A not zero).
+  DualOptions& linear_cost(View a, View b) { return set(scones_dual_options_set_linear_cost, a.c(), b.c()); }
   DualOptions& hidden(const std::vector<std::size_t>& widths) { return set(scones_dual_options_set_hidden, widths.data(), widths.size()); }
   DualOptions& hidden_each(const std::vector<std::size_t>& phi, const std::vector<std::size_t>& psi) {
     return set(scones_dual_options_set_hidden_each, phi.data(), phi.size(), psi.data(), psi.size());
@@ -910,6 +915,8 @@ class SpotOptions {
   /// Replaces every setting of Algorithm 3 by the preset's (device, seed, threads and progress stay).
   SpotOptions& preset(SpotPreset p) { return set(scones_spot_options_set_preset, static_cast<scones_spot_preset>(p)); }
   SpotOptions& cost(Cost c) { return set(scones_spot_options_set_cost, static_cast<scones_cost>(c)); }
+  /// |A y - B x|^2 as DualOptions::linear_cost; two marginals only.
+  SpotOptions& linear_cost(View a, View b) { return set(scones_spot_options_set_linear_cost, a.c(), b.c()); }
   SpotOptions& hidden(const std::vector<std::size_t>& generator, const std::vector<std::size_t>& critic) {
     return set(scones_spot_options_set_hidden, generator.data(), generator.size(), critic.data(), critic.size());
   }

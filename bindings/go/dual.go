@@ -70,6 +70,9 @@ func Train(ctx context.Context, source, target View, opts TrainOptions) (*Dual, 
 // dualOptions builds the C options of opts, with a progress hook when opts has a ProgressFunc
 // or ctx can be cancelled; done releases them (after the call).
 func dualOptions(ctx context.Context, opts TrainOptions) (*C.scones_dual_options, *progressState, func(), error) {
+	if opts.err != nil {
+		return nil, nil, nil, opts.err
+	}
 	var o *C.scones_dual_options
 	var cerr *C.scones_error
 	if err := check(C.scones_dual_options_new(&o, &cerr), cerr); err != nil {

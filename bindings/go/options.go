@@ -29,6 +29,9 @@ const (
 	// Euclidean is |x - y| (since 0.3): dual training, the discrete solvers and SPOT; the
 	// Langevin sampler refuses it (it needs a cost with bounded curvature in y).
 	Euclidean Cost = C.SCONES_COST_EUCLIDEAN
+	// Linear is |A y - B x|^2 (since 0.3), reported by Dual.Problem for a dual trained with
+	// TrainOptions.LinearCost; Cost(Linear) is refused (the cost needs its matrices).
+	Linear Cost = C.SCONES_COST_LINEAR
 )
 
 // BatchMode pairs minibatch terms in dual training.
@@ -93,6 +96,7 @@ type TrainOptions struct {
 	setters  []dualSetter
 	progress ProgressFunc
 	every    int
+	err      error // a setting refused before it reached the library (reported by Train)
 }
 
 func (o TrainOptions) with(f dualSetter) TrainOptions {
@@ -112,6 +116,32 @@ func (o TrainOptions) Cost(c Cost) TrainOptions {
 	return o.with(func(p *C.scones_dual_options, e **C.scones_error) C.scones_status {
 		return C.scones_dual_options_set_cost(p, C.scones_cost(c), e)
 	})
+}
+
+// LinearCost sets c(x, y) = |A y - B x|^2 with A (k x dy) and B (k x dx): sources and targets of
+// different dimensions compared in a shared k-dimensional view. A and B are read when Train
+// runs (finite; A not zero).
+func (o TrainOptions) LinearCost(a, b View) TrainOptions {
+	if _, _, err := linearViews(a, b); err != nil {
+		o.err = err
+		return o
+	}
+	return o.with(func(p *C.scones_dual_options, e **C.scones_error) C.scones_status {
+		ca, cb, _ := linearViews(a, b)
+		defer ca.keepAlive()
+		defer cb.keepAlive()
+		return C.go_dual_options_set_linear_cost(p, ca.ptr, &ca.shape, cb.ptr, &cb.shape, e)
+	})
+}
+
+// linearViews checks the operators of a linear cost on the Go side (nil, strides).
+func linearViews(a, b View) (cview, cview, error) {
+	ca, err := toC(a, "A")
+	if err != nil {
+		return cview{}, cview{}, err
+	}
+	cb, err := toC(b, "B")
+	return ca, cb, err
 }
 
 // Hidden sets the hidden layer widths of both potentials.

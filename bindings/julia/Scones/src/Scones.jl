@@ -334,7 +334,7 @@ const _REGULARIZERS = Dict(:kl => C.SCONES_REGULARIZER_KL, :chi_square => C.SCON
                            :squared_hellinger => C.SCONES_REGULARIZER_SQUARED_HELLINGER,
                            :jensen_shannon => C.SCONES_REGULARIZER_JENSEN_SHANNON, :gan => C.SCONES_REGULARIZER_GAN)
 const _COSTS = Dict(:sqeuclidean => C.SCONES_COST_SQEUCLIDEAN, :mean_sqeuclidean => C.SCONES_COST_MEAN_SQEUCLIDEAN,
-                    :euclidean => C.SCONES_COST_EUCLIDEAN)
+                    :euclidean => C.SCONES_COST_EUCLIDEAN, :linear => C.SCONES_COST_LINEAR)
 const _BATCH = Dict(:paired => C.SCONES_BATCH_PAIRED, :all_pairs => C.SCONES_BATCH_ALL_PAIRS)
 const _SCHEDULES = Dict(:constant => C.SCONES_LR_CONSTANT, :cosine => C.SCONES_LR_COSINE)
 const _SCORE_PARAMETRIZATIONS = Dict(:preconditioned => C.SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED,
@@ -351,7 +351,16 @@ _enum(table, s::Symbol) = get(table, s, Int32(-1))
 _enum(table, s::Integer) = Int32(s)
 _sym(table, v) = something(findfirst(==(v), table), :unknown)
 
-function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, hidden=nothing, hidden_phi=nothing,
+# c(x, y) = |A y - B x|^2 from `linear_cost = (A, B)`, A k × dy and B k × dx (rows are rows).
+function _set_linear_cost(setter, o, linear_cost)
+    A, B = linear_cost
+    a, b = _input(Matrix(A)), _input(Matrix(B))
+    GC.@preserve a b begin
+        _check(setter, o, _mat(a), _mat(b))
+    end
+end
+
+function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, linear_cost=nothing, hidden=nothing, hidden_phi=nothing,
                        hidden_psi=nothing, learning_rate=nothing, betas=nothing, schedule=nothing,
                        final_fraction=0.01, batch_size=nothing, batch_mode=:all_pairs, iterations=nothing,
                        seed=nothing, device=nothing, threads=nothing, softplus_beta=nothing, progress=nothing,
@@ -363,6 +372,7 @@ function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, hidd
         _check(C.scones_dual_options_set_regularizer, o, _enum(_REGULARIZERS, something(regularizer, :kl)),
                Float64(something(lambda, 1.0)))
     cost === nothing || _check(C.scones_dual_options_set_cost, o, _enum(_COSTS, cost))
+    linear_cost === nothing || _set_linear_cost(C.scones_dual_options_set_linear_cost, o, linear_cost)
     if hidden !== nothing
         w = Csize_t[hidden...]
         _check(C.scones_dual_options_set_hidden, o, w, length(w))
@@ -519,7 +529,8 @@ _measure(A::AbstractMatrix) = Measure(A)
 Algorithm 1: trains the dual potentials φ, ψ between the points (columns) of `source` (dx × n)
 and `target` (dy × m). Keywords (library defaults when omitted, the paper's settings):
 `regularizer` (`:kl`, `:chi_square`, `:kl_cuturi`, `:reverse_kl`, `:squared_hellinger`,
-`:jensen_shannon`, `:gan`), `lambda`, `cost` (`:sqeuclidean`, `:mean_sqeuclidean`), `hidden`
+`:jensen_shannon`, `:gan`), `lambda`, `cost` (`:sqeuclidean`, `:mean_sqeuclidean`, `:euclidean`),
+`linear_cost = (A, B)` (|A y - B x|², A k × dy, B k × dx: source and target dimensions may differ), `hidden`
 (widths of both networks) or `hidden_phi`/`hidden_psi`, `learning_rate`, `betas`, `schedule`
 (`:constant`, `:cosine`) with `final_fraction`, `batch_size` with `batch_mode` (`:all_pairs`,
 `:paired`), `iterations`, `seed`, `device` (`"cpu"`, `"cuda"`, `"cuda:N"`, `"auto"`), `threads`,
@@ -807,7 +818,8 @@ const _SPOT_PAIRS = Dict(:tuned => (generator=[64, 64], critic=[64, 64], eta=0.0
 
 Options of [`train_spot`](@ref) (library defaults when omitted: the tuned setting, squared
 Euclidean cost). Keywords: `preset` (`:tuned`, `:thesis`: the thesis' section 3.6.1; applied
-first), `cost` (`:sqeuclidean`, `:mean_sqeuclidean`, `:euclidean`), `hidden_generator`,
+first), `cost` (`:sqeuclidean`, `:mean_sqeuclidean`, `:euclidean`), `linear_cost = (A, B)`
+(|A y - B x|², A k × dy, B k × dx), `hidden_generator`,
 `hidden_critic` (layer widths), `latent_dim` (0: the largest marginal dimension),
 `shared_generator`, `eta` (0: from the data) with `n_critic`, `entropy = (λ, steps)` (the
 thesis' section 3.4: λ E log p(G(Z)) added to the objective, the generator a neural ODE of
@@ -816,7 +828,7 @@ thesis' section 3.4: λ E log p(G(Z)) added to the objective, the generator a ne
 `seed`, `device`, `threads`, `progress` (a function of a [`Progress`](@ref) with phase
 `:spot_training`; `false` cancels) with `progress_every`.
 """
-function SpotOptions(; preset=nothing, cost=nothing, hidden_generator=nothing, hidden_critic=nothing,
+function SpotOptions(; preset=nothing, cost=nothing, linear_cost=nothing, hidden_generator=nothing, hidden_critic=nothing,
                      latent_dim=nothing, shared_generator=nothing, eta=nothing, n_critic=nothing,
                      entropy=nothing, learning_rate=nothing, betas=nothing, schedule=nothing, final_fraction=0.1,
                      generator_ema=nothing, batch_size=nothing, iterations=nothing, seed=nothing, device=nothing,
@@ -828,6 +840,7 @@ function SpotOptions(; preset=nothing, cost=nothing, hidden_generator=nothing, h
     pairs = get(_SPOT_PAIRS, preset === nothing ? :tuned : preset, _SPOT_PAIRS[:tuned])
     preset === nothing || _check(C.scones_spot_options_set_preset, o, _enum(_SPOT_PRESETS, preset))
     cost === nothing || _check(C.scones_spot_options_set_cost, o, _enum(_COSTS, cost))
+    linear_cost === nothing || _set_linear_cost(C.scones_spot_options_set_linear_cost, o, linear_cost)
     if hidden_generator !== nothing || hidden_critic !== nothing
         g, c = Csize_t[something(hidden_generator, pairs.generator)...], Csize_t[something(hidden_critic, pairs.critic)...]
         _check(C.scones_spot_options_set_hidden, o, g, length(g), c, length(c))

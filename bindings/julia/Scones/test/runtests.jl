@@ -78,6 +78,26 @@ using Random
         @test_throws SconesError dims(dual)
     end
 
+    @testset "linear cost between dimensions" begin
+        # |A y - B x|² with a 1-d source and a 2-d target; A averages y.
+        xs, ys = randn(1, 300), randn(2, 300)
+        A, Bm = [0.5 0.5], fill(1.0, 1, 1)
+        dual = train_dual(xs, ys; linear_cost=(A, Bm), hidden=[8], batch_size=32, iterations=20, threads=1)
+        @test dims(dual) == (1, 2)
+        @test problem(dual).cost === :linear
+        path = joinpath(mktempdir(), "linear.scones")
+        save(dual, path)
+        back = load_dual(path)
+        @test problem(back).cost === :linear
+        @test compatibility(back, xs[:, 1:8], ys[:, 1:8]) == compatibility(dual, xs[:, 1:8], ys[:, 1:8])
+        @test_throws SconesError train_dual(xs, ys; linear_cost=([1.0 0.0; 0.0 1.0], Bm))
+        @test_throws SconesError train_dual(xs, ys; linear_cost=([NaN 1.0], Bm))
+        @test_throws SconesError SpotOptions(; linear_cost=([0.0 0.0], Bm))
+        y8 = sample(Sampler(back, gaussian_score(zeros(2), [1.0 0.0; 0.0 1.0]); steps=20, step_size=0.05, threads=1),
+                    xs[:, 1:8])
+        @test size(y8) == (2, 8) && all(isfinite, y8)
+    end
+
     @testset "cancellation" begin
         e = try
             train_dual(x, y; hidden=[8], batch_size=16, iterations=100_000, progress=p -> p.iteration < 20,
