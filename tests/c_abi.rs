@@ -142,11 +142,13 @@ fn c_spot() {
 }
 
 /// Costs beyond squared Euclidean (issue 13 item 4): the linear-operator cost between a 1-d source
-/// and a 2-d target (problem, file round trip, refused operators, sampling).
+/// and a 2-d target, a host callback cost against the built-in squared cost, a TorchScript cost
+/// module through a file (problem, file round trips, refusals, sampling).
 #[test]
 fn c_costs() {
     let exe = compile("costs.c", false, &[]);
-    let out = run(&exe, &[&scratch("costs")]);
+    let module = manifest_dir().join("tests/fixtures/cost_softplus.pt");
+    let out = run(&exe, &[&scratch("costs"), &module]);
     assert!(out.contains("costs: all"), "{out}");
 }
 
