@@ -227,3 +227,12 @@ scones_status go_spot_sample(const scones_spot *s, uint64_t seed, double *buf, s
   }
   return scones_spot_sample(s, seed, outs, count, err);
 }
+
+static int32_t go_cost(void *user, size_t m, size_t dx, size_t dy, const double *x, const double *y, double *values,
+                       double *grad_y) {
+  return goSconesCost((uintptr_t)user, m, dx, dy, (double *)x, (double *)y, values, grad_y);
+}
+scones_status go_dual_options_set_callback_cost(scones_dual_options *o, uintptr_t handle, size_t dx, size_t dy,
+                                                double curvature, scones_error **err) {
+  return scones_dual_options_set_callback_cost(o, go_cost, (void *)handle, dx, dy, curvature, err);
+}

@@ -72,6 +72,16 @@ func (o SpotOptions) LinearCost(a, b View) SpotOptions {
 	})
 }
 
+// TorchScriptCost sets a TorchScript cost module as TrainOptions.TorchScriptCost (SPOT
+// differentiates through it); two marginals only.
+func (o SpotOptions) TorchScriptCost(path string, dx, dy int, curvature float64) SpotOptions {
+	return o.with(func(q *C.scones_spot_options, e **C.scones_error) C.scones_status {
+		cp := C.CString(path)
+		defer C.free(unsafe.Pointer(cp))
+		return C.scones_spot_options_set_torchscript_cost(q, cp, C.size_t(dx), C.size_t(dy), C.double(curvature), e)
+	})
+}
+
 // Hidden sets the hidden layer widths of the generator(s) and of the critics.
 func (o SpotOptions) Hidden(generator, critic []int) SpotOptions {
 	return o.with(func(q *C.scones_spot_options, e **C.scones_error) C.scones_status {
