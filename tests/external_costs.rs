@@ -192,3 +192,27 @@ fn bad_modules_and_curvatures_are_refused() {
     // A score module (two inputs, [n, d] output) is not a cost: its output shape is refused.
     assert!(Cost::torchscript(&fixture("score_module.pt"), 2, 1, 2.0).is_err());
 }
+
+/// SPOT differentiates the plan cost through the module into the generator: with the same seed,
+/// a plan trained under the module computing |A y - B x|^2 follows the one trained under the
+/// built-in linear cost (a module whose output did not carry the gradient would leave the
+/// generator to the critics alone and drift far from it).
+#[test]
+fn spot_trains_through_a_torchscript_cost() {
+    use ndarray::Array2;
+    use scones::{Spot, SpotOptions};
+    tch::set_num_threads(1);
+    let x = Array2::from_shape_fn((400, 2), |(i, j)| ((i * 7 + j * 3) % 17) as f64 / 8.0 - 1.0);
+    let y = Array2::from_shape_fn((400, 3), |(i, j)| ((i * 5 + j * 11) % 13) as f64 / 6.0 - 1.0);
+    let options =
+        |cost: Cost| SpotOptions::new().cost(cost).hidden(&[16], &[16]).batch_size(64).iterations(40).threads(1);
+    let module = Cost::torchscript(&fixture("cost_linear.pt"), 2, 3, 2.0).unwrap();
+    let with_module = Spot::train(&x, &y, &options(module)).unwrap();
+    let with_builtin = Spot::train(&x, &y, &options(builtin_linear())).unwrap();
+    let (a, b) = (with_module.sample(200, 1).unwrap(), with_builtin.sample(200, 1).unwrap());
+    let diff = a.iter().zip(&b).map(|(p, q)| (p - q).mapv(f64::abs).fold(0.0f64, |m, v| m.max(*v))).fold(0.0, f64::max);
+    let (c1, _) = with_module.cost_estimate(2000, 3).unwrap();
+    let (c2, _) = with_builtin.cost_estimate(2000, 3).unwrap();
+    println!("SPOT, module vs built-in linear cost: max sample difference {diff:.2e}, plan costs {c1:.4} / {c2:.4}");
+    assert!(diff < 1e-3, "max sample difference {diff}");
+}
