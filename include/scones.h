@@ -44,6 +44,12 @@
 #define MALA_TARGET_ACCEPTANCE 0.574
 
 /**
+ * Pairs evaluated per call of [`ExternalCost::paired`] when all pairs are formed: bounds the
+ * expanded [pairs, dx + dy] inputs (a 2^20 x 64 float32 block is 256 MiB at most for both).
+ */
+#define MAX_PAIRS_PER_BLOCK (1 << 20)
+
+/**
  * A trained barycentric map T: R^dx -> R^dy.
  */
 typedef struct scones_barycentric scones_barycentric;
@@ -163,6 +169,21 @@ typedef struct scones_matrix_mut {
   ptrdiff_t col_stride;
   scones_dtype dtype;
 } scones_matrix_mut;
+
+/**
+ * Evaluates m pairs (x_i, y_i), row-major x (m x dx) and y (m x dy): values[i] = c(x_i, y_i)
+ * and, when grad_y is not NULL, grad_y (m x dy) = the gradient of c in y at each pair. Return 0
+ * on success; anything else stops the calling function with SCONES_STATUS_CALLBACK, as does a
+ * non-finite (or unwritten) output. Called on the thread of the library call that needs it.
+ */
+typedef int32_t (*scones_cost_fn)(void *user_data,
+                                  size_t m,
+                                  size_t dx,
+                                  size_t dy,
+                                  const double *x,
+                                  const double *y,
+                                  double *values,
+                                  double *grad_y);
 
 /**
  * What a progress report is about; one of the SCONES_PHASE_* values.
@@ -457,6 +478,18 @@ typedef int32_t scones_score_parametrization;
  */
 #define SCONES_COST_LINEAR 3
 
+/**
+ * A TorchScript cost module, reported by scones_dual_problem for a dual trained with
+ * scones_dual_options_set_torchscript_cost; not accepted by the cost setters.
+ */
+#define SCONES_COST_TORCHSCRIPT 4
+
+/**
+ * A host callback cost, reported by scones_dual_problem for a dual trained with
+ * scones_dual_options_set_callback_cost; not accepted by the cost setters.
+ */
+#define SCONES_COST_CALLBACK 5
+
 #define SCONES_LR_CONSTANT 0
 
 /**
@@ -684,6 +717,49 @@ scones_status scones_barycentric_load(const char *path,
  * Releases a map. NULL is a no-op.
  */
 void scones_barycentric_free(struct scones_barycentric *map);
+
+/**
+ * The cost c(x, y) = forward(x, y) of a TorchScript module saved with torch.jit.save:
+ * `forward(x: Tensor[m, dx] float32, y: Tensor[m, dy] float32) -> Tensor[m]`, differentiable in
+ * y (the Langevin sampler follows grad_y by autograd). `curvature` (> 0) bounds the norm of its
+ * y-Hessian (2 for the squared Euclidean cost): the sampler's step-size schedule assumes it.
+ * The module is loaded and called on zeros to check the contract (SCONES_STATUS_FORMAT if it
+ * does not load); saved duals embed it, so they reload without the file.
+ * scones_dual_problem reports SCONES_COST_TORCHSCRIPT.
+ */
+scones_status scones_dual_options_set_torchscript_cost(struct scones_dual_options *opts,
+                                                       const char *path,
+                                                       size_t dx,
+                                                       size_t dy,
+                                                       double curvature,
+                                                       struct scones_error **err);
+
+/**
+ * A cost evaluated by the host: `callback` (see scones_cost_fn) with `user_data`, sources of
+ * dimension dx and targets of dimension dy, `curvature` (> 0) a bound on the norm of its
+ * y-Hessian. The callback must stay valid while the options, or a dual or sampler made from
+ * them, are in use. Such a dual cannot be saved (scones_dual_save fails with
+ * SCONES_STATUS_INVALID_ARGUMENT); scones_dual_problem reports SCONES_COST_CALLBACK.
+ */
+scones_status scones_dual_options_set_callback_cost(struct scones_dual_options *opts,
+                                                    scones_cost_fn callback,
+                                                    void *user_data,
+                                                    size_t dx,
+                                                    size_t dy,
+                                                    double curvature,
+                                                    struct scones_error **err);
+
+/**
+ * A TorchScript cost as scones_dual_options_set_torchscript_cost; two marginals only. SPOT
+ * differentiates through the module in both arguments. (A callback cost gives no x-gradient,
+ * so SPOT has no callback setter.)
+ */
+scones_status scones_spot_options_set_torchscript_cost(struct scones_spot_options *opts,
+                                                       const char *path,
+                                                       size_t dx,
+                                                       size_t dy,
+                                                       double curvature,
+                                                       struct scones_error **err);
 
 /**
  * Creates discrete-solver options with the defaults above; release with

@@ -83,6 +83,7 @@ EXPECT = {
     ("*", "beta1"): ({"zero": OK}, "Adam beta1 = 0 is valid"),
     ("*", "beta2"): ({"zero": OK}, "Adam beta2 = 0 is valid"),
     ("*", "lambda"): ({"huge": OK}, "any finite lambda > 0 is valid"),
+    ("*", "curvature"): ({"huge": OK}, "any finite curvature bound > 0 is valid"),
     ("*", "learning_rate"): ({"huge": OK}, "any finite rate > 0 is accepted (training may diverge)"),
     ("*", "tol"): ({"huge": OK}, "any finite tolerance > 0 is valid"),
     ("*", "step_size"): ({"huge": OK}, "any finite step > 0 is accepted (sampling reports divergence)"),
@@ -155,7 +156,7 @@ SCALARS = {
     "radius": "1.0", "xmin": "-1.0", "xmax": "1.0", "ymin": "-1.0", "ymax": "1.0",
     "phi_n": "1", "psi_n": "1",
     "count": "2", "capacity": "4", "n_generator": "1", "n_critic_layers": "1", "latent_dim": "2", "eta": "1.0",
-    "n_critic": "5", "decay": "0.9", "steps": "4",
+    "n_critic": "5", "decay": "0.9", "steps": "4", "dx": "2", "dy": "2", "curvature": "2.0",
 }
 SCALAR_OVERRIDES = {("scones_figure_legend", "n"): "1", ("scones_dual_options_set_hidden", "n"): "1",
                     ("scones_train_options_set_hidden", "n"): "1"}
@@ -198,7 +199,8 @@ FRESH = {("scones_sample_batch", "sampler"): "fresh_sampler()",
          ("scones_figure_save_png", "fig"): "g_figure"}
 PATHS = {"scones_dual_load": "g_dual_path", "scones_score_load": "g_score_path",
          "scones_barycentric_load": "g_map_path", "scones_score_new_torchscript": "g_torchscript_path",
-         "scones_spot_load": "g_spot_path"}
+         "scones_spot_load": "g_spot_path", "scones_dual_options_set_torchscript_cost": "g_cost_module_path",
+         "scones_spot_options_set_torchscript_cost": "g_cost_module_path"}
 OPTIONS_FOR = {"scones_dual_train": "g_fast_dual", "scones_dual_train_measures": "g_fast_dual",
                "scones_score_train": "g_fast_train", "scones_barycentric_train": "g_fast_train",
                "scones_sampler_new": "g_fast_sampler", "scones_spot_train": "g_fast_spot",

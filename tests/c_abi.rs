@@ -141,6 +141,17 @@ fn c_spot() {
     assert!(out.contains("spot: all"), "{out}");
 }
 
+/// Costs beyond squared Euclidean (issue 13 item 4): the linear-operator cost between a 1-d source
+/// and a 2-d target, a host callback cost against the built-in squared cost, a TorchScript cost
+/// module through a file (problem, file round trips, refusals, sampling).
+#[test]
+fn c_costs() {
+    let exe = compile("costs.c", false, &[]);
+    let module = manifest_dir().join("tests/fixtures/cost_softplus.pt");
+    let out = run(&exe, &[&scratch("costs"), &module]);
+    assert!(out.contains("costs: all"), "{out}");
+}
+
 /// Item 5 of issue 9: the table generated from include/scones.h by scripts/gen_bad_inputs.py
 /// (every pointer NULL in turn, every matrix and numeric fault, every report struct_size). The
 /// generator's --check fails when the committed table is stale, i.e. when an export was added

@@ -77,6 +77,10 @@ enum class Cost : scones_cost {
   SqEuclidean = SCONES_COST_SQEUCLIDEAN,
   MeanSqEuclidean = SCONES_COST_MEAN_SQEUCLIDEAN,
   Euclidean = SCONES_COST_EUCLIDEAN,  // since 0.3: dual training, discrete solvers, SPOT; not sampling
+  // since 0.3: |A y - B x|^2, reported by Dual::problem(); set with DualOptions::linear_cost(A, B)
+  Linear = SCONES_COST_LINEAR,
+  TorchScript = SCONES_COST_TORCHSCRIPT,  // since 0.3: DualOptions::torchscript_cost
+  Callback = SCONES_COST_CALLBACK,        // since 0.3: DualOptions::cost_callback
 };
 
 enum class BatchMode : scones_batch_mode {
@@ -401,7 +405,26 @@ using ScoreFn = std::function<void(const double* y, std::size_t n, std::size_t d
 /// Status::Callback.
 using MeasureFn = std::function<void(double* out, std::size_t m, std::size_t d, std::uint64_t seed)>;
 
+/// A host ground cost (since 0.3): values[i] = c(x_i, y_i) for the m row pairs of x (m x dx) and
+/// y (m x dy), row-major, and, when grad_y is not null, grad_y (m x dy) = its gradient in y.
+/// Throwing fails the call with Status::Callback.
+using CostFn = std::function<void(const double* x, const double* y, std::size_t m, std::size_t dx, std::size_t dy,
+                                  double* values, double* grad_y)>;
+
 namespace detail {
+
+struct CostState {
+  CostFn fn;
+  static int32_t trampoline(void* user, std::size_t m, std::size_t dx, std::size_t dy, const double* x, const double* y,
+                            double* values, double* grad_y) noexcept {
+    try {
+      static_cast<CostState*>(user)->fn(x, y, m, dx, dy, values, grad_y);
+      return 0;
+    } catch (...) {
+      return keep_callback_error();
+    }
+  }
+};
 
 struct ScoreState {
   ScoreFn fn;
@@ -441,6 +464,25 @@ class DualOptions {
   }
   DualOptions& regularizer(Regularizer r, double lambda) { return set(scones_dual_options_set_regularizer, static_cast<scones_regularizer>(r), lambda); }
   DualOptions& cost(Cost c) { return set(scones_dual_options_set_cost, static_cast<scones_cost>(c)); }
+  /// c(x, y) = |A y - B x|^2 with A (k x dy) and B (k x dx): sources and targets of different
+  /// dimensions compared in a shared k-dimensional view (A, B copied; finite; A not zero).
+  DualOptions& linear_cost(View a, View b) { return set(scones_dual_options_set_linear_cost, a.c(), b.c()); }
+  /// c(x, y) = forward(x, y) of a TorchScript module (x [m, dx], y [m, dy] float32 -> [m]),
+  /// differentiable in y; `curvature` bounds its y-Hessian's norm (2 for |x - y|^2). Saved duals
+  /// embed the module.
+  DualOptions& torchscript_cost(const std::string& path, std::size_t dx, std::size_t dy, double curvature = 2.0) {
+    return set(scones_dual_options_set_torchscript_cost, path.c_str(), dx, dy, curvature);
+  }
+  /// A host cost (see CostFn), kept alive by these options and by every Dual and Sampler made
+  /// from them. Such a dual cannot be saved.
+  DualOptions& cost_callback(CostFn fn, std::size_t dx, std::size_t dy, double curvature = 2.0) {
+    auto state = std::make_shared<detail::CostState>();
+    state->fn = std::move(fn);
+    set(scones_dual_options_set_callback_cost, &detail::CostState::trampoline, static_cast<void*>(state.get()), dx, dy,
+        curvature);
+    cost_ = std::move(state);
+    return *this;
+  }
   DualOptions& hidden(const std::vector<std::size_t>& widths) { return set(scones_dual_options_set_hidden, widths.data(), widths.size()); }
   DualOptions& hidden_each(const std::vector<std::size_t>& phi, const std::vector<std::size_t>& psi) {
     return set(scones_dual_options_set_hidden_each, phi.data(), phi.size(), psi.data(), psi.size());
@@ -468,6 +510,7 @@ class DualOptions {
 
   const scones_dual_options* get() const noexcept { return h_.get(); }
   const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
+  const std::shared_ptr<detail::CostState>& cost_state() const noexcept { return cost_; }
 
  private:
   template <class F, class... Args>
@@ -477,6 +520,7 @@ class DualOptions {
   }
   detail::Handle<scones_dual_options, scones_dual_options_free> h_;
   std::shared_ptr<detail::ProgressState> progress_;
+  std::shared_ptr<detail::CostState> cost_;
 };
 
 class Barycentric;
@@ -656,14 +700,14 @@ class Dual {
     scones_dual* out = nullptr;
     std::shared_ptr<detail::ProgressState> keep = options.progress_state();
     detail::call_with_progress(keep.get(), scones_dual_train, source.c(), target.c(), options.get(), &out);
-    return Dual(out);
+    return Dual(out, options.cost_state());
   }
   /// Trains phi and psi between two measures (point sets or host samplers drawn per minibatch).
   static Dual train(const Measure& source, const Measure& target, const DualOptions& options = DualOptions()) {
     scones_dual* out = nullptr;
     std::shared_ptr<detail::ProgressState> keep = options.progress_state();
     detail::call_with_progress(keep.get(), scones_dual_train_measures, source.get(), target.get(), options.get(), &out);
-    return Dual(out);
+    return Dual(out, options.cost_state());
   }
   /// Loads a model written by save() onto `device`.
   static Dual load(const std::string& path, const std::string& device = "cpu") {
@@ -710,8 +754,12 @@ class Dual {
 
   scones_dual* get() const noexcept { return h_.get(); }
   explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+  const std::shared_ptr<detail::CostState>& cost_state() const noexcept { return cost_; }
 
  private:
+  Dual(scones_dual* adopt, std::shared_ptr<detail::CostState> cost) noexcept : cost_(std::move(cost)), h_(adopt) {}
+  // Declared before the handle, so destroyed after it: a callback-cost dual calls it.
+  std::shared_ptr<detail::CostState> cost_;
   detail::Handle<scones_dual, scones_dual_free> h_;
 };
 
@@ -847,7 +895,7 @@ class Sampler {
  public:
   Sampler() noexcept = default;
   Sampler(const Dual& dual, const Score& score, const SamplerOptions& options = SamplerOptions())
-      : progress_(options.progress_state()), score_(score.callback_state()) {
+      : progress_(options.progress_state()), score_(score.callback_state()), cost_(dual.cost_state()) {
     scones_sampler* out = nullptr;
     detail::call(scones_sampler_new, dual.get(), score.get(), options.get(), &out);
     h_.reset(out);
@@ -894,6 +942,7 @@ class Sampler {
   // Declared before the handle, so destroyed after it: the C sampler points at both.
   std::shared_ptr<detail::ProgressState> progress_;
   std::shared_ptr<detail::ScoreState> score_;
+  std::shared_ptr<detail::CostState> cost_;
   detail::Handle<scones_sampler, scones_sampler_free> h_;
 };
 
@@ -910,6 +959,12 @@ class SpotOptions {
   /// Replaces every setting of Algorithm 3 by the preset's (device, seed, threads and progress stay).
   SpotOptions& preset(SpotPreset p) { return set(scones_spot_options_set_preset, static_cast<scones_spot_preset>(p)); }
   SpotOptions& cost(Cost c) { return set(scones_spot_options_set_cost, static_cast<scones_cost>(c)); }
+  /// |A y - B x|^2 as DualOptions::linear_cost; two marginals only.
+  SpotOptions& linear_cost(View a, View b) { return set(scones_spot_options_set_linear_cost, a.c(), b.c()); }
+  /// A TorchScript cost as DualOptions::torchscript_cost (SPOT differentiates through it).
+  SpotOptions& torchscript_cost(const std::string& path, std::size_t dx, std::size_t dy, double curvature = 2.0) {
+    return set(scones_spot_options_set_torchscript_cost, path.c_str(), dx, dy, curvature);
+  }
   SpotOptions& hidden(const std::vector<std::size_t>& generator, const std::vector<std::size_t>& critic) {
     return set(scones_spot_options_set_hidden, generator.data(), generator.size(), critic.data(), critic.size());
   }

@@ -15,8 +15,9 @@ import (
 
 // Dual holds trained dual potentials (phi, psi) with their regularizer, cost and dimensions.
 type Dual struct {
-	mu  sync.RWMutex // Close takes it exclusively; calls share it (the library serializes)
-	ptr *C.scones_dual
+	mu   sync.RWMutex // Close takes it exclusively; calls share it (the library serializes)
+	ptr  *C.scones_dual
+	cost *hostState // a host cost's function, which the C dual (and its samplers) call
 }
 
 func newDual(p *C.scones_dual) *Dual {
@@ -36,6 +37,8 @@ func (d *Dual) Close() {
 	if d.ptr != nil {
 		C.scones_dual_free(d.ptr)
 		d.ptr = nil
+		d.cost.release()
+		d.cost = nil
 		runtime.SetFinalizer(d, nil)
 	}
 }
@@ -61,15 +64,30 @@ func Train(ctx context.Context, source, target View, opts TrainOptions) (*Dual, 
 	st := C.go_dual_train(x.ptr, &x.shape, y.ptr, &y.shape, o, &out, &cerr)
 	x.keepAlive()
 	y.keepAlive()
-	if err := state.finish(check(st, cerr)); err != nil {
+	host := opts.costHost()
+	runtime.KeepAlive(opts.cost)
+	if err := state.finish(host.finish(check(st, cerr))); err != nil {
 		return nil, err
 	}
-	return newDual(out), nil
+	d := newDual(out)
+	d.cost = host.acquire()
+	return d, nil
+}
+
+// costHost is the state of the host cost opts set, if any.
+func (o TrainOptions) costHost() *hostState {
+	if o.cost == nil {
+		return nil
+	}
+	return o.cost.host
 }
 
 // dualOptions builds the C options of opts, with a progress hook when opts has a ProgressFunc
 // or ctx can be cancelled; done releases them (after the call).
 func dualOptions(ctx context.Context, opts TrainOptions) (*C.scones_dual_options, *progressState, func(), error) {
+	if opts.err != nil {
+		return nil, nil, nil, opts.err
+	}
 	var o *C.scones_dual_options
 	var cerr *C.scones_error
 	if err := check(C.scones_dual_options_new(&o, &cerr), cerr); err != nil {

@@ -6,6 +6,7 @@ package scones
 import "C"
 
 import (
+	"runtime"
 	"runtime/cgo"
 	"sync"
 	"unsafe"
@@ -22,6 +23,25 @@ type MeasureFunc func(out Matrix[float64], seed uint64) error
 // call. A non-nil error stops the calling function (an *Error with StatusCallback wrapping it).
 type ScoreFunc func(out, y Matrix[float64], sigma float64) error
 
+// CostFunc evaluates a ground cost at m row pairs: values[i] = c(x_i, y_i) for x (m x dx) and
+// y (m x dy), and, when gradY has rows (it is empty when only values are needed), gradY (m x dy)
+// = the gradient of c in y at each pair. All arguments alias the library's buffers and are
+// valid only during the call. A non-nil error stops the calling function (an *Error with
+// StatusCallback wrapping it).
+type CostFunc func(values []float64, gradY, x, y Matrix[float64]) error
+
+// costHolder owns one reference to a host cost's state for the TrainOptions values that carry
+// it (copies share the holder); the finalizer drops it once no options refer to it. Duals
+// trained with it hold references of their own.
+type costHolder struct{ host *hostState }
+
+func newCostHolder(f CostFunc) *costHolder {
+	h := &costHolder{host: newHostState(nil, nil)}
+	h.host.cost = f
+	runtime.SetFinalizer(h, func(c *costHolder) { c.host.release() })
+	return h
+}
+
 // hostState is the Go side of a host callback that a C object calls through a cgo.Handle. The
 // handle is reference-counted: a callback score is shared by the Score and every Sampler made
 // from it (they hold copies that call the same function), and the handle is deleted when the
@@ -30,6 +50,7 @@ type ScoreFunc func(out, y Matrix[float64], sigma float64) error
 type hostState struct {
 	measure MeasureFunc
 	score   ScoreFunc
+	cost    CostFunc
 
 	mu       sync.Mutex
 	refs     int
@@ -125,6 +146,22 @@ func goSconesScore(handle C.uintptr_t, y *C.double, n, d C.size_t, sigma C.doubl
 	h := cgo.Handle(handle).Value().(*hostState)
 	defer h.guard(&ret)
 	if err := h.score(hostMatrix(out, n, d), hostMatrix(y, n, d), float64(sigma)); err != nil {
+		h.fail(err, false, nil)
+		return 1
+	}
+	return 0
+}
+
+//export goSconesCost
+func goSconesCost(handle C.uintptr_t, m, dx, dy C.size_t, x, y, values, gradY *C.double) (ret C.int32_t) {
+	h := cgo.Handle(handle).Value().(*hostState)
+	defer h.guard(&ret)
+	grad := Matrix[float64]{Cols: int(dy), RowStride: int(dy), ColStride: 1}
+	if gradY != nil {
+		grad = hostMatrix(gradY, m, dy)
+	}
+	v := hostMatrix(values, m, 1)
+	if err := h.cost(v.Data, grad, hostMatrix(x, m, dx), hostMatrix(y, m, dy)); err != nil {
 		h.fail(err, false, nil)
 		return 1
 	}

@@ -122,9 +122,13 @@ func TrainMeasures(ctx context.Context, source, target *Measure, opts TrainOptio
 	st := C.scones_dual_train_measures(ptrs[0], ptrs[1], o, &out, &cerr)
 	runtime.KeepAlive(source)
 	runtime.KeepAlive(target)
-	err = finishHosts(check(st, cerr), hosts)
+	host := opts.costHost()
+	runtime.KeepAlive(opts.cost)
+	err = host.finish(finishHosts(check(st, cerr), hosts))
 	if err := state.finish(err); err != nil {
 		return nil, err
 	}
-	return newDual(out), nil
+	d := newDual(out)
+	d.cost = host.acquire()
+	return d, nil
 }

@@ -5,7 +5,10 @@ package scones
 */
 import "C"
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // Regularizer is the f-divergence regularizing the transport problem.
 type Regularizer int32
@@ -29,6 +32,13 @@ const (
 	// Euclidean is |x - y| (since 0.3): dual training, the discrete solvers and SPOT; the
 	// Langevin sampler refuses it (it needs a cost with bounded curvature in y).
 	Euclidean Cost = C.SCONES_COST_EUCLIDEAN
+	// Linear is |A y - B x|^2 (since 0.3), reported by Dual.Problem for a dual trained with
+	// TrainOptions.LinearCost; Cost(Linear) is refused (the cost needs its matrices).
+	Linear Cost = C.SCONES_COST_LINEAR
+	// TorchScript is a cost module (since 0.3), reported for TrainOptions.TorchScriptCost.
+	TorchScript Cost = C.SCONES_COST_TORCHSCRIPT
+	// Callback is a host cost function (since 0.3), reported for TrainOptions.CostFunc.
+	Callback Cost = C.SCONES_COST_CALLBACK
 )
 
 // BatchMode pairs minibatch terms in dual training.
@@ -93,6 +103,8 @@ type TrainOptions struct {
 	setters  []dualSetter
 	progress ProgressFunc
 	every    int
+	err      error       // a setting refused before it reached the library (reported by Train)
+	cost     *costHolder // the last host cost function set, if any
 }
 
 func (o TrainOptions) with(f dualSetter) TrainOptions {
@@ -112,6 +124,63 @@ func (o TrainOptions) Cost(c Cost) TrainOptions {
 	return o.with(func(p *C.scones_dual_options, e **C.scones_error) C.scones_status {
 		return C.scones_dual_options_set_cost(p, C.scones_cost(c), e)
 	})
+}
+
+// LinearCost sets c(x, y) = |A y - B x|^2 with A (k x dy) and B (k x dx): sources and targets of
+// different dimensions compared in a shared k-dimensional view. A and B are read when Train
+// runs (finite; A not zero).
+func (o TrainOptions) LinearCost(a, b View) TrainOptions {
+	if _, _, err := linearViews(a, b); err != nil {
+		o.err = err
+		return o
+	}
+	return o.with(func(p *C.scones_dual_options, e **C.scones_error) C.scones_status {
+		ca, cb, _ := linearViews(a, b)
+		defer ca.keepAlive()
+		defer cb.keepAlive()
+		return C.go_dual_options_set_linear_cost(p, ca.ptr, &ca.shape, cb.ptr, &cb.shape, e)
+	})
+}
+
+// TorchScriptCost sets c(x, y) = forward(x, y) of a TorchScript module saved with
+// torch.jit.save: forward(x [m, dx] float32, y [m, dy] float32) -> [m], differentiable in y.
+// curvature (> 0) bounds the norm of its y-Hessian (2 for |x - y|^2), which the sampler's
+// step-size schedule assumes. Saved duals embed the module.
+func (o TrainOptions) TorchScriptCost(path string, dx, dy int, curvature float64) TrainOptions {
+	return o.with(func(p *C.scones_dual_options, e **C.scones_error) C.scones_status {
+		cp := C.CString(path)
+		defer C.free(unsafe.Pointer(cp))
+		return C.scones_dual_options_set_torchscript_cost(p, cp, C.size_t(dx), C.size_t(dy), C.double(curvature), e)
+	})
+}
+
+// CostFunc sets a cost evaluated by the host (see CostFunc); sources of dimension dx, targets
+// of dimension dy, curvature (> 0) a bound on the norm of its y-Hessian. The trained Dual and
+// its samplers keep the function; such a dual cannot be saved.
+func (o TrainOptions) CostFunc(f CostFunc, dx, dy int, curvature float64) TrainOptions {
+	if f == nil {
+		o.err = errorf(StatusInvalidArgument, "CostFunc: nil function")
+		return o
+	}
+	holder := newCostHolder(f)
+	o = o.with(func(p *C.scones_dual_options, e **C.scones_error) C.scones_status {
+		st := C.go_dual_options_set_callback_cost(p, C.uintptr_t(holder.host.handle), C.size_t(dx), C.size_t(dy),
+			C.double(curvature), e)
+		runtime.KeepAlive(holder)
+		return st
+	})
+	o.cost = holder
+	return o
+}
+
+// linearViews checks the operators of a linear cost on the Go side (nil, strides).
+func linearViews(a, b View) (cview, cview, error) {
+	ca, err := toC(a, "A")
+	if err != nil {
+		return cview{}, cview{}, err
+	}
+	cb, err := toC(b, "B")
+	return ca, cb, err
 }
 
 // Hidden sets the hidden layer widths of both potentials.

@@ -20,6 +20,7 @@ type Sampler struct {
 	state  *progressState // designated by the C sampler's progress user_data
 	handle cgo.Handle
 	score  *hostState // a callback score's function, which the C sampler calls
+	cost   *hostState // a host cost's function (from the dual), which the C sampler calls
 	k, dy  int
 }
 
@@ -54,10 +55,11 @@ func NewSampler(dual *Dual, score *Score, opts SamplerOptions) (*Sampler, error)
 	// nil or closed handles reach the library, which reports them as ErrInvalidArgument.
 	var dp *C.scones_dual
 	var sp *C.scones_score
+	var cost *hostState
 	if dual != nil {
 		dual.mu.RLock()
 		defer dual.mu.RUnlock()
-		dp = dual.ptr
+		dp, cost = dual.ptr, dual.cost
 	}
 	if score != nil {
 		score.mu.RLock()
@@ -77,12 +79,14 @@ func NewSampler(dual *Dual, score *Score, opts SamplerOptions) (*Sampler, error)
 		return nil, err
 	}
 	s.score = host.acquire()
+	s.cost = cost.acquire()
 	var dx, dy, k C.size_t
 	st = C.scones_sampler_shape(s.ptr, &dx, &dy, &k, &cerr)
 	if err := check(st, cerr); err != nil {
 		C.scones_sampler_free(s.ptr)
 		s.handle.Delete()
 		s.score.release()
+		s.cost.release()
 		return nil, err
 	}
 	s.dy, s.k = int(dy), int(k)
@@ -103,6 +107,8 @@ func (s *Sampler) Close() {
 		s.handle.Delete()
 		s.score.release()
 		s.score = nil
+		s.cost.release()
+		s.cost = nil
 		runtime.SetFinalizer(s, nil)
 	}
 }
@@ -127,7 +133,7 @@ func (s *Sampler) SampleInto(ctx context.Context, sources, out View) error {
 	runtime.KeepAlive(s)
 	x.keepAlive()
 	o.keepAlive()
-	return s.state.finish(s.score.finish(check(st, cerr)))
+	return s.state.finish(s.cost.finish(s.score.finish(check(st, cerr))))
 }
 
 // Sample draws K samples for each row of sources into a new ((n K) x dy) matrix.

@@ -52,6 +52,16 @@ scones_status go_dual_potential(const scones_dual *dual, scones_potential which,
   scones_matrix_mut o = go_mm(od, os);
   return scones_dual_potential(dual, which, &p, &o, err);
 }
+scones_status go_dual_options_set_linear_cost(scones_dual_options *o, const void *ad, const go_shape *as,
+                                              const void *bd, const go_shape *bs, scones_error **err) {
+  scones_matrix a = go_m(ad, as), b = go_m(bd, bs);
+  return scones_dual_options_set_linear_cost(o, &a, &b, err);
+}
+scones_status go_spot_options_set_linear_cost(scones_spot_options *o, const void *ad, const go_shape *as,
+                                              const void *bd, const go_shape *bs, scones_error **err) {
+  scones_matrix a = go_m(ad, as), b = go_m(bd, bs);
+  return scones_spot_options_set_linear_cost(o, &a, &b, err);
+}
 scones_status go_dual_compatibility(const scones_dual *dual, const void *xd, const go_shape *xs, const void *yd,
                                     const go_shape *ys, void *od, const go_shape *os, scones_error **err) {
   scones_matrix x = go_m(xd, xs), y = go_m(yd, ys);
@@ -216,4 +226,13 @@ scones_status go_spot_sample(const scones_spot *s, uint64_t seed, double *buf, s
     offset += n * dims[k];
   }
   return scones_spot_sample(s, seed, outs, count, err);
+}
+
+static int32_t go_cost(void *user, size_t m, size_t dx, size_t dy, const double *x, const double *y, double *values,
+                       double *grad_y) {
+  return goSconesCost((uintptr_t)user, m, dx, dy, (double *)x, (double *)y, values, grad_y);
+}
+scones_status go_dual_options_set_callback_cost(scones_dual_options *o, uintptr_t handle, size_t dx, size_t dy,
+                                                double curvature, scones_error **err) {
+  return scones_dual_options_set_callback_cost(o, go_cost, (void *)handle, dx, dy, curvature, err);
 }

@@ -44,6 +44,16 @@ static inline const scones_matrix_mut *go_opt_mm(scones_matrix_mut *m, void *dat
   return m;
 }
 
+/* Linear costs: A and B cross as data pointers and shapes like every matrix. */
+scones_status go_dual_options_set_linear_cost(scones_dual_options *o, const void *ad, const go_shape *as,
+                                              const void *bd, const go_shape *bs, scones_error **err);
+scones_status go_spot_options_set_linear_cost(scones_spot_options *o, const void *ad, const go_shape *as,
+                                              const void *bd, const go_shape *bs, scones_error **err);
+
+/* A host cost: user_data carries a runtime/cgo.Handle of the Go function's state. */
+scones_status go_dual_options_set_callback_cost(scones_dual_options *o, uintptr_t handle, size_t dx, size_t dy,
+                                                double curvature, scones_error **err);
+
 /* Progress: user_data carries a runtime/cgo.Handle (an integer, not a Go pointer). */
 scones_status go_dual_options_set_progress(scones_dual_options *o, uintptr_t handle, size_t every, scones_error **err);
 scones_status go_sampler_options_set_progress(scones_sampler_options *o, uintptr_t handle, size_t every, scones_error **err);

@@ -35,6 +35,7 @@ type SpotOptions struct {
 	setters  []spotSetter
 	progress ProgressFunc
 	every    int
+	err      error // a setting refused before it reached the library (reported by TrainSpot)
 }
 
 func (o SpotOptions) with(f spotSetter) SpotOptions {
@@ -54,6 +55,30 @@ func (o SpotOptions) Preset(p SpotPreset) SpotOptions {
 func (o SpotOptions) Cost(c Cost) SpotOptions {
 	return o.with(func(q *C.scones_spot_options, e **C.scones_error) C.scones_status {
 		return C.scones_spot_options_set_cost(q, C.scones_cost(c), e)
+	})
+}
+
+// LinearCost sets |A y - B x|^2 as TrainOptions.LinearCost; two marginals only.
+func (o SpotOptions) LinearCost(a, b View) SpotOptions {
+	if _, _, err := linearViews(a, b); err != nil {
+		o.err = err
+		return o
+	}
+	return o.with(func(q *C.scones_spot_options, e **C.scones_error) C.scones_status {
+		ca, cb, _ := linearViews(a, b)
+		defer ca.keepAlive()
+		defer cb.keepAlive()
+		return C.go_spot_options_set_linear_cost(q, ca.ptr, &ca.shape, cb.ptr, &cb.shape, e)
+	})
+}
+
+// TorchScriptCost sets a TorchScript cost module as TrainOptions.TorchScriptCost (SPOT
+// differentiates through it); two marginals only.
+func (o SpotOptions) TorchScriptCost(path string, dx, dy int, curvature float64) SpotOptions {
+	return o.with(func(q *C.scones_spot_options, e **C.scones_error) C.scones_status {
+		cp := C.CString(path)
+		defer C.free(unsafe.Pointer(cp))
+		return C.scones_spot_options_set_torchscript_cost(q, cp, C.size_t(dx), C.size_t(dy), C.double(curvature), e)
 	})
 }
 
@@ -155,6 +180,9 @@ func (o SpotOptions) Progress(fn ProgressFunc, every int) SpotOptions {
 
 // spotOptions builds the C options of opts, as dualOptions does for TrainOptions.
 func spotOptions(ctx context.Context, opts SpotOptions) (*C.scones_spot_options, *progressState, func(), error) {
+	if opts.err != nil {
+		return nil, nil, nil, opts.err
+	}
 	var o *C.scones_spot_options
 	var cerr *C.scones_error
 	if err := check(C.scones_spot_options_new(&o, &cerr), cerr); err != nil {

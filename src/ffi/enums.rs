@@ -34,6 +34,12 @@ pub const SCONES_COST_EUCLIDEAN: scones_cost = 2;
 /// c(x, y) = |A y - B x|^2, reported by scones_dual_problem for a dual trained with
 /// scones_dual_options_set_linear_cost; not accepted by the cost setters (it needs A and B).
 pub const SCONES_COST_LINEAR: scones_cost = 3;
+/// A TorchScript cost module, reported by scones_dual_problem for a dual trained with
+/// scones_dual_options_set_torchscript_cost; not accepted by the cost setters.
+pub const SCONES_COST_TORCHSCRIPT: scones_cost = 4;
+/// A host callback cost, reported by scones_dual_problem for a dual trained with
+/// scones_dual_options_set_callback_cost; not accepted by the cost setters.
+pub const SCONES_COST_CALLBACK: scones_cost = 5;
 
 /// Learning-rate schedule; one of the SCONES_LR_* values.
 pub type scones_lr_schedule = i32;
@@ -81,8 +87,23 @@ pub(crate) fn regularizer_to(d: Divergence) -> scones_regularizer {
 }
 
 pub(crate) fn cost_from(c: scones_cost) -> Result<Cost> {
-    if c == SCONES_COST_LINEAR {
-        return Err(Error::invalid("SCONES_COST_LINEAR needs its matrices: use scones_dual_options_set_linear_cost"));
+    match c {
+        SCONES_COST_LINEAR => {
+            return Err(Error::invalid(
+                "SCONES_COST_LINEAR needs its matrices: use scones_dual_options_set_linear_cost",
+            ))
+        }
+        SCONES_COST_TORCHSCRIPT => {
+            return Err(Error::invalid(
+                "SCONES_COST_TORCHSCRIPT needs its module: use scones_dual_options_set_torchscript_cost",
+            ))
+        }
+        SCONES_COST_CALLBACK => {
+            return Err(Error::invalid(
+                "SCONES_COST_CALLBACK needs its function: use scones_dual_options_set_callback_cost",
+            ))
+        }
+        _ => {}
     }
     lookup(c, &COSTS, "cost")
 }
@@ -90,6 +111,8 @@ pub(crate) fn cost_from(c: scones_cost) -> Result<Cost> {
 pub(crate) fn cost_to(c: &Cost) -> scones_cost {
     match c {
         Cost::Linear(_) => SCONES_COST_LINEAR,
+        Cost::External(e) if e.name() == "torchscript" => SCONES_COST_TORCHSCRIPT,
+        Cost::External(_) => SCONES_COST_CALLBACK,
         _ => reverse(c.clone(), &COSTS),
     }
 }
@@ -132,5 +155,9 @@ mod tests {
             assert_eq!(cost_from(cost_to(&c)).unwrap(), c);
         }
         assert!(regularizer_from(7).is_err() && regularizer_from(-1).is_err() && cost_from(3).is_err());
+        // The costs that need more than a value are reported, never accepted by value.
+        for c in [SCONES_COST_LINEAR, SCONES_COST_TORCHSCRIPT, SCONES_COST_CALLBACK] {
+            assert!(cost_from(c).unwrap_err().message.contains("needs its"));
+        }
     }
 }

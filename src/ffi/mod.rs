@@ -21,6 +21,7 @@
 // from, never back: there is no import circle.
 pub mod barycentric;
 mod common;
+pub mod cost;
 pub mod discrete;
 pub mod dual;
 pub mod enums;

@@ -58,6 +58,10 @@ int main(int argc, char **argv) {
   }
   snprintf(g_scratch, sizeof g_scratch, "%s", argv[1]);
   snprintf(g_torchscript_path, sizeof g_torchscript_path, "%s", argv[2]);
+  /* The cost module (dx = dy = 2) lies beside the score module. */
+  const char *slash = strrchr(argv[2], '/');
+  int dir_len = slash ? (int)(slash - argv[2] + 1) : 0;
+  snprintf(g_cost_module_path, sizeof g_cost_module_path, "%.*scost_softplus.pt", dir_len, argv[2]);
   if (setup()) {
     fprintf(stderr, "bad_inputs: fixtures failed\n");
     return 1;

@@ -45,7 +45,8 @@ static scones_train_options *g_fast_train;
 static scones_sampler_options *g_fast_sampler;
 static const char *g_labels[1] = {"a"};
 static const uint32_t g_colors[1] = {0xff0000ffu};
-static char g_dual_path[600], g_score_path[600], g_map_path[600], g_spot_path[600], g_torchscript_path[512], g_scratch[512];
+static char g_dual_path[600], g_score_path[600], g_map_path[600], g_spot_path[600], g_torchscript_path[512], g_cost_module_path[600],
+    g_scratch[512];
 static const char *g_case_fn, *g_case_param;
 static int g_case_kind;
 
@@ -235,6 +236,21 @@ static int32_t cb_score(void *u, const double *y, size_t n, size_t d, double sig
 static int32_t cb_measure(void *u, size_t m, size_t d, uint64_t seed, double *out) {
   (void)u;
   for (size_t i = 0; i < m * d; i++) out[i] = (double)((seed + i) % 17) / 17.0;
+  return 0;
+}
+
+/* c(x, y) = |x - y|^2 and its y-gradient. */
+static int32_t cb_cost(void *u, size_t m, size_t dx, size_t dy, const double *x, const double *y, double *values,
+                       double *grad_y) {
+  (void)u, (void)dy;
+  for (size_t i = 0; i < m; i++) {
+    values[i] = 0;
+    for (size_t k = 0; k < dx; k++) {
+      double t = y[i * dx + k] - x[i * dx + k];
+      values[i] += t * t;
+      if (grad_y) grad_y[i * dx + k] = 2 * t;
+    }
+  }
   return 0;
 }
 

@@ -192,6 +192,63 @@ static void spot_cycle(const char *dir, uint64_t seed) {
   scones_measure_free(mc);
 }
 
+/* c(x, y) = |x - y|^2 from the host, with its y-gradient when asked. */
+static int32_t host_sq_cost(void *user, size_t m, size_t dx, size_t dy, const double *x, const double *y,
+                            double *values, double *grad_y) {
+  (void)user, (void)dy;
+  for (size_t i = 0; i < m; i++) {
+    values[i] = 0;
+    for (size_t k = 0; k < dx; k++) {
+      double t = y[i * dx + k] - x[i * dx + k];
+      values[i] += t * t;
+      if (grad_y) grad_y[i * dx + k] = 2 * t;
+    }
+  }
+  return 0;
+}
+
+static int32_t host_failing_cost(void *user, size_t m, size_t dx, size_t dy, const double *x, const double *y,
+                                 double *values, double *grad_y) {
+  (void)user, (void)m, (void)dx, (void)dy, (void)x, (void)y, (void)values, (void)grad_y;
+  return 1;
+}
+
+/* A dual trained with a host callback cost, a sampler following its y-gradient, the refused save
+   and a failing callback's error object. */
+static void callback_cost_cycle(const char *dir) {
+  scones_dual_options *o = NULL;
+  scones_dual *dual = NULL, *none = NULL;
+  size_t w[1] = {4};
+  EXPECT_OK(scones_dual_options_new(&o, &err));
+  EXPECT_OK(scones_dual_options_set_hidden(o, w, 1, &err));
+  EXPECT_OK(scones_dual_options_set_batch(o, 8, SCONES_BATCH_ALL_PAIRS, &err));
+  EXPECT_OK(scones_dual_options_set_iterations(o, 3, &err));
+  EXPECT_OK(scones_dual_options_set_callback_cost(o, host_sq_cost, NULL, D, D, 2.0, &err));
+  scones_matrix x = scones_matrix_f64(g_x, N, D), y = scones_matrix_f64(g_y, N, D);
+  EXPECT_OK(scones_dual_train(&x, &y, o, &dual, &err));
+  if (dual) {
+    EXPECT_STATUS(SCONES_STATUS_INVALID_ARGUMENT, scones_dual_save(dual, in_dir(dir, "callback.safetensors"), &err));
+    scones_score *emp = NULL;
+    scones_sampler_options *so = NULL;
+    scones_sampler *s = NULL;
+    EXPECT_OK(scones_score_new_empirical(&y, 0.5, &emp, &err));
+    EXPECT_OK(scones_sampler_options_new(&so, &err));
+    EXPECT_OK(scones_sampler_options_set_steps(so, 2, 0.01, &err));
+    EXPECT_OK(scones_sampler_new(dual, emp, so, &s, &err));
+    double out[2 * D];
+    scones_matrix x2 = scones_matrix_f64(g_x, 2, D);
+    scones_matrix_mut mo = scones_matrix_mut_f64(out, 2, D);
+    if (s) EXPECT_OK(scones_sample_batch(s, &x2, &mo, &err));
+    scones_sampler_free(s);
+    scones_sampler_options_free(so);
+    scones_score_free(emp);
+  }
+  EXPECT_OK(scones_dual_options_set_callback_cost(o, host_failing_cost, NULL, D, D, 2.0, &err));
+  EXPECT_STATUS(SCONES_STATUS_CALLBACK, scones_dual_train(&x, &y, o, &none, &err));
+  scones_dual_free(dual);
+  scones_dual_options_free(o);
+}
+
 /* Every discrete solver on 8 points, with options and a report; a failing call's error object. */
 static void discrete_cycle(void) {
   enum { M = 8 };
@@ -284,6 +341,7 @@ int main(int argc, char **argv) {
     dual_cycle(dir, (uint64_t)c);
     score_cycle(dir);
     spot_cycle(dir, (uint64_t)c);
+    callback_cost_cycle(dir);
     discrete_cycle();
     if (c == 0) {
       base = rss_kib();

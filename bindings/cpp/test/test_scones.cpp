@@ -509,8 +509,97 @@ static void test_spot(const std::string& dir) {
                "sampler with |x - y|");
 }
 
+// The linear cost |A y - B x|^2 between a 1-d source and a 2-d target: the problem reports it,
+// a file keeps it, bad operators are refused and the sampler follows its y-gradient.
+static void test_linear_cost(const std::string& dir) {
+  const std::size_t n = 500;
+  const std::vector<double> zero1 = {0.0}, one1 = {1.0}, zero2 = {0.0, 0.0}, eye2 = {1, 0, 0, 1};
+  scones::Matrix x = scones::gaussian::sample(scones::View(zero1.data(), 1, 1), scones::View(one1.data(), 1, 1), n, 3);
+  scones::Matrix y = scones::gaussian::sample(scones::View(zero2.data(), 1, 2), scones::View(eye2.data(), 2, 2), n, 4);
+  const std::vector<double> a = {0.5, 0.5}, b = {1.0};  // A (1 x 2) averages y, B (1 x 1) = 1
+  scones::Dual dual = scones::Dual::train(
+      x, y, scones::DualOptions().linear_cost(scones::View(a.data(), 1, 2), scones::View(b.data(), 1, 1)).hidden({8}).batch(32).iterations(20));
+  CHECK(dual.problem().cost == scones::Cost::Linear, "linear dual problem");
+  dual.save(dir + "/cpp_linear.scones");
+  scones::Dual back = scones::Dual::load(dir + "/cpp_linear.scones");
+  CHECK(back.problem().cost == scones::Cost::Linear, "linear cost through a file");
+  scones::View xs(x.data.data(), 8, 1), ys(y.data.data(), 8, 2);
+  CHECK(back.compatibility(xs, ys).data == dual.compatibility(xs, ys).data, "linear dual compatibilities through a file");
+  const std::vector<double> a3 = {1, 0, 0, 1}, nan_a = {NAN, 1.0}, zero_a = {0.0, 0.0};
+  expect_error(scones::Status::ShapeMismatch,
+               [&] { scones::DualOptions().linear_cost(scones::View(a3.data(), 2, 2), scones::View(b.data(), 1, 1)); },
+               "A and B with different row counts");
+  expect_error(scones::Status::NonFinite,
+               [&] { scones::DualOptions().linear_cost(scones::View(nan_a.data(), 1, 2), scones::View(b.data(), 1, 1)); },
+               "NaN in A");
+  expect_error(scones::Status::InvalidArgument,
+               [&] { scones::SpotOptions().linear_cost(scones::View(zero_a.data(), 1, 2), scones::View(b.data(), 1, 1)); },
+               "A = 0");
+  scones::Sampler sampler(back, scones::Score::gaussian(zero2, scones::View(eye2.data(), 2, 2)),
+                          scones::SamplerOptions().steps(20, 0.05));
+  scones::Matrix s = sampler.sample(xs);
+  bool finite = s.rows == 8 && s.cols == 2;
+  for (double v : s.data) finite = finite && std::isfinite(v);
+  CHECK(finite, "sampling a 2-d target from 1-d sources under the linear cost");
+}
+
+// A host cost |x - y|^2 trains the same dual as the built-in one (same seed); its y-gradient
+// drives the sampler; a throwing cost nests its exception; a TorchScript cost survives a file.
+static void test_external_costs(const std::string& dir, const std::string& score_fixture) {
+  const std::size_t n = 300, ne = 8;
+  const std::vector<double> zero2 = {0.0, 0.0}, eye2 = {1, 0, 0, 1};
+  scones::Matrix x = scones::gaussian::sample(scones::View(zero2.data(), 1, 2), scones::View(eye2.data(), 2, 2), n, 5);
+  scones::Matrix y = scones::gaussian::sample(scones::View(zero2.data(), 1, 2), scones::View(eye2.data(), 2, 2), n, 6);
+  long calls = 0, with_grad = 0;
+  auto sq = [&](const double* a, const double* b, std::size_t m, std::size_t dx, std::size_t, double* v, double* g) {
+    calls++;
+    with_grad += g != nullptr;
+    for (std::size_t i = 0; i < m; i++) {
+      v[i] = 0;
+      for (std::size_t k = 0; k < dx; k++) {
+        double t = b[i * dx + k] - a[i * dx + k];
+        v[i] += t * t;
+        if (g) g[i * dx + k] = 2 * t;
+      }
+    }
+  };
+  auto opts = [](scones::DualOptions&& o) -> scones::DualOptions& {
+    return o.hidden({16}).batch(64).iterations(50).seed(4).threads(1);
+  };
+  scones::Dual builtin = scones::Dual::train(x, y, opts(scones::DualOptions()));
+  scones::Dual hosted = scones::Dual::train(x, y, opts(scones::DualOptions()).cost_callback(sq, 2, 2));
+  CHECK(hosted.problem().cost == scones::Cost::Callback, "callback-cost problem");
+  scones::View xs(x.data.data(), ne, 2), ys(y.data.data(), ne, 2);
+  scones::Matrix cb = builtin.compatibility(xs, ys), ch = hosted.compatibility(xs, ys);
+  double worst = 0;
+  for (std::size_t i = 0; i < cb.data.size(); i++) worst = std::max(worst, std::fabs(cb.data[i] - ch.data[i]) / std::max(1.0, cb.data[i]));
+  CHECK(worst < 1e-4, "callback and built-in |x - y|^2 duals differ by %g", worst);
+  long before = with_grad;
+  scones::Matrix s = scones::Sampler(hosted, scones::Score::gaussian(zero2, scones::View(eye2.data(), 2, 2)),
+                                     scones::SamplerOptions().steps(10, 0.05)).sample(xs);
+  CHECK(with_grad > before && s.rows == ne, "the sampler follows the callback's gradient");
+  expect_error(scones::Status::InvalidArgument, [&] { hosted.save(dir + "/cpp_callback.scones"); }, "saving a callback cost");
+  auto broken = [](const double*, const double*, std::size_t, std::size_t, std::size_t, double*, double*) {
+    throw std::runtime_error("cost broke");
+  };
+  expect_callback_error([&] { scones::Dual::train(x, y, opts(scones::DualOptions()).cost_callback(broken, 2, 2)); }, "cost broke",
+                        "throwing cost");
+
+  const std::string module = score_fixture.substr(0, score_fixture.find_last_of('/') + 1) + "cost_softplus.pt";
+  scones::Dual ts = scones::Dual::train(x, y, opts(scones::DualOptions()).torchscript_cost(module, 2, 2, 4.0));
+  CHECK(ts.problem().cost == scones::Cost::TorchScript, "TorchScript-cost problem");
+  ts.save(dir + "/cpp_torchscript.scones");
+  scones::Dual back = scones::Dual::load(dir + "/cpp_torchscript.scones");
+  CHECK(back.problem().cost == scones::Cost::TorchScript && back.compatibility(xs, ys).data == ts.compatibility(xs, ys).data,
+        "TorchScript cost through a file");
+  scones::SpotOptions().torchscript_cost(module, 2, 2, 4.0);
+  expect_error(scones::Status::Io, [&] { scones::DualOptions().torchscript_cost(dir + "/missing.pt", 2, 2); }, "missing module");
+}
+
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : ".";
+  test_linear_cost(dir);
+  test_external_costs(dir, argc > 2 ? argv[2] : "tests/fixtures/score_module.pt");
   CHECK(second_tu_version() == SCONES_VERSION_STRING, "library %s, header %s", second_tu_version().c_str(),
         SCONES_VERSION_STRING);
 

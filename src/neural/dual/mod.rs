@@ -233,7 +233,7 @@ impl DualPotentials {
         f.set("regularizer", self.regularizer.divergence.name());
         f.set("lambda", format!("{:e}", self.regularizer.lambda));
         f.set("softplus_beta", format!("{:e}", self.regularizer.softplus_beta));
-        self.cost.store(&mut f);
+        self.cost.store(&mut f)?;
         f.set("dx", self.dx);
         f.set("dy", self.dy);
         self.phi.store("phi", &mut f);

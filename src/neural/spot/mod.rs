@@ -263,7 +263,7 @@ impl SpotModel {
 
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut f = ModelFile::new("spot");
-        self.cost.store(&mut f);
+        self.cost.store(&mut f)?;
         f.set("dims", self.generator.dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","));
         f.set("latent_dim", self.generator.latent_dim);
         f.set("shared_generator", self.generator.shared());

@@ -236,7 +236,7 @@ mod tests {
     fn a_model_file_round_trip_keeps_the_operators() {
         let c = cost(3, 2, 4, 5);
         let mut f = ModelFile::new("test");
-        c.store(&mut f);
+        c.store(&mut f).unwrap();
         assert_eq!(Cost::restore(&f, 2, 4).unwrap(), c);
         assert!(Cost::restore(&f, 4, 2).is_err());
     }

@@ -256,12 +256,31 @@ function _score_trampoline(user::Ptr{Cvoid}, y::Ptr{Cdouble}, n::Csize_t, d::Csi
     end
 end
 
+# Host cost: fills `values` (m) with c(x_i, y_i) at the columns of `x` (dx × m) and `y` (dy × m)
+# and, unless `grad_y` is `nothing`, `grad_y` (dy × m) with the y-gradients; all alias the
+# library's buffers for the duration of the call only.
+function _cost_trampoline(user::Ptr{Cvoid}, m::Csize_t, dx::Csize_t, dy::Csize_t, x::Ptr{Cdouble}, y::Ptr{Cdouble},
+                          values::Ptr{Cdouble}, grad_y::Ptr{Cdouble})::Int32
+    state = unsafe_pointer_to_objref(user)::ProgressState
+    try
+        g = grad_y == C_NULL ? nothing : unsafe_wrap(Array, grad_y, (Int(dy), Int(m)))
+        state.fn(unsafe_wrap(Array, values, Int(m)), g, unsafe_wrap(Array, x, (Int(dx), Int(m))),
+                 unsafe_wrap(Array, y, (Int(dy), Int(m))))
+        return Int32(0)
+    catch e
+        state.error === nothing && (state.error = e)
+        return Int32(1)
+    end
+end
+
+_cost_cfun() = @cfunction(_cost_trampoline, Int32,
+                          (Ptr{Cvoid}, Csize_t, Csize_t, Csize_t, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}))
 _measure_cfun() = @cfunction(_measure_trampoline, Int32, (Ptr{Cvoid}, Csize_t, Csize_t, UInt64, Ptr{Cdouble}))
 _score_cfun() = @cfunction(_score_trampoline, Int32, (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Csize_t, Cdouble, Ptr{Cdouble}))
 
 # ------------------------------------------------------------------------------ handles
 
-for (T, CT, free) in ((:Dual, :scones_dual, :scones_dual_free), (:Figure, :scones_figure, :scones_figure_free),
+for (T, CT, free) in ((:Figure, :scones_figure, :scones_figure_free),
                       (:Spot, :scones_spot, :scones_spot_free),
                       (:Barycentric, :scones_barycentric, :scones_barycentric_free),
                       (:TrainOptions, :scones_train_options, :scones_train_options_free),
@@ -296,7 +315,8 @@ Callable: `T(x)` maps the columns of `x`.""" Barycentric
 
 # Handles that may carry a host function the C object calls (user_data points at `state`,
 # which the handle keeps rooted for as long as the C object lives).
-for (T, CT, free) in ((:Score, :scones_score, :scones_score_free), (:Measure, :scones_measure, :scones_measure_free),
+for (T, CT, free) in ((:Dual, :scones_dual, :scones_dual_free),  # state: a host cost function
+                      (:Score, :scones_score, :scones_score_free), (:Measure, :scones_measure, :scones_measure_free),
                       (:SpotOptions, :scones_spot_options, :scones_spot_options_free))
     @eval begin
         mutable struct $T
@@ -334,7 +354,8 @@ const _REGULARIZERS = Dict(:kl => C.SCONES_REGULARIZER_KL, :chi_square => C.SCON
                            :squared_hellinger => C.SCONES_REGULARIZER_SQUARED_HELLINGER,
                            :jensen_shannon => C.SCONES_REGULARIZER_JENSEN_SHANNON, :gan => C.SCONES_REGULARIZER_GAN)
 const _COSTS = Dict(:sqeuclidean => C.SCONES_COST_SQEUCLIDEAN, :mean_sqeuclidean => C.SCONES_COST_MEAN_SQEUCLIDEAN,
-                    :euclidean => C.SCONES_COST_EUCLIDEAN)
+                    :euclidean => C.SCONES_COST_EUCLIDEAN, :linear => C.SCONES_COST_LINEAR,
+                    :torchscript => C.SCONES_COST_TORCHSCRIPT, :callback => C.SCONES_COST_CALLBACK)
 const _BATCH = Dict(:paired => C.SCONES_BATCH_PAIRED, :all_pairs => C.SCONES_BATCH_ALL_PAIRS)
 const _SCHEDULES = Dict(:constant => C.SCONES_LR_CONSTANT, :cosine => C.SCONES_LR_COSINE)
 const _SCORE_PARAMETRIZATIONS = Dict(:preconditioned => C.SCONES_SCORE_PARAMETRIZATION_PRECONDITIONED,
@@ -351,7 +372,20 @@ _enum(table, s::Symbol) = get(table, s, Int32(-1))
 _enum(table, s::Integer) = Int32(s)
 _sym(table, v) = something(findfirst(==(v), table), :unknown)
 
-function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, hidden=nothing, hidden_phi=nothing,
+# (what, dx, dy) or (what, dx, dy, curvature): the curvature bound defaults to 2 (|x - y|²'s).
+_cost_spec(t) = length(t) == 3 ? (t[1], t[2], t[3], 2.0) : (t[1], t[2], t[3], Float64(t[4]))
+
+# c(x, y) = |A y - B x|^2 from `linear_cost = (A, B)`, A k × dy and B k × dx (rows are rows).
+function _set_linear_cost(setter, o, linear_cost)
+    A, B = linear_cost
+    a, b = _input(Matrix(A)), _input(Matrix(B))
+    GC.@preserve a b begin
+        _check(setter, o, _mat(a), _mat(b))
+    end
+end
+
+function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, linear_cost=nothing,
+                       torchscript_cost=nothing, cost_callback=nothing, hidden=nothing, hidden_phi=nothing,
                        hidden_psi=nothing, learning_rate=nothing, betas=nothing, schedule=nothing,
                        final_fraction=0.01, batch_size=nothing, batch_mode=:all_pairs, iterations=nothing,
                        seed=nothing, device=nothing, threads=nothing, softplus_beta=nothing, progress=nothing,
@@ -363,6 +397,18 @@ function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, hidd
         _check(C.scones_dual_options_set_regularizer, o, _enum(_REGULARIZERS, something(regularizer, :kl)),
                Float64(something(lambda, 1.0)))
     cost === nothing || _check(C.scones_dual_options_set_cost, o, _enum(_COSTS, cost))
+    linear_cost === nothing || _set_linear_cost(C.scones_dual_options_set_linear_cost, o, linear_cost)
+    if torchscript_cost !== nothing
+        path, dx, dy, curvature = _cost_spec(torchscript_cost)
+        _check(C.scones_dual_options_set_torchscript_cost, o, String(path), dx, dy, curvature)
+    end
+    cost_state = nothing
+    if cost_callback !== nothing
+        f, dx, dy, curvature = _cost_spec(cost_callback)
+        cost_state = ProgressState(f, nothing)
+        _check(C.scones_dual_options_set_callback_cost, o, _cost_cfun(), pointer_from_objref(cost_state), dx, dy,
+               curvature)
+    end
     if hidden !== nothing
         w = Csize_t[hidden...]
         _check(C.scones_dual_options_set_hidden, o, w, length(w))
@@ -387,7 +433,7 @@ function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, hidd
         state = ProgressState(progress, nothing)
         _check(C.scones_dual_options_set_progress, o, _trampoline(), pointer_from_objref(state), progress_every)
     end
-    return o, state
+    return o, state, cost_state
 end
 
 function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing, samples_per_source=nothing,
@@ -519,7 +565,13 @@ _measure(A::AbstractMatrix) = Measure(A)
 Algorithm 1: trains the dual potentials φ, ψ between the points (columns) of `source` (dx × n)
 and `target` (dy × m). Keywords (library defaults when omitted, the paper's settings):
 `regularizer` (`:kl`, `:chi_square`, `:kl_cuturi`, `:reverse_kl`, `:squared_hellinger`,
-`:jensen_shannon`, `:gan`), `lambda`, `cost` (`:sqeuclidean`, `:mean_sqeuclidean`), `hidden`
+`:jensen_shannon`, `:gan`), `lambda`, `cost` (`:sqeuclidean`, `:mean_sqeuclidean`, `:euclidean`),
+`linear_cost = (A, B)` (|A y - B x|², A k × dy, B k × dx: source and target dimensions may differ),
+`torchscript_cost = (path, dx, dy[, curvature])` (a module forward(x [m, dx], y [m, dy]) -> [m]; `curvature`
+bounds its y-Hessian's norm, default 2; saved duals embed it), `cost_callback = (f, dx, dy[, curvature])`
+(`f(values, grad_y, x, y)` fills `values[i]` = c(x_i, y_i) for the columns of `x` (dx × m) and `y` (dy × m)
+and, unless `grad_y === nothing`, `grad_y` (dy × m); the dual and its samplers keep `f`; such a dual
+cannot be saved), `hidden`
 (widths of both networks) or `hidden_phi`/`hidden_psi`, `learning_rate`, `betas`, `schedule`
 (`:constant`, `:cosine`) with `final_fraction`, `batch_size` with `batch_mode` (`:all_pairs`,
 `:paired`), `iterations`, `seed`, `device` (`"cpu"`, `"cuda"`, `"cuda:N"`, `"auto"`), `threads`,
@@ -528,19 +580,16 @@ and `target` (dy × m). Keywords (library defaults when omitted, the paper's set
 """
 function train_dual(source::AbstractMatrix, target::AbstractMatrix; kwargs...)
     x, y = _input(source), _input(target)
-    opts, state = _dual_options(; kwargs...)
+    opts, state, cost_state = _dual_options(; kwargs...)
     out = Ref{Ptr{C.scones_dual}}(C_NULL)
     try
-        GC.@preserve x y opts state begin
-            _check(C.scones_dual_train, _points(x), _points(y), opts, out)
+        GC.@preserve x y opts state cost_state begin
+            _check_host((state, cost_state), C.scones_dual_train, _points(x), _points(y), opts, out)
         end
-    catch
-        err = _take_error!(state)
-        err === nothing ? rethrow() : throw(err)
     finally
         close(opts)
     end
-    return Dual(out[])
+    return Dual(out[], cost_state)
 end
 
 """
@@ -550,16 +599,17 @@ Algorithm 1 from measures (point sets or host samplers that fill each minibatch 
 keywords as for matrices.
 """
 function train_dual(source::Measure, target::Measure; kwargs...)
-    opts, state = _dual_options(; kwargs...)
+    opts, state, cost_state = _dual_options(; kwargs...)
     out = Ref{Ptr{C.scones_dual}}(C_NULL)
     try
-        GC.@preserve source target opts state begin
-            _check_host((state, source.state, target.state), C.scones_dual_train_measures, source, target, opts, out)
+        GC.@preserve source target opts state cost_state begin
+            _check_host((state, cost_state, source.state, target.state), C.scones_dual_train_measures, source, target,
+                        opts, out)
         end
     finally
         close(opts)
     end
-    return Dual(out[])
+    return Dual(out[], cost_state)
 end
 
 """    load_dual(path; device="cpu") -> Dual"""
@@ -807,7 +857,8 @@ const _SPOT_PAIRS = Dict(:tuned => (generator=[64, 64], critic=[64, 64], eta=0.0
 
 Options of [`train_spot`](@ref) (library defaults when omitted: the tuned setting, squared
 Euclidean cost). Keywords: `preset` (`:tuned`, `:thesis`: the thesis' section 3.6.1; applied
-first), `cost` (`:sqeuclidean`, `:mean_sqeuclidean`, `:euclidean`), `hidden_generator`,
+first), `cost` (`:sqeuclidean`, `:mean_sqeuclidean`, `:euclidean`), `linear_cost = (A, B)`
+(|A y - B x|², A k × dy, B k × dx), `torchscript_cost = (path, dx, dy[, curvature])`, `hidden_generator`,
 `hidden_critic` (layer widths), `latent_dim` (0: the largest marginal dimension),
 `shared_generator`, `eta` (0: from the data) with `n_critic`, `entropy = (λ, steps)` (the
 thesis' section 3.4: λ E log p(G(Z)) added to the objective, the generator a neural ODE of
@@ -816,7 +867,8 @@ thesis' section 3.4: λ E log p(G(Z)) added to the objective, the generator a ne
 `seed`, `device`, `threads`, `progress` (a function of a [`Progress`](@ref) with phase
 `:spot_training`; `false` cancels) with `progress_every`.
 """
-function SpotOptions(; preset=nothing, cost=nothing, hidden_generator=nothing, hidden_critic=nothing,
+function SpotOptions(; preset=nothing, cost=nothing, linear_cost=nothing, torchscript_cost=nothing,
+                     hidden_generator=nothing, hidden_critic=nothing,
                      latent_dim=nothing, shared_generator=nothing, eta=nothing, n_critic=nothing,
                      entropy=nothing, learning_rate=nothing, betas=nothing, schedule=nothing, final_fraction=0.1,
                      generator_ema=nothing, batch_size=nothing, iterations=nothing, seed=nothing, device=nothing,
@@ -828,6 +880,11 @@ function SpotOptions(; preset=nothing, cost=nothing, hidden_generator=nothing, h
     pairs = get(_SPOT_PAIRS, preset === nothing ? :tuned : preset, _SPOT_PAIRS[:tuned])
     preset === nothing || _check(C.scones_spot_options_set_preset, o, _enum(_SPOT_PRESETS, preset))
     cost === nothing || _check(C.scones_spot_options_set_cost, o, _enum(_COSTS, cost))
+    linear_cost === nothing || _set_linear_cost(C.scones_spot_options_set_linear_cost, o, linear_cost)
+    if torchscript_cost !== nothing
+        path, dx, dy, curvature = _cost_spec(torchscript_cost)
+        _check(C.scones_spot_options_set_torchscript_cost, o, String(path), dx, dy, curvature)
+    end
     if hidden_generator !== nothing || hidden_critic !== nothing
         g, c = Csize_t[something(hidden_generator, pairs.generator)...], Csize_t[something(hidden_critic, pairs.critic)...]
         _check(C.scones_spot_options_set_hidden, o, g, length(g), c, length(c))
@@ -978,17 +1035,18 @@ mutable struct Sampler
     ptr::Ptr{C.scones_sampler}
     progress::Union{ProgressState,Nothing}  # the C sampler keeps a pointer to it
     score::Union{ProgressState,Nothing}     # a host score's function, called by the sampler
+    cost::Union{ProgressState,Nothing}      # the dual's host cost function, called by the sampler
     k::Int
     dy::Int
     function Sampler(dual::Dual, s::Score; kwargs...)
         opts, state = _sampler_options(; kwargs...)
         out = Ref{Ptr{C.scones_sampler}}(C_NULL)
         try
-            _check_host((state, s.state), C.scones_sampler_new, dual, s, opts, out)
+            _check_host((state, s.state, dual.state), C.scones_sampler_new, dual, s, opts, out)
         finally
             close(opts)
         end
-        x = new(out[], state, s.state, 1, 0)
+        x = new(out[], state, s.state, dual.state, 1, 0)
         finalizer(Base.close, x)
         _, x.dy, x.k = shape(x)
         return x
@@ -1011,7 +1069,7 @@ K samples y ~ π(y | x) for each column x of `sources` (dx × n) into `out` (dy 
 function sample!(out::StridedMatrix{<:Real32or64}, s::Sampler, sources::AbstractMatrix)
     x = _input(sources)
     GC.@preserve s x out begin
-        _check_host((s.progress, s.score), C.scones_sample_batch, s, _points(x), _points_out(out))
+        _check_host((s.progress, s.score, s.cost), C.scones_sample_batch, s, _points(x), _points_out(out))
     end
     return out
 end

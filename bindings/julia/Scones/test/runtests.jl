@@ -78,6 +78,55 @@ using Random
         @test_throws SconesError dims(dual)
     end
 
+    @testset "linear cost between dimensions" begin
+        # |A y - B x|² with a 1-d source and a 2-d target; A averages y.
+        xs, ys = randn(1, 300), randn(2, 300)
+        A, Bm = [0.5 0.5], fill(1.0, 1, 1)
+        dual = train_dual(xs, ys; linear_cost=(A, Bm), hidden=[8], batch_size=32, iterations=20, threads=1)
+        @test dims(dual) == (1, 2)
+        @test problem(dual).cost === :linear
+        path = joinpath(mktempdir(), "linear.scones")
+        save(dual, path)
+        back = load_dual(path)
+        @test problem(back).cost === :linear
+        @test compatibility(back, xs[:, 1:8], ys[:, 1:8]) == compatibility(dual, xs[:, 1:8], ys[:, 1:8])
+        @test_throws SconesError train_dual(xs, ys; linear_cost=([1.0 0.0; 0.0 1.0], Bm))
+        @test_throws SconesError train_dual(xs, ys; linear_cost=([NaN 1.0], Bm))
+        @test_throws SconesError SpotOptions(; linear_cost=([0.0 0.0], Bm))
+        y8 = sample(Sampler(back, gaussian_score(zeros(2), [1.0 0.0; 0.0 1.0]); steps=20, step_size=0.05, threads=1),
+                    xs[:, 1:8])
+        @test size(y8) == (2, 8) && all(isfinite, y8)
+    end
+
+    @testset "external costs" begin
+        xs, ys = randn(2, 300), randn(2, 300)
+        calls = Ref(0)
+        function sq!(values, grad_y, x, y)
+            calls[] += 1
+            values .= vec(sum(abs2, y .- x; dims=1))
+            grad_y === nothing || (grad_y .= 2 .* (y .- x))
+            return nothing
+        end
+        kw = (hidden=[16], batch_size=64, iterations=50, seed=4, threads=1)
+        builtin = train_dual(xs, ys; kw...)
+        hosted = train_dual(xs, ys; cost_callback=(sq!, 2, 2), kw...)
+        @test problem(hosted).cost === :callback
+        @test calls[] > 0
+        @test maximum(abs.(compatibility(builtin, xs[:, 1:8], ys[:, 1:8]) .-
+                           compatibility(hosted, xs[:, 1:8], ys[:, 1:8]))) < 1e-4
+        sampler = Sampler(hosted, gaussian_score(zeros(2), [1.0 0.0; 0.0 1.0]); steps=10, step_size=0.05, threads=1)
+        @test all(isfinite, sample(sampler, xs[:, 1:8]))
+        @test_throws SconesError save(hosted, joinpath(mktempdir(), "callback.scones"))
+        @test_throws ErrorException train_dual(xs, ys; cost_callback=((v, g, x, y) -> error("cost broke"), 2, 2), kw...)
+        module_path = joinpath(@__DIR__, "..", "..", "..", "..", "tests", "fixtures", "cost_softplus.pt")
+        ts = train_dual(xs, ys; torchscript_cost=(module_path, 2, 2, 4.0), kw...)
+        path = joinpath(mktempdir(), "torchscript.scones")
+        save(ts, path)
+        back = load_dual(path)
+        @test problem(back).cost === :torchscript
+        @test compatibility(back, xs[:, 1:8], ys[:, 1:8]) == compatibility(ts, xs[:, 1:8], ys[:, 1:8])
+    end
+
     @testset "cancellation" begin
         e = try
             train_dual(x, y; hidden=[8], batch_size=16, iterations=100_000, progress=p -> p.iteration < 20,
