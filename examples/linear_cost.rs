@@ -42,9 +42,8 @@ fn main() {
     }
     let linear = LinearCost::new(&op_a, &op_b, dx, dx, dy).unwrap();
     let cost = Cost::linear(&op_a, &op_b, dx, dx, dy).unwrap();
-    let to32 = |v: &[f64], d: usize| {
-        Tensor::from_slice(&v.iter().map(|&t| t as f32).collect::<Vec<_>>()).view([-1, d as i64])
-    };
+    let to32 =
+        |v: &[f64], d: usize| Tensor::from_slice(&v.iter().map(|&t| t as f32).collect::<Vec<_>>()).view([-1, d as i64]);
     let (mut rows, mut json) = (Vec::new(), Vec::new());
     for seed in 0..seeds {
         let sa = gaussian::random_covariance(dx, Spectrum::Geometric, 100 + seed).unwrap();

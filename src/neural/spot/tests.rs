@@ -203,3 +203,29 @@ fn hutchinson_log_density_estimates_the_first_order_trace_without_bias() {
     let worst = z_scores.max().double_value(&[]);
     assert!(worst < 4.5, "Hutchinson mean is {worst} standard errors from the trace");
 }
+
+#[test]
+fn the_entropy_term_pushes_the_plan_towards_higher_entropy() {
+    // The wiring of lambda E log p into the generator's objective: from the same start, seed and
+    // data, 100 steps with lambda = 20 leave the generated plan with a lower mean log-density
+    // (more entropy) than 100 steps with lambda = 0.01, by more than the estimate's noise. The
+    // converged couplings against the closed form take minutes: docs/results/spot.md, section 4.
+    let mean_log_density = |lambda: f64| -> (f64, f64) {
+        let mut x = shifted_gaussian(5_000, &[0.0], 1.0, 1);
+        let mut y = shifted_gaussian(5_000, &[1.0], 0.5, 2);
+        let mut cfg = quick(Cost::SqEuclidean, 100, 0);
+        cfg.entropy = Some(Entropy { lambda, steps: 4 });
+        cfg.generator_ema = 0.0;
+        let (model, _) = train(&cfg, &mut [&mut x, &mut y], &mut ignore).unwrap();
+        let z = Rng64::new(9).normal_tensor(&[4000, 2], Kind::Float, Device::Cpu).unwrap();
+        let (_, lp) = model.generator.forward_with_log_density(&z, &mut Rng64::new(0)).unwrap();
+        let lp = lp.detach().to_kind(Kind::Double);
+        (lp.mean(Kind::Double).double_value(&[]), lp.std(true).double_value(&[]) / (4000f64).sqrt())
+    };
+    let (strong, se_strong) = mean_log_density(20.0);
+    let (weak, se_weak) = mean_log_density(0.01);
+    assert!(
+        strong + 4.0 * (se_strong + se_weak) < weak,
+        "E log p with lambda 20: {strong} +- {se_strong}, with lambda 0.01: {weak} +- {se_weak}"
+    );
+}
