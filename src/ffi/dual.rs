@@ -1,7 +1,7 @@
 //! Dual potentials: the options of Algorithm 1, the training calls, and the handle that saves,
 //! loads and evaluates the trained (phi, psi).
 //!
-//! About 480 lines, kept as one file for the same reason as `sampler.rs`: most of it is one short
+//! About 500 lines, kept as one file for the same reason as `sampler.rs`: most of it is one short
 //! doc-commented setter per option of Algorithm 1, beside the handle that uses them.
 
 use std::ffi::{c_char, c_void};

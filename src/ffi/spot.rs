@@ -1,5 +1,8 @@
 //! SPOT (the thesis' chapter 3): options of Algorithm 3, the training calls, and the handle that
 //! samples paired points of the plan, estimates its cost, saves and loads.
+//!
+//! About 510 lines, kept as one file like `dual.rs`: most of it is one short doc-commented
+//! setter per option of Algorithm 3 (17 of them), beside the handle that uses them.
 
 use std::ffi::{c_char, c_void};
 

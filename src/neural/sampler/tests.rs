@@ -1,3 +1,6 @@
+//! The sampler against known answers (zero potentials make the conditional a closed-form
+//! Gaussian); one file of tests, about 460 lines, beside the sampler they check.
+
 use super::*;
 use crate::ot::Divergence;
 use crate::reference::gaussian::{self, Spectrum};
