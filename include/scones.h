@@ -171,7 +171,7 @@ typedef struct scones_matrix_mut {
 } scones_matrix_mut;
 
 /**
- * Evaluates m pairs (x_i, y_i), row-major x (m x dx) and y (m x dy): values[i] = c(x_i, y_i)
+ * Evaluates m pairs (x_i, y_i), row-major x (m x dx) and y (m x dy): entry i of values is c(x_i, y_i)
  * and, when grad_y is not NULL, grad_y (m x dy) = the gradient of c in y at each pair. Return 0
  * on success; anything else stops the calling function with SCONES_STATUS_CALLBACK, as does a
  * non-finite (or unwritten) output. Called on the thread of the library call that needs it.
