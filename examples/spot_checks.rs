@@ -14,7 +14,7 @@
 //! ```text
 //! cargo run --release --example spot_checks -- w1|gaussians|multi|entropic
 //!     [--setup thesis|tuned|both] [--lrs 1e-3,1e-4] [--seeds N] [--iterations N] [--samples N]
-//!     [--dims 2,16] [--eta E] [--width W] [--ema D] [--batch N] [--threads N] [--out PREFIX]
+//!     [--dims 2,16] [--eta E] [--width W] [--ema D] [--batch N] [--latent D] [--threads N] [--out PREFIX]
 //! ```
 
 use std::time::Instant;
@@ -40,6 +40,7 @@ struct Args {
     width: Option<usize>,
     ema: Option<f64>,
     batch: Option<usize>,
+    latent: Option<usize>,
 }
 
 fn parse() -> Args {
@@ -63,6 +64,7 @@ fn parse() -> Args {
         width: get("--width").map(|v| v.parse().unwrap()),
         ema: get("--ema").map(|v| v.parse().unwrap()),
         batch: get("--batch").map(|v| v.parse().unwrap()),
+        latent: get("--latent").map(|v| v.parse().unwrap()),
     }
 }
 
@@ -80,6 +82,9 @@ fn config(a: &Args, setup: &str, cost: Cost, lr: f64, seed: u64) -> SpotConfig {
     }
     if let Some(b) = a.batch {
         cfg.optim.batch_size = b;
+    }
+    if let Some(l) = a.latent {
+        cfg.latent_dim = l;
     }
     cfg.cost = cost;
     cfg.optim.learning_rate = lr;
@@ -204,7 +209,7 @@ fn gaussians(a: &Args) -> (Vec<String>, Vec<String>) {
             ));
         }
         if std::env::var("SPOT_NO_REFERENCES").is_err() {
-            let rows = references(a, d, &sa, &sb, &mean_b, &x, &y, exact, &brenier);
+            let rows = references(d, &sa, &sb, &mean_b, &x, &y, exact, &brenier);
             for (name, cost, uvp, secs) in rows {
                 md.push(format!(
                     "| {d} | {name} | 1 | {cost:.4} | {exact:.4} | {:.2}% | {uvp:.3} | {secs:.1} |",
@@ -241,8 +246,7 @@ fn multi(a: &Args) -> (Vec<String>, Vec<String>) {
         let (mut costs, mut secs) = (Vec::new(), Vec::new());
         for seed in 0..a.seeds as u64 {
             let mut cfg = config(a, setup, Cost::SqEuclidean, a.lrs[0], seed);
-            (cfg.shared_generator, cfg.latent_dim) =
-                (true, std::env::var("SPOT_LATENT").map(|v| v.parse().unwrap()).unwrap_or(1));
+            cfg.shared_generator = true;
             let mut mus: Vec<Empirical> = (0..3)
                 .map(|k| {
                     points(gaussian::sample(&[means[k]], &[sds[k] * sds[k]], a.samples, 10 + k as u64).unwrap(), 1)
@@ -331,7 +335,6 @@ fn entropic(a: &Args) -> (Vec<String>, Vec<String>) {
 /// the closed-form entropic coupling at SCONES' lambda (its regularisation bias alone).
 #[allow(clippy::too_many_arguments)]
 fn references(
-    a: &Args,
     d: usize,
     sa: &[f64],
     sb: &[f64],
@@ -345,7 +348,6 @@ fn references(
     use scones::neural::dual::{self, BatchMode, DualConfig};
     use scones::neural::sampler::{Sampler, SamplerConfig};
     use scones::ot::{Divergence, Regularizer};
-    let _ = a;
     let mut rows = Vec::new();
     let to64 = |v: &[f64], n: usize| Tensor::from_slice(&v[..n * d]).view([n as i64, d as i64]);
     let joint_of = |gx: &[f64], gy: &[f64]| metrics::joint_covariance(gx, d, gy, d).unwrap();

@@ -80,11 +80,10 @@ pub extern "C" fn scones_spot_options_set_preset(
     err: *mut *mut scones_error,
 ) -> scones_status {
     common::update(opts, err, |o| {
-        let presets = [(SCONES_SPOT_PRESET_TUNED, 0), (SCONES_SPOT_PRESET_THESIS, 1)];
-        let mut cfg = if super::enums::lookup(preset, &presets, "SPOT preset")? == 1 {
-            SpotConfig::thesis()
-        } else {
-            SpotConfig::default()
+        let mut cfg = match preset {
+            SCONES_SPOT_PRESET_TUNED => SpotConfig::default(),
+            SCONES_SPOT_PRESET_THESIS => SpotConfig::thesis(),
+            _ => return Err(Error::invalid(format!("unknown SPOT preset value {preset}"))),
         };
         let old = &o.cfg.optim;
         (cfg.optim.device, cfg.optim.seed, cfg.optim.report_every) = (old.device, old.seed, old.report_every);
