@@ -64,7 +64,7 @@ const KINDS: [ErrorKind; 10] = [
 pub const CONTROL_SLOTS: usize = KINDS.len();
 
 impl Group {
-    /// Checks rank < size and size <= [`limits::MAX_RANKS`]: counts in the control block are
+    /// Checks rank < size and size <= 2^20 (`limits::MAX_RANKS`): counts in the control block are
     /// summed in float32, exact up to 2^24.
     pub fn new(c: Arc<dyn Collective + Send + Sync>) -> Result<Group> {
         let (rank, size) = (c.rank(), c.size());
@@ -239,7 +239,7 @@ impl Lockstep {
                     let mut g = p.grad();
                     let n = g.numel() as i64;
                     let src = mean.f_narrow(0, at, n)?.f_view_as(&g)?.f_to_device(g.device())?.f_to_kind(g.kind())?;
-                    let _ = g.f_copy_(&src)?;
+                    g.f_copy_(&src)?;
                     at += n;
                 }
                 Ok(())

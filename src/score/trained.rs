@@ -7,6 +7,11 @@
 //! the largest pairwise distance of the data down to sigma_min (technique 1 of Song & Ermon 2020).
 //! Dividing the output by sigma is their NCSNv2 parametrization: the network only has to learn
 //! an O(1) quantity at every level.
+//!
+//! About 500 lines in one file: training, the data statistics both parametrizations take from
+//! probes of the target (gathered across ranks when training data-parallel) and the trained
+//! network's evaluation all go through the private `Precond` and noise-level types, which a
+//! split would have to make crate-visible for no other user.
 
 use std::path::Path;
 
