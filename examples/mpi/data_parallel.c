@@ -12,6 +12,7 @@
  *   mpirun -np P ./data_parallel bench T M I D W  I iterations of dual training, T threads per rank,
  *                                                paired batches of M per rank, d = D, widths W-W;
  *                                                rank 0 prints one JSON line
+ *   mpirun -np P ./data_parallel allreduce N C   C all-reduces of N floats alone (one JSON line)
  *
  * The checks of the default mode:
  * (a) duals trained by P ranks with paired batches of m on their shards equal (to float
@@ -61,14 +62,18 @@ static void ok(scones_status st, scones_error *err, const char *what) {
 }
 
 /* --- the collective: MPI_Allreduce in place, in chunks that fit MPI's int counts ----------- */
+static double g_allreduce_seconds = 0; /* time inside MPI_Allreduce, waiting included */
+
 static int32_t mpi_allreduce(void *user_data, float *buffer, size_t count) {
   MPI_Comm comm = *(MPI_Comm *)user_data;
+  double t0 = MPI_Wtime();
   while (count > 0) {
     int n = count > (size_t)(1 << 30) ? (1 << 30) : (int)count;
     if (MPI_Allreduce(MPI_IN_PLACE, buffer, n, MPI_FLOAT, MPI_SUM, comm) != MPI_SUCCESS) return 1;
     buffer += n;
     count -= (size_t)n;
   }
+  g_allreduce_seconds += MPI_Wtime() - t0;
   return 0;
 }
 
@@ -333,12 +338,10 @@ static int stop_mode(const char *mode, int who, long at) {
 }
 
 /* Throughput of data-parallel dual training: paired batches of m per rank. */
-static uint64_t g_bench_state = 1;
 static int32_t gaussian(void *user_data, size_t m, size_t d, uint64_t seed, double *out) {
   (void)user_data;
   g_state = seed | 1;
   for (size_t i = 0; i < m * d; i++) out[i] = normal();
-  g_bench_state++;
   return 0;
 }
 
@@ -352,17 +355,34 @@ static int bench_mode(size_t threads, size_t m, size_t iters, size_t d, size_t w
   MPI_Barrier(g_comm);
   double t0 = MPI_Wtime();
   ok(scones_dual_train_measures(ms, mt, o, &dual, &err), err, "bench training");
-  double local = MPI_Wtime() - t0, seconds;
+  double local = MPI_Wtime() - t0, seconds, in_allreduce;
   MPI_Allreduce(&local, &seconds, 1, MPI_DOUBLE, MPI_MAX, g_comm);
+  MPI_Allreduce(&g_allreduce_seconds, &in_allreduce, 1, MPI_DOUBLE, MPI_MAX, g_comm);
   size_t params = 2 * ((d + 1) * width + (width + 1) * width + width + 1);
   if (g_rank == 0)
     printf("{\"bench\": \"dual_training_data_parallel\", \"ranks\": %d, \"threads_per_rank\": %zu, \"d\": %zu, "
            "\"width\": %zu, \"depth\": 2, \"batch_mode\": \"paired\", \"batch_per_rank\": %zu, \"global_batch\": %zu, "
            "\"iterations\": %zu, \"seconds\": %.3f, \"iterations_per_second\": %.1f, \"samples_per_second\": %.0f, "
-           "\"parameters\": %zu, \"allreduce_bytes_per_step\": %zu}\n",
+           "\"parameters\": %zu, \"allreduce_bytes_per_step\": %zu, \"allreduce_seconds_max_rank\": %.3f}\n",
            g_size, threads, d, width, m, m * (size_t)g_size, iters, seconds, iters / seconds,
-           iters * m * (double)g_size / seconds, params, (params + 4 + 10) * 4);
+           iters * m * (double)g_size / seconds, params, (params + 4 + 10) * 4, in_allreduce);
   scones_dual_free(dual), scones_dual_options_free(o), scones_measure_free(ms), scones_measure_free(mt);
+  return 0;
+}
+
+/* The all-reduce alone: `calls` in-place sums of `count` floats, no training between them. */
+static int allreduce_mode(size_t count, int calls) {
+  float *buf = calloc(count, sizeof *buf);
+  MPI_Barrier(g_comm);
+  double t0 = MPI_Wtime();
+  for (int i = 0; i < calls; i++) mpi_allreduce(&g_comm, buf, count);
+  double local = (MPI_Wtime() - t0) / calls, per_call;
+  MPI_Allreduce(&local, &per_call, 1, MPI_DOUBLE, MPI_MAX, g_comm);
+  if (g_rank == 0)
+    printf("{\"bench\": \"mpi_allreduce\", \"ranks\": %d, \"floats\": %zu, \"bytes\": %zu, \"calls\": %d, "
+           "\"seconds_per_call\": %.3e, \"bytes_per_second\": %.3e}\n",
+           g_size, count, count * 4, calls, per_call, count * 4 / per_call);
+  free(buf);
   return 0;
 }
 
@@ -378,6 +398,8 @@ int main(int argc, char **argv) {
   else if (argc >= 7 && !strcmp(argv[1], "bench"))
     rc = bench_mode(strtoul(argv[2], 0, 10), strtoul(argv[3], 0, 10), strtoul(argv[4], 0, 10),
                     strtoul(argv[5], 0, 10), strtoul(argv[6], 0, 10));
+  else if (argc >= 4 && !strcmp(argv[1], "allreduce"))
+    rc = allreduce_mode(strtoul(argv[2], 0, 10), atoi(argv[3]));
   else if (argc == 1)
     rc = check_mode();
   else {
