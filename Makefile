@@ -68,7 +68,8 @@ test-cpp: build
 	$(REL)/swiss_roll_cpp --quick --out $(REL)/cpp-tests
 
 # Data-parallel training over real MPI (Open MPI installed when mpicc is absent): 2 ranks vs 1
-# process, and coherent cancel / failure on both ranks (scripts/test-mpi.sh; about 20 s).
+# process, and coherent cancel / failure on both ranks (scripts/test-mpi.sh; about 30 s on the
+# busy 2-core host, 8 mpirun launches of 1-3 s each).
 test-mpi: build
 	scripts/test-mpi.sh
 

@@ -43,9 +43,12 @@ pub type scones_allreduce_fn =
 ///   returns that status (SCONES_STATUS_CANCELLED, or the failing rank's status when one
 ///   failed), with a message that names the rank count that stopped; none waits for a
 ///   collective that will not come. The calls a rank makes, in order: one control-only call
-///   (count 10) once its setup is done, for score networks one call per data statistic (the
-///   largest pairwise distance, the mean, the spread), one call per iteration, and one
-///   control-only call at the end (a cancel at the last report has no iteration left to ride);
+///   (count 10) once its setup is done; for score networks one call per data statistic it
+///   estimates (the largest pairwise distance when sigma_max is automatic, count size + 10; the
+///   mean and the spread with the preconditioned parametrization, counts d + 10 and 11), the
+///   largest of the ranks' distances and the statistics of all ranks' probes together being what
+///   every rank then trains with; one call per iteration; and one control-only call at the end
+///   (a cancel at the last report has no iteration left to ride);
 /// - an allreduce_sum that returns non-zero ends the call on its rank with
 ///   SCONES_STATUS_CALLBACK; the other ranks are then inside or past that collective, and the
 ///   host's layer must fail them: MPI's default error handler (MPI_ERRORS_ARE_FATAL) aborts the
