@@ -27,6 +27,7 @@
 //! seeded per batch: reproducible for one split and batch size, not bit-identical across
 //! splits.
 
+mod chains;
 mod config;
 pub mod schedule;
 pub mod steps;
@@ -35,6 +36,7 @@ mod tests;
 #[cfg(test)]
 mod tests_sharded;
 
+pub use chains::ROW_BLOCK;
 pub use config::{ChainInit, SampleReport, SamplerConfig};
 pub use schedule::Annealing;
 
@@ -47,88 +49,12 @@ use crate::neural::dual::DualPotentials;
 use crate::neural::mlp::{InputGradBuffers, Mlp};
 use crate::ot::{violation_paired, Cost, Regularizer};
 use crate::runtime::error::{Error, Result};
-use crate::runtime::progress::{Observer, Phase, Progress};
-use crate::runtime::rng::{chain_normals, ChainStreams, Rng64, MAX_CHAINS_PER_SOURCE, MAX_NORMALS_PER_CHAIN};
+use crate::runtime::progress::Observer;
+use crate::runtime::rng::{ChainStreams, Rng64};
 use crate::score::{BoundScore, ScoreSource};
+use chains::{BatchNoise, ChainStats};
 use schedule::{Level, Schedule};
 use steps::{LogMSlope, MalaState, StepSize};
-
-/// Where one chain batch's random numbers come from.
-enum BatchNoise {
-    /// CPU: one stream per chain, so a chain's numbers do not depend on its batch.
-    PerChain(Vec<Rng64>),
-    /// Other devices: copying host noise every step would dominate, so libtorch's device
-    /// generator draws, seeded from the batch's first chain stream (see `Rng64::normal_tensor`).
-    Device(Box<Rng64>, Device),
-}
-
-impl BatchNoise {
-    /// `per_chain` standard normals for every chain of the batch, `[b, per_chain]` float32.
-    fn normals(&mut self, chains: usize, per_chain: usize) -> Result<Tensor> {
-        match self {
-            BatchNoise::PerChain(streams) => chain_normals(streams, per_chain),
-            BatchNoise::Device(rng, device) => {
-                rng.normal_tensor(&[chains as i64, per_chain as i64], Kind::Float, *device)
-            }
-        }
-    }
-}
-
-/// Chain batches are padded to a multiple of this many rows (copies of the batch's last chain,
-/// dropped at the end). libtorch's MKL sgemm computes a row differently when the rows a thread
-/// gets are fewer than 4 (measured with torch 2.11 on AVX2, 1 to 16 threads: a batch of M rows
-/// reproduced the rows of a larger batch for every M that is a multiple of 4, and failed for
-/// M = 1..3 with 1 thread, M = 5..7 and 9..11 with 2 to 8, up to M = 27 with 16). Padding keeps
-/// every gemm in the regime where a row depends on that row alone; 16 rather than 4 leaves a
-/// margin for wider kernels on other CPUs and costs at most 15 rows per batch.
-/// `tests_sharded.rs` checks the network arithmetic and the sampler across batch sizes.
-pub const ROW_BLOCK: usize = 16;
-
-/// Counters of one `sample` call, carried across chain batches.
-struct ChainStats {
-    /// Sum over MALA steps of the chains that accepted, and of the chains that proposed.
-    accepted: f64,
-    proposed: f64,
-    /// Langevin steps done by all batches so far, out of `total_steps`.
-    done_steps: u64,
-    total_steps: u64,
-    /// Chains of the batch being run that are real (the rest pad it to [`ROW_BLOCK`] rows).
-    batch_real: usize,
-}
-
-impl ChainStats {
-    /// NaN before any Metropolis-adjusted step.
-    fn acceptance(&self) -> f64 {
-        if self.proposed > 0.0 {
-            self.accepted / self.proposed
-        } else {
-            f64::NAN
-        }
-    }
-
-    fn record_mala(&mut self, accepted: f64, proposed: usize) {
-        self.accepted += accepted;
-        self.proposed += proposed as f64;
-    }
-
-    /// Whether the next `step_done` reports to the observer.
-    fn report_due(&self, report_every: usize) -> bool {
-        (self.done_steps + 1) % report_every as u64 == 0
-    }
-
-    /// Counts one Langevin step; every `report_every` steps tells the observer, which may cancel.
-    fn step_done(&mut self, report_every: usize, observer: Observer) -> Result<()> {
-        self.done_steps += 1;
-        if self.done_steps % report_every as u64 == 0 {
-            let mut p = Progress::new(Phase::Sampling, self.done_steps, self.total_steps);
-            p.acceptance = self.acceptance();
-            if !observer(&p) {
-                return Err(Error::cancelled(format!("sampling cancelled by the host at step {}", self.done_steps)));
-            }
-        }
-        Ok(())
-    }
-}
 
 pub struct Sampler {
     phi: Mlp,
@@ -255,7 +181,7 @@ impl Sampler {
         let end = first_source
             .checked_add(s[0] as u64)
             .ok_or_else(|| Error::invalid(format!("source indices {first_source} + {} overflow 64 bits", s[0])))?;
-        self.check_stream_budget()?;
+        chains::check_stream_budget(self.steps_per_chain(), self.dy, self.cfg.metropolis, self.cfg.samples_per_source)?;
         let device = self.cfg.device;
         let k = self.cfg.samples_per_source as i64;
         let x = x.f_to_kind(Kind::Float)?.f_to_device(device)?;
@@ -320,23 +246,6 @@ impl Sampler {
             }
             device => BatchNoise::Device(Box::new(stream(first)), device),
         }
-    }
-
-    /// A chain's stream holds [`MAX_NORMALS_PER_CHAIN`] normals and a source
-    /// [`MAX_CHAINS_PER_SOURCE`] chains; a run that needs more is refused rather than letting
-    /// chains share numbers.
-    fn check_stream_budget(&self) -> Result<()> {
-        let per_step = self.dy as u64 + u64::from(self.cfg.metropolis);
-        let normals = (self.steps_per_chain() as u64).saturating_mul(per_step).saturating_add(self.dy as u64);
-        if normals > MAX_NORMALS_PER_CHAIN {
-            return Err(Error::invalid(format!(
-                "a chain would draw {normals} normals, more than its stream's {MAX_NORMALS_PER_CHAIN}"
-            )));
-        }
-        if self.cfg.samples_per_source as u64 > MAX_CHAINS_PER_SOURCE {
-            return Err(Error::invalid(format!("at most {MAX_CHAINS_PER_SOURCE} samples per source")));
-        }
-        Ok(())
     }
 
     /// One batch of chains through every noise level and the denoising step.
