@@ -6,7 +6,7 @@ CC ?= cc
 REL := target/release
 ENV := source scripts/env.sh &&
 
-.PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench bench-quick bench-busy bench-throughput demo-programs clean
+.PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench bench-quick bench-busy bench-throughput bench-image-shapes demo-programs clean
 .PHONY: test-sanitize test-mpi fuzz
 
 PREFIX ?= /usr/local
@@ -132,6 +132,12 @@ bench-busy: demo-programs
 
 bench-throughput: build
 	$(ENV) cargo run --release --example bench -- --out out/bench_throughput.json
+
+# The paper's CelebA-size potentials at d = 64 and 3 x 64 x 64 (issue 13 item 5; about 15 min on
+# 2 cores): dual iterations/s and Langevin chain-steps/s with a TorchScript score, 1 and 2
+# threads; BENCH_ARGS="--device cuda" on a GPU machine. docs/results/bench_image_shapes.md.
+bench-image-shapes: build
+	$(ENV) nice -n 5 cargo run --release --example bench -- --image-shapes --out out/bench_image_shapes.json $(BENCH_ARGS)
 
 clean:
 	cargo clean

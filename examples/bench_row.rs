@@ -6,7 +6,11 @@
 //!
 //! rows: langevin_ula_gaussian, langevin_mala_gaussian, langevin_ula_empirical (d, width,
 //!       chains, steps, n_target), dual_paired, dual_all_pairs, barycentric (d, width, m, iters),
-//!       sinkhorn (n, d, rel, tol, points = a file of 2 n d little-endian f64: x then y).
+//!       sinkhorn (n, d, rel, tol, points = a file of 2 n d little-endian f64: x then y),
+//!       dual_image (d, width 2048, depth 8, m 1000, iters 2, warmup 1, device) and
+//!       langevin_image (d, width, depth, chains, levels 2, steps 2, scores = a folder for
+//!       scripts/make_image_scores.py's modules, device): the image-shape rows of
+//!       `bench --image-shapes` (examples/common/image_shapes.rs), one measurement each.
 //! keys: threads (1), warmup (steps or iterations run first and not timed), seed (0).
 //!
 //! Every rate is work done / wall seconds of the timed run only: networks, data and the
@@ -28,6 +32,9 @@ use scones::runtime::progress;
 use scones::runtime::rng::Rng64;
 use scones::score::{self, ScoreSource};
 use tch::{Device, Kind, Tensor};
+
+#[path = "common/image_shapes.rs"]
+mod image_shapes;
 
 type Res<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -227,6 +234,47 @@ fn main() -> Res<()> {
                 r.iterations as f64 / wall,
                 wall / r.iterations.max(1) as f64,
             )
+        }
+        "dual_image" | "langevin_image" => {
+            let net = image_shapes::Net { width: args.get("width", 2048)?, depth: args.get("depth", 8)? };
+            let device = image_shapes::device(&args.get("device", String::from("cpu"))?)?;
+            let d: usize = args.get("d", 12288)?;
+            let common = format!(
+                "\"side\": \"library\", \"row\": \"{row}\", \"d\": {d}, \"hidden\": \"{} x {}\", \"threads\": {threads}, \
+                 \"device\": \"{}\", \"loadavg_before\": \"{}\"",
+                net.depth,
+                net.width,
+                scones::runtime::device::device_name(device),
+                image_shapes::loadavg()
+            );
+            if row == "dual_image" {
+                let m: usize = args.get("m", 1000)?;
+                let iters: usize = args.get("iters", 2)?;
+                let rate = image_shapes::dual_rate(d, net, m, iters, args.get("warmup", 1)?, device)?;
+                let flops = image_shapes::dual_flops_per_iteration(d, net, m);
+                format!(
+                    "{{{common}, \"m\": {m}, \"iterations\": {iters}, \"rate\": {rate:.6e}, \"unit\": \"iterations/s\", \
+                     \"gflop_per_s\": {:.2}, \"loadavg_after\": \"{}\"}}",
+                    rate * flops / 1e9,
+                    image_shapes::loadavg()
+                )
+            } else {
+                let chains: usize = args.get("chains", 32)?;
+                let dir: String = args.get("scores", String::from("out/image_scores"))?;
+                let score = image_shapes::score_module(std::path::Path::new(&dir), d)?;
+                let cfg = image_shapes::sampler_config(args.get("levels", 2)?, args.get("steps", 2)?, device);
+                let mut bench = image_shapes::LangevinBench::new(d, net, &score, chains, cfg)?;
+                bench.run()?;
+                let rate = bench.run()?;
+                let flops = image_shapes::langevin_flops_per_chain_step(d, net, score.flops_per_sample);
+                format!(
+                    "{{{common}, \"chains\": {chains}, \"steps\": {}, \"rate\": {rate:.6e}, \"unit\": \"chain-steps/s\", \
+                     \"gflop_per_s\": {:.2}, \"loadavg_after\": \"{}\"}}",
+                    bench.steps_per_chain(),
+                    rate * flops / 1e9,
+                    image_shapes::loadavg()
+                )
+            }
         }
         _ => return Err(format!("unknown row '{row}' (see the header of examples/bench_row.rs)").into()),
     };

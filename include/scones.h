@@ -39,6 +39,18 @@
 
 
 /**
+ * Chain batches are padded to a multiple of this many rows (copies of the batch's last chain,
+ * dropped at the end). libtorch's MKL sgemm computes a row differently when the rows a thread
+ * gets are fewer than 4 (measured with torch 2.11 on AVX2, 1 to 16 threads: a batch of M rows
+ * reproduced the rows of a larger batch for every M that is a multiple of 4, and failed for
+ * M = 1..3 with 1 thread, M = 5..7 and 9..11 with 2 to 8, up to M = 27 with 16). Padding keeps
+ * every gemm in the regime where a row depends on that row alone; 16 rather than 4 leaves a
+ * margin for wider kernels on other CPUs and costs at most 15 rows per batch.
+ * `tests_sharded.rs` checks the network arithmetic and the sampler across batch sizes.
+ */
+#define ROW_BLOCK 16
+
+/**
  * The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
  */
 #define MALA_TARGET_ACCEPTANCE 0.574
@@ -48,6 +60,24 @@
  * expanded [pairs, dx + dy] inputs (a 2^20 x 64 float32 block is 256 MiB at most for both).
  */
 #define MAX_PAIRS_PER_BLOCK (1 << 20)
+
+/**
+ * Words (u32) of keystream reserved per chain: ChaCha8's 68-bit word position leaves
+ * 2^(68 - 36) = 2^32 chains per source.
+ */
+#define CHAIN_WORDS_LOG2 36
+
+/**
+ * Most chains per source the addressing allows.
+ */
+#define MAX_CHAINS_PER_SOURCE (1 << (68 - CHAIN_WORDS_LOG2))
+
+/**
+ * Most standard normals one chain may draw: StandardNormal (a ziggurat) takes one u64 (two
+ * words) per normal and retries with probability ~1%, so 2^32 normals use about 2^33 of the
+ * chain's 2^36 words; running into the next chain's region would take an absurd run of retries.
+ */
+#define MAX_NORMALS_PER_CHAIN (1 << 32)
 
 /**
  * A trained barycentric map T: R^dx -> R^dy.
@@ -1569,9 +1599,10 @@ void scones_sampler_free(struct scones_sampler *sampler);
 
 /**
  * Draws K samples y ~ pi(y | x_i) for each of the n rows of `sources` (n x dx) into `out`
- * ((n K) x dy); the samples of source i are rows i K .. i K + K - 1. Successive calls continue
- * the sampler's random stream. Fails with SCONES_STATUS_DIVERGED (and writes nothing) if any
- * chain becomes non-finite.
+ * ((n K) x dy); the samples of source i are rows i K .. i K + K - 1. The sources are numbered
+ * on from the previous call's last one (the first call starts at 0; see
+ * scones_sample_batch_at), so successive calls draw new numbers. Fails with
+ * SCONES_STATUS_DIVERGED (and writes nothing) if any chain becomes non-finite.
  */
 scones_status scones_sample_batch(struct scones_sampler *sampler,
                                   const struct scones_matrix *sources,
@@ -1579,7 +1610,22 @@ scones_status scones_sample_batch(struct scones_sampler *sampler,
                                   struct scones_error **err);
 
 /**
- * Statistics of the last successful scones_sample_batch.
+ * scones_sample_batch with row r of `sources` the source of global index
+ * `first_source_index + r`: the K samples of a source depend only on the seed and its global
+ * index, so ranks that each sample their own range of a source set (rank r passing the index
+ * of its first source) reproduce one call over the whole set. Bit for bit on the CPU for any
+ * split and chain batch, given the same thread count on every rank (set threads explicitly);
+ * on CUDA the noise comes from the device generator and only the same split reproduces
+ * itself. Later scones_sample_batch calls continue after this call's last source.
+ */
+scones_status scones_sample_batch_at(struct scones_sampler *sampler,
+                                     uint64_t first_source_index,
+                                     const struct scones_matrix *sources,
+                                     const struct scones_matrix_mut *out,
+                                     struct scones_error **err);
+
+/**
+ * Statistics of the last successful scones_sample_batch or scones_sample_batch_at.
  */
 scones_status scones_sampler_report(const struct scones_sampler *sampler,
                                     struct scones_sample_report *out,

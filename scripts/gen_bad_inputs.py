@@ -94,6 +94,8 @@ EXPECT = {
     ("*", "radius"): ({"zero": OK}, "a zero-radius dot draws nothing"),
     ("*", "iterations"): ({"zero": OK}, "0 iterations keeps the initialization"),
     ("*", "panel"): ({"zero": OK}, "panel 0 is the baseline's panel"),
+    ("*", "first_source_index"): ({"zero": OK, "huge": OK},
+                                  "any global index is valid while index + n fits in 64 bits; -1 + n overflows"),
     ("scones_score_eval", "sigma"): ({"zero": OK, "huge": "SCONES_STATUS_NON_FINITE"},
                                      "sigma = 0 is the clean score; 1e308 overflows float32"),
     ("scones_gaussian_sample", "n"): ({"neg": SHAPE, "huge": SHAPE}, "n must equal the output's rows"),
@@ -160,6 +162,7 @@ SCALARS = {
     "phi_n": "1", "psi_n": "1",
     "count": "2", "capacity": "4", "n_generator": "1", "n_critic_layers": "1", "latent_dim": "2", "eta": "1.0",
     "n_critic": "5", "decay": "0.9", "steps": "4", "dx": "2", "dy": "2", "curvature": "2.0",
+    "first_source_index": "0",
 }
 SCALAR_OVERRIDES = {("scones_figure_legend", "n"): "1", ("scones_dual_options_set_hidden", "n"): "1",
                     ("scones_train_options_set_hidden", "n"): "1"}
@@ -186,7 +189,7 @@ MATRIX_OUT = {
     ("scones_dual_compatibility", "out"): (4, 4), ("scones_gaussian_random_covariance", "out"): (2, 2),
     ("scones_gaussian_sample", "out"): (4, 2), ("scones_gaussian_entropic_coupling", "out"): (4, 4),
     ("scones_joint_covariance", "out"): (4, 4), ("scones_toy_sample", "out"): (4, 2),
-    ("scones_sample_batch", "out"): (4, 2), ("scones_score_eval", "out"): (4, 2),
+    ("scones_sample_batch", "out"): (4, 2), ("scones_sample_batch_at", "out"): (4, 2), ("scones_score_eval", "out"): (4, 2),
 }
 # Arrays of output views (one per marginal): (count, rows, cols). The first view takes the slot of
 # its parameter, the others the last slots of the output buffer.
@@ -196,7 +199,7 @@ HANDLE_ARRAYS = {("scones_spot_train_measures", "marginals"): (2, "g_measure")}
 # Output arrays of scalars longer than one element.
 SCALAR_OUT_LEN = {("scones_assignment", "assignment"): 4, ("scones_spot_dims", "dims"): 4}
 # Handles that a call must receive freshly made (it changes or consumes them).
-FRESH = {("scones_sample_batch", "sampler"): "fresh_sampler()",
+FRESH = {("scones_sample_batch", "sampler"): "fresh_sampler()", ("scones_sample_batch_at", "sampler"): "fresh_sampler()",
          ("scones_sampler_set_progress", "sampler"): "fresh_sampler()",
          ("scones_score_save", "score"): "g_trained_score",
          ("scones_figure_save_png", "fig"): "g_figure"}

@@ -4,7 +4,8 @@
 # mpicc against the build tree's libscones.so (which links no MPI) and run on 2 ranks:
 #   - the checks: 2 ranks with paired batches of 16 on their shards match 1 process on the
 #     concatenated batches of 32 after 40 steps; duals, score network and barycentric map are
-#     bit-identical on both ranks;
+#     bit-identical on both ranks; the ranks sample disjoint ranges of 10 sources
+#     (scones_sample_batch_at) whose union equals one process's samples bit for bit;
 #   - coherent stops: a cancel (mid-run, and at the last report, which has no later iteration)
 #     and a failing host sampler (dual training, score training's data probe and its loop) on one
 #     rank end the call on both ranks with the right status. `timeout` bounds each run, so a rank

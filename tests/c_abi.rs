@@ -99,6 +99,13 @@ fn c_compatibility_tempering() {
 }
 
 #[test]
+fn c_sharded_sampling_matches_one_call() {
+    let exe = compile("sharded.c", false, &[]);
+    let out = run(&exe, &[]);
+    assert!(out.contains("sharded: all"), "{out}");
+}
+
+#[test]
 fn header_compiles_as_cpp() {
     let exe = compile("header_cpp.cpp", true, &[]);
     assert!(run(&exe, &[]).contains("header_cpp: ok"));

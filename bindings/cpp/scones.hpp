@@ -968,6 +968,18 @@ class Sampler {
     sample(sources, out.mut());
     return out;
   }
+  /// sample() with row r of sources the source of global index first_source + r: its samples
+  /// depend only on the seed and that index, so ranks sampling their own ranges reproduce one
+  /// call over all sources bit for bit on the CPU (same thread count on every rank).
+  void sample_at(std::uint64_t first_source, View sources, MutView out) {
+    detail::call_with_progress(progress_.get(), scones_sample_batch_at, get(), first_source, sources.c(), out.c());
+  }
+  Matrix sample_at(std::uint64_t first_source, View sources) {
+    SamplerShape s = shape();
+    Matrix out(sources.rows() * s.k, s.dy);
+    sample_at(first_source, sources, out.mut());
+    return out;
+  }
   /// Replaces the progress function of later sample() calls (every `every` Langevin steps); an
   /// empty function removes it.
   Sampler& progress(ProgressFn fn, std::size_t every = 100) {

@@ -114,8 +114,36 @@ func (s *Sampler) Close() {
 }
 
 // SampleInto draws K samples for each row of sources (n x dx) into out ((n K) x dy): rows
-// i*K .. i*K+K-1 belong to source i. ctx cancels sampling (checked at progress reports).
+// i*K .. i*K+K-1 belong to source i. The sources are numbered on from the previous call's last
+// one (the first call starts at 0), so successive calls draw new numbers. ctx cancels sampling
+// (checked at progress reports).
 func (s *Sampler) SampleInto(ctx context.Context, sources, out View) error {
+	return s.sampleInto(ctx, sources, out, nil)
+}
+
+// SampleAtInto is SampleInto with row r of sources the source of global index firstSource+r:
+// its samples depend only on the seed and that index, so ranks that each sample their own
+// range reproduce one call over all sources bit for bit on the CPU (same thread count on
+// every rank).
+func (s *Sampler) SampleAtInto(ctx context.Context, firstSource uint64, sources, out View) error {
+	return s.sampleInto(ctx, sources, out, &firstSource)
+}
+
+// SampleAt draws K samples for each row of sources, row r being global source firstSource+r,
+// into a new ((n K) x dy) matrix.
+func (s *Sampler) SampleAt(ctx context.Context, firstSource uint64, sources View) (Matrix[float64], error) {
+	l, err := sources.layout()
+	if err != nil {
+		return Matrix[float64]{}, &Error{Status: StatusInvalidArgument, Message: "sources: " + err.Error()}
+	}
+	out := Zeros(l.rows*s.k, s.dy)
+	if err := s.SampleAtInto(ctx, firstSource, sources, out); err != nil {
+		return Matrix[float64]{}, err
+	}
+	return out, nil
+}
+
+func (s *Sampler) sampleInto(ctx context.Context, sources, out View, firstSource *uint64) error {
 	x, err := toC(sources, "sources")
 	if err != nil {
 		return err
@@ -129,7 +157,12 @@ func (s *Sampler) SampleInto(ctx context.Context, sources, out View) error {
 	s.state.ctx = ctx
 	defer func() { s.state.ctx = nil }()
 	var cerr *C.scones_error
-	st := C.go_sample_batch(s.ptr, x.ptr, &x.shape, o.ptr, &o.shape, &cerr)
+	var st C.scones_status
+	if firstSource == nil {
+		st = C.go_sample_batch(s.ptr, x.ptr, &x.shape, o.ptr, &o.shape, &cerr)
+	} else {
+		st = C.go_sample_batch_at(s.ptr, C.uint64_t(*firstSource), x.ptr, &x.shape, o.ptr, &o.shape, &cerr)
+	}
 	runtime.KeepAlive(s)
 	x.keepAlive()
 	o.keepAlive()

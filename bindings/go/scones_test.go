@@ -112,6 +112,7 @@ func TestGaussianTransport(t *testing.T) {
 	}
 	rep, _ := sampler.Report()
 	t.Logf("tiny d = 2 transport: BW-UVP %.3f, acceptance %.3f", bw, rep.Acceptance)
+	checkShardedSampling(t, dual, score, p.xEval.Slice(0, 9))
 	if !(bw >= 0 && bw < 3) {
 		t.Errorf("BW-UVP %g, want < 3 against the closed-form coupling", bw)
 	}
@@ -279,4 +280,27 @@ func TestFinalizers(t *testing.T) {
 	}
 	runtime.GC()
 	runtime.GC()
+}
+
+// checkShardedSampling: two "ranks" sampling sources [0, 4) at offset 0 and [4, n) at offset 4,
+// with a chain batch that splits a source's chains, reproduce one call over [0, n) bit for bit.
+func checkShardedSampling(t *testing.T, dual *scones.Dual, score *scones.Score, x scones.Matrix[float64]) {
+	t.Helper()
+	ctx := context.Background()
+	opts := scones.SamplerOptions{}.Steps(10, 0.05).Metropolis(true).SamplesPerSource(3).Seed(3).Threads(1)
+	one := must[*scones.Sampler](t)(scones.NewSampler(dual, score, opts))
+	defer one.Close()
+	whole := must[scones.Matrix[float64]](t)(one.SampleAt(ctx, 0, x))
+	r0 := must[*scones.Sampler](t)(scones.NewSampler(dual, score, opts.ChainBatch(2)))
+	defer r0.Close()
+	r1 := must[*scones.Sampler](t)(scones.NewSampler(dual, score, opts.ChainBatch(5)))
+	defer r1.Close()
+	head := must[scones.Matrix[float64]](t)(r0.SampleAt(ctx, 0, x.Slice(0, 4)))
+	tail := must[scones.Matrix[float64]](t)(r1.SampleAt(ctx, 4, x.Slice(4, x.Rows)))
+	split := append(append([]float64{}, head.Data...), tail.Data...)
+	for i, v := range whole.Data {
+		if math.Float64bits(v) != math.Float64bits(split[i]) {
+			t.Fatalf("sharded sampling: element %d is %v split, %v whole", i, split[i], v)
+		}
+	}
 }

@@ -107,6 +107,12 @@ scones_status go_sample_batch(scones_sampler *s, const void *xd, const go_shape 
   scones_matrix_mut o = go_mm(od, os);
   return scones_sample_batch(s, &x, &o, err);
 }
+scones_status go_sample_batch_at(scones_sampler *s, uint64_t first, const void *xd, const go_shape *xs, void *od,
+                                 const go_shape *os, scones_error **err) {
+  scones_matrix x = go_m(xd, xs);
+  scones_matrix_mut o = go_mm(od, os);
+  return scones_sample_batch_at(s, first, &x, &o, err);
+}
 scones_status go_score_new_gaussian(const void *md, const go_shape *ms, const void *cd, const go_shape *cs,
                                     scones_score **out, scones_error **err) {
   scones_matrix m = go_m(md, ms), c = go_m(cd, cs);

@@ -96,6 +96,8 @@ scones_status go_sliced_w2(const void *ad, const go_shape *as, const void *bd, c
                            uint64_t seed, double *out, scones_error **err);
 scones_status go_sample_batch(scones_sampler *s, const void *xd, const go_shape *xs, void *od, const go_shape *os,
                               scones_error **err);
+scones_status go_sample_batch_at(scones_sampler *s, uint64_t first, const void *xd, const go_shape *xs, void *od,
+                                 const go_shape *os, scones_error **err);
 scones_status go_score_new_gaussian(const void *md, const go_shape *ms, const void *cd, const go_shape *cs,
                                     scones_score **out, scones_error **err);
 scones_status go_score_eval(const scones_score *score, const void *yd, const go_shape *ys, double sigma, void *od,

@@ -23,7 +23,10 @@
  *     the mean of the ranks' gradients the gradient of the concatenated batch;
  * (b) every rank ends with bit-identical duals, score network and map (MPI_MAX == MPI_MIN over
  *     ranks of their outputs), since every rank applies the same Adam step to the same mean
- *     gradient. */
+ *     gradient;
+ * (c) sharded sampling: the ranks sample disjoint ranges of the sources (scones_sample_batch_at
+ *     with the global index of their first source) and the union equals, bit for bit, one
+ *     process sampling every source in one call. */
 #include <math.h>
 #include <mpi.h>
 #include <stdint.h>
@@ -199,6 +202,63 @@ static double *make_data(size_t n, int target) {
   return p;
 }
 
+/* (c) Sharded sampling: each rank samples its own range of N sources with
+ * scones_sample_batch_at (global index of its first source) and a chain batch of its own; rank 0
+ * gathers the ranges and compares them with one process sampling all N sources in one call (a
+ * fresh sampler, another chain batch): the samples must be equal bit for bit (every rank runs
+ * 1 thread; the ranks' duals and score networks are bit-identical, checked above). */
+#define NSRC 10
+#define KPER 3
+static scones_sampler *make_sampler(const scones_dual *dual, const scones_score *score, size_t chain_batch) {
+  scones_sampler_options *o = NULL;
+  scones_sampler *s = NULL;
+  scones_error *err = NULL;
+  ok(scones_sampler_options_new(&o, &err), err, "sampler options");
+  ok(scones_sampler_options_set_annealing(o, 1.0, 0.1, 3, 0, &err), err, "annealing");
+  ok(scones_sampler_options_set_steps(o, 10, 0.01, &err), err, "steps");
+  ok(scones_sampler_options_set_samples_per_source(o, KPER, &err), err, "K");
+  ok(scones_sampler_options_set_chain_batch(o, chain_batch, &err), err, "chain batch");
+  ok(scones_sampler_options_set_seed(o, 17, &err), err, "seed");
+  ok(scones_sampler_options_set_threads(o, 1, &err), err, "threads");
+  ok(scones_sampler_new(dual, score, o, &s, &err), err, "sampler");
+  scones_sampler_options_free(o);
+  return s;
+}
+
+static void check_sharded_sampling(const scones_dual *dual, const scones_score *score, const double *sources) {
+  scones_error *err = NULL;
+  size_t first = (size_t)g_rank * NSRC / (size_t)g_size, last = (size_t)(g_rank + 1) * NSRC / (size_t)g_size;
+  size_t n = last - first;
+  double *mine = malloc((n ? n : 1) * KPER * D * sizeof *mine);
+  scones_sampler *s = make_sampler(dual, score, 2 + (size_t)g_rank);
+  if (n > 0) {
+    scones_matrix src = view(sources + first * D, n, D);
+    scones_matrix_mut out = view_mut(mine, n * KPER, D);
+    ok(scones_sample_batch_at(s, first, &src, &out, &err), err, "sharded sampling");
+  }
+  int *counts = malloc(g_size * sizeof *counts), *offsets = malloc(g_size * sizeof *offsets);
+  for (int r = 0; r < g_size; r++) {
+    size_t a = (size_t)r * NSRC / (size_t)g_size, b = (size_t)(r + 1) * NSRC / (size_t)g_size;
+    counts[r] = (int)((b - a) * KPER * D);
+    offsets[r] = (int)(a * KPER * D);
+  }
+  double gathered[NSRC * KPER * D], whole[NSRC * KPER * D];
+  MPI_Gatherv(mine, (int)(n * KPER * D), MPI_DOUBLE, gathered, counts, offsets, MPI_DOUBLE, 0, g_comm);
+  if (g_rank == 0) {
+    scones_sampler *one = make_sampler(dual, score, 64);
+    scones_matrix src = view(sources, NSRC, D);
+    scones_matrix_mut out = view_mut(whole, NSRC * KPER, D);
+    ok(scones_sample_batch(one, &src, &out, &err), err, "single-process sampling");
+    int same = memcmp(gathered, whole, sizeof whole) == 0;
+    CHECK(same, "%d ranks' sharded samples differ from one process's", g_size);
+    printf("(c) sharded sampling: %d sources x %d samples from %d rank(s) %s the single call bit for bit\n", NSRC,
+           KPER, g_size, same ? "equal" : "DIFFER from");
+    scones_sampler_free(one);
+  }
+  scones_sampler_free(s);
+  free(mine), free(counts), free(offsets);
+}
+
 static int check_mode(void) {
   size_t n = (size_t)g_size * SHARD;
   double *x = make_data(n, 0), *y = make_data(n, 1), probe[PROBE * D];
@@ -285,6 +345,8 @@ static int check_mode(void) {
   ok(scones_barycentric_map(map, &p, &mo, &err), err, "map");
   CHECK(same_on_all_ranks(t, PROBE * D), "the ranks' barycentric maps differ");
   if (g_rank == 0) printf("(b) score network and barycentric map: identical on all %d rank(s)\n", g_size);
+
+  check_sharded_sampling(dual, score, probe);
 
   scones_barycentric_free(map), scones_score_free(score), scones_measure_free(my);
   scones_train_options_free(to), scones_dual_free(ref), scones_dual_free(dual);

@@ -216,9 +216,31 @@ impl Sampler {
     }
 
     /// K samples y ~ pi(y | x_i) for each row of `sources` (n x dx), as (n K) x dy; the samples
-    /// of source i are rows i K .. i K + K - 1. Successive calls continue the random stream.
-    /// Fails with Diverged if a chain becomes non-finite.
+    /// of source i are rows i K .. i K + K - 1. The sources are numbered on from the previous
+    /// call's last one (the first call starts at 0), so successive calls draw new numbers; see
+    /// [`Sampler::sample_at`]. Fails with Diverged if a chain becomes non-finite.
     pub fn sample<'a, T: Float>(&mut self, sources: impl AsArray<'a, T, Ix2>) -> Result<Array2<f64>> {
+        self.sample_from(sources, None)
+    }
+
+    /// [`Sampler::sample`] with row r of `sources` the source of global index
+    /// `first_source + r`: its samples depend only on the seed and that index, so a sharded run
+    /// (each rank sampling its own range of sources, with any chain batch) reproduces one call
+    /// over all sources bit for bit on the CPU at a fixed thread count. On CUDA the noise comes
+    /// from the device generator and only one split reproduces itself.
+    pub fn sample_at<'a, T: Float>(
+        &mut self,
+        sources: impl AsArray<'a, T, Ix2>,
+        first_source: u64,
+    ) -> Result<Array2<f64>> {
+        self.sample_from(sources, Some(first_source))
+    }
+
+    fn sample_from<'a, T: Float>(
+        &mut self,
+        sources: impl AsArray<'a, T, Ix2>,
+        first_source: Option<u64>,
+    ) -> Result<Array2<f64>> {
         let x = sources.into();
         let (dx, _) = self.dims();
         if x.ncols() != dx {
@@ -229,7 +251,10 @@ impl Sampler {
         }
         let x = tensor_f32(&x, "sources")?;
         let mut observer = crate::runtime::threads::governed(self.threads, observe(&self.progress));
-        let (y, report) = self.inner.sample(&x, &mut observer)?;
+        let (y, report) = match first_source {
+            Some(first) => self.inner.sample_at(&x, first, &mut observer)?,
+            None => self.inner.sample(&x, &mut observer)?,
+        };
         self.last = Some(report);
         to_array2(&y)
     }

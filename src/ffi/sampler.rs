@@ -376,9 +376,10 @@ pub extern "C" fn scones_sampler_free(sampler: *mut scones_sampler) {
 }
 
 /// Draws K samples y ~ pi(y | x_i) for each of the n rows of `sources` (n x dx) into `out`
-/// ((n K) x dy); the samples of source i are rows i K .. i K + K - 1. Successive calls continue
-/// the sampler's random stream. Fails with SCONES_STATUS_DIVERGED (and writes nothing) if any
-/// chain becomes non-finite.
+/// ((n K) x dy); the samples of source i are rows i K .. i K + K - 1. The sources are numbered
+/// on from the previous call's last one (the first call starts at 0; see
+/// scones_sample_batch_at), so successive calls draw new numbers. Fails with
+/// SCONES_STATUS_DIVERGED (and writes nothing) if any chain becomes non-finite.
 #[no_mangle]
 pub extern "C" fn scones_sample_batch(
     sampler: *mut scones_sampler,
@@ -386,28 +387,56 @@ pub extern "C" fn scones_sample_batch(
     out: *const scones_matrix_mut,
     err: *mut *mut scones_error,
 ) -> scones_status {
-    boundary(err, || {
-        let s = handle(sampler, "sampler")?;
-        let x = read_tensor(sources, "sources")?;
-        let mut st = s.inner.lock("sampler")?;
-        let (dx, dy) = st.sampler.dims();
-        if x.size()[1] != dx as i64 {
-            return Err(Error::shape(format!(
-                "sources must have {dx} columns (the dual's source dimension), got {}",
-                x.size()[1]
-            )));
-        }
-        let k = st.sampler.config().samples_per_source;
-        check_out(out, "out", x.size()[0] as usize * k, dy)?;
-        let mut observe = st.caller.start();
-        let (y, report) = st.sampler.sample(&x, &mut observe)?;
-        write_tensor(out, &y)?;
-        st.last = Some(report);
-        Ok(())
-    })
+    boundary(err, || sample(sampler, sources, None, out))
 }
 
-/// Statistics of the last successful scones_sample_batch.
+/// scones_sample_batch with row r of `sources` the source of global index
+/// `first_source_index + r`: the K samples of a source depend only on the seed and its global
+/// index, so ranks that each sample their own range of a source set (rank r passing the index
+/// of its first source) reproduce one call over the whole set. Bit for bit on the CPU for any
+/// split and chain batch, given the same thread count on every rank (set threads explicitly);
+/// on CUDA the noise comes from the device generator and only the same split reproduces
+/// itself. Later scones_sample_batch calls continue after this call's last source.
+#[no_mangle]
+pub extern "C" fn scones_sample_batch_at(
+    sampler: *mut scones_sampler,
+    first_source_index: u64,
+    sources: *const scones_matrix,
+    out: *const scones_matrix_mut,
+    err: *mut *mut scones_error,
+) -> scones_status {
+    boundary(err, || sample(sampler, sources, Some(first_source_index), out))
+}
+
+fn sample(
+    sampler: *mut scones_sampler,
+    sources: *const scones_matrix,
+    first_source: Option<u64>,
+    out: *const scones_matrix_mut,
+) -> Result<()> {
+    let s = handle(sampler, "sampler")?;
+    let x = read_tensor(sources, "sources")?;
+    let mut st = s.inner.lock("sampler")?;
+    let (dx, dy) = st.sampler.dims();
+    if x.size()[1] != dx as i64 {
+        return Err(Error::shape(format!(
+            "sources must have {dx} columns (the dual's source dimension), got {}",
+            x.size()[1]
+        )));
+    }
+    let k = st.sampler.config().samples_per_source;
+    check_out(out, "out", x.size()[0] as usize * k, dy)?;
+    let mut observe = st.caller.start();
+    let (y, report) = match first_source {
+        Some(first) => st.sampler.sample_at(&x, first, &mut observe)?,
+        None => st.sampler.sample(&x, &mut observe)?,
+    };
+    write_tensor(out, &y)?;
+    st.last = Some(report);
+    Ok(())
+}
+
+/// Statistics of the last successful scones_sample_batch or scones_sample_batch_at.
 #[no_mangle]
 pub extern "C" fn scones_sampler_report(
     sampler: *const scones_sampler,

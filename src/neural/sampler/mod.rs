@@ -15,13 +15,28 @@
 //!
 //! With a score source that knows its log-density, each step can be Metropolis-adjusted (MALA):
 //! the chain then targets pi(y | x) exactly instead of with O(eps) bias.
+//!
+//! Sharding: every random number of chain k of source i (its start, its Langevin noise, its
+//! Metropolis uniforms) comes from its own stream, addressed by the seed, i's *global* index
+//! and k ([`ChainStreams`]), in an order fixed per chain; an adapting MALA step size is per
+//! chain. So on the CPU the samples of source i depend on (seed, i) only: sampling sources
+//! [0, n) in one call equals [0, k) at offset 0 and [k, n) at offset k, for any chain batch and
+//! for ranks of a cluster each sampling its own range ([`Sampler::sample_at`]), bit for bit at a
+//! fixed thread count (libtorch's per-row arithmetic does not depend on the other rows of a
+//! batch; `tests_sharded.rs` checks it). On CUDA the noise comes from the device generator,
+//! seeded per batch: reproducible for one split and batch size, not bit-identical across
+//! splits.
 
+mod chains;
 mod config;
 pub mod schedule;
 pub mod steps;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sharded;
 
+pub use chains::ROW_BLOCK;
 pub use config::{ChainInit, SampleReport, SamplerConfig};
 pub use schedule::Annealing;
 
@@ -34,55 +49,12 @@ use crate::neural::dual::DualPotentials;
 use crate::neural::mlp::{InputGradBuffers, Mlp};
 use crate::ot::{violation_paired, Cost, Regularizer};
 use crate::runtime::error::{Error, Result};
-use crate::runtime::progress::{Observer, Phase, Progress};
-use crate::runtime::rng::Rng64;
+use crate::runtime::progress::Observer;
+use crate::runtime::rng::{ChainStreams, Rng64};
 use crate::score::{BoundScore, ScoreSource};
+use chains::{BatchNoise, ChainStats};
 use schedule::{Level, Schedule};
-use steps::{LogMSlope, MalaState};
-
-/// Counters of one `sample` call, carried across chain batches.
-struct ChainStats {
-    /// Sum over MALA steps of the chains that accepted, and of the chains that proposed.
-    accepted: f64,
-    proposed: f64,
-    /// Langevin steps done by all batches so far, out of `total_steps`.
-    done_steps: u64,
-    total_steps: u64,
-}
-
-impl ChainStats {
-    /// NaN before any Metropolis-adjusted step.
-    fn acceptance(&self) -> f64 {
-        if self.proposed > 0.0 {
-            self.accepted / self.proposed
-        } else {
-            f64::NAN
-        }
-    }
-
-    fn record_mala(&mut self, accepted: f64, proposed: usize) {
-        self.accepted += accepted;
-        self.proposed += proposed as f64;
-    }
-
-    /// Whether the next `step_done` reports to the observer.
-    fn report_due(&self, report_every: usize) -> bool {
-        (self.done_steps + 1) % report_every as u64 == 0
-    }
-
-    /// Counts one Langevin step; every `report_every` steps tells the observer, which may cancel.
-    fn step_done(&mut self, report_every: usize, observer: Observer) -> Result<()> {
-        self.done_steps += 1;
-        if self.done_steps % report_every as u64 == 0 {
-            let mut p = Progress::new(Phase::Sampling, self.done_steps, self.total_steps);
-            p.acceptance = self.acceptance();
-            if !observer(&p) {
-                return Err(Error::cancelled(format!("sampling cancelled by the host at step {}", self.done_steps)));
-            }
-        }
-        Ok(())
-    }
-}
+use steps::{LogMSlope, MalaState, StepSize};
 
 pub struct Sampler {
     phi: Mlp,
@@ -95,7 +67,9 @@ pub struct Sampler {
     /// The barycentric map chains start from, on the sampler's device.
     init_map: Option<Mlp>,
     cfg: SamplerConfig,
-    rng: Rng64,
+    streams: ChainStreams,
+    /// Global index of the source that the next `sample` call starts at.
+    next_source: u64,
     /// psi's hidden activations and gradients, reused by every step.
     psi_buffers: InputGradBuffers,
 }
@@ -154,7 +128,8 @@ impl Sampler {
             dy: dual.dy,
             score: bound,
             init_map,
-            rng: Rng64::new(cfg.seed),
+            streams: ChainStreams::new(cfg.seed),
+            next_source: 0,
             cfg,
             psi_buffers: InputGradBuffers::default(),
         })
@@ -184,8 +159,18 @@ impl Sampler {
     }
 
     /// K samples y ~ pi(. | x_i) for every row of `x` [n, dx]; returns [n K, dy] float32 on the
-    /// CPU, the K samples of source i in rows i K .. i K + K - 1.
+    /// CPU, the K samples of source i in rows i K .. i K + K - 1. The sources continue the
+    /// global numbering of this sampler's earlier calls (the first call starts at 0): successive
+    /// calls draw new numbers, and splitting sources over calls does not change the samples.
     pub fn sample(&mut self, x: &Tensor, observer: Observer) -> Result<(Tensor, SampleReport)> {
+        self.sample_at(x, self.next_source, observer)
+    }
+
+    /// [`Sampler::sample`] with row r of `x` the source of global index `first_source + r`: its
+    /// samples depend on the seed and that index only (bit for bit on the CPU at a fixed thread
+    /// count), so ranks that each sample their own range of a source set reproduce one call
+    /// over the whole set. Later `sample` calls continue after the last source.
+    pub fn sample_at(&mut self, x: &Tensor, first_source: u64, observer: Observer) -> Result<(Tensor, SampleReport)> {
         let s = x.size();
         if s.len() != 2 || s[1] != self.dx as i64 {
             return Err(Error::shape(format!("sources must be [n, {}], got {s:?}", self.dx)));
@@ -193,6 +178,10 @@ impl Sampler {
         if s[0] == 0 {
             return Err(Error::invalid("no source points given"));
         }
+        let end = first_source
+            .checked_add(s[0] as u64)
+            .ok_or_else(|| Error::invalid(format!("source indices {first_source} + {} overflow 64 bits", s[0])))?;
+        chains::check_stream_budget(self.steps_per_chain(), self.dy, self.cfg.metropolis, self.cfg.samples_per_source)?;
         let device = self.cfg.device;
         let k = self.cfg.samples_per_source as i64;
         let x = x.f_to_kind(Kind::Float)?.f_to_device(device)?;
@@ -208,21 +197,30 @@ impl Sampler {
             proposed: 0.0,
             done_steps: 0,
             total_steps: (n_chains.div_ceil(self.cfg.chain_batch) * steps) as u64,
+            batch_real: 0,
         };
         let mut first = 0usize;
         while first < n_chains {
             let b = self.cfg.chain_batch.min(n_chains - first);
-            let xb = chains.f_narrow(0, first as i64, b as i64)?;
+            let padded = b.next_multiple_of(ROW_BLOCK);
+            let mut xb = chains.f_narrow(0, first as i64, b as i64)?;
+            if padded > b {
+                let last = xb.f_narrow(0, b as i64 - 1, 1)?.f_expand([(padded - b) as i64, self.dx as i64], false)?;
+                xb = Tensor::f_cat(&[xb, last], 0)?;
+            }
             let phi_x = if needs_phi || self.cfg.metropolis {
                 Some(tch::no_grad(|| -> Result<Tensor> { Ok(self.phi.forward(&xb)?.f_squeeze_dim(1)?) })?)
             } else {
                 None
             };
-            let y = self.run_chains(&xb, phi_x.as_ref(), &mut stats, observer)?;
-            outputs.push(y.f_to_device(Device::Cpu)?);
+            let mut noise = self.batch_noise(first_source, first, b, padded);
+            stats.batch_real = b;
+            let y = self.run_chains(&xb, phi_x.as_ref(), &mut noise, &mut stats, observer)?;
+            outputs.push(y.f_narrow(0, 0, b as i64)?.f_to_device(Device::Cpu)?);
             first += b;
         }
         let out = Tensor::f_cat(&outputs, 0)?;
+        self.next_source = end;
         let seconds = start.elapsed().as_secs_f64();
         let report = SampleReport {
             chains: n_chains,
@@ -234,26 +232,43 @@ impl Sampler {
         Ok((out, report))
     }
 
+    /// The streams of chains `first .. first + b` of a call whose first source has global index
+    /// `first_source` (chain j serves that call's source j / K), the last one repeated up to
+    /// `padded` rows so that the padding chains copy it exactly.
+    fn batch_noise(&self, first_source: u64, first: usize, b: usize, padded: usize) -> BatchNoise {
+        let k = self.cfg.samples_per_source;
+        let stream = |j: usize| self.streams.chain(first_source + (j / k) as u64, (j % k) as u64);
+        match self.cfg.device {
+            Device::Cpu => {
+                let mut streams: Vec<Rng64> = (first..first + b).map(stream).collect();
+                streams.resize(padded, streams[b - 1].clone());
+                BatchNoise::PerChain(streams)
+            }
+            device => BatchNoise::Device(Box::new(stream(first)), device),
+        }
+    }
+
     /// One batch of chains through every noise level and the denoising step.
     fn run_chains(
         &mut self,
         x: &Tensor,
         phi_x: Option<&Tensor>,
+        noise: &mut BatchNoise,
         stats: &mut ChainStats,
         observer: Observer,
     ) -> Result<Tensor> {
-        let shape = [x.size()[0], self.dy as i64];
+        let chains = x.size()[0] as usize;
         let mut y = match (&self.cfg.init, &self.init_map) {
             (ChainInit::Source, _) => x.shallow_clone(),
             (ChainInit::Map(_), Some(t)) => tch::no_grad(|| t.forward(x))?,
-            _ => self.rng.normal_tensor(&shape, Kind::Float, self.cfg.device)?,
+            _ => noise.normals(chains, self.dy)?.f_to_device(self.cfg.device)?,
         };
         let schedule = self.schedule();
         for (i, &level) in schedule.levels.iter().enumerate() {
             y = if self.cfg.metropolis {
-                self.mala_level(x, phi_x, y, level, stats, observer)?
+                self.mala_level(x, phi_x, y, level, noise, stats, observer)?
             } else {
-                self.ula_level(x, phi_x, y, level, stats, observer)?
+                self.ula_level(x, phi_x, y, level, noise, stats, observer)?
             };
             if !bool::try_from(y.f_isfinite()?.f_all()?)? {
                 return Err(Error::diverged(format!(
@@ -278,65 +293,73 @@ impl Sampler {
     }
 
     /// T unadjusted steps at one noise level.
+    #[allow(clippy::too_many_arguments)]
     fn ula_level(
         &mut self,
         x: &Tensor,
         phi_x: Option<&Tensor>,
         mut y: Tensor,
         level: Level,
+        noise: &mut BatchNoise,
         stats: &mut ChainStats,
         observer: Observer,
     ) -> Result<Tensor> {
-        let shape = y.size();
+        let chains = y.size()[0] as usize;
         for _ in 0..self.cfg.steps_per_level {
             let g = self.conditional_score(x, phi_x, &y, level.sigma, level.compatibility_weight)?;
-            let z = self.rng.normal_tensor(&shape, Kind::Float, self.cfg.device)?;
+            let z = noise.normals(chains, self.dy)?.f_to_device(self.cfg.device)?;
             y = steps::ula_step(&y, &g, level.step, &z)?;
             stats.step_done(self.cfg.report_every, observer)?;
         }
         Ok(y)
     }
 
-    /// T Metropolis-adjusted steps at one noise level, the step size adapted in the first half
-    /// if so configured.
+    /// T Metropolis-adjusted steps at one noise level, each chain's step size adapted in the
+    /// first half if so configured.
+    #[allow(clippy::too_many_arguments)]
     fn mala_level(
         &mut self,
         x: &Tensor,
         phi_x: Option<&Tensor>,
         y: Tensor,
         level: Level,
+        noise: &mut BatchNoise,
         stats: &mut ChainStats,
         observer: Observer,
     ) -> Result<Tensor> {
-        let shape = y.size();
+        let chains = y.size()[0] as usize;
         let (score, log_density) = self.score_and_log_density(x, phi_x, &y, level)?;
         let mut state = MalaState { y, score, log_density };
-        let mut a = level.step;
-        let chains = shape[0] as usize;
+        let mut a = if self.cfg.adapt_step {
+            StepSize::PerChain(Tensor::f_full([chains as i64, 1], level.step, (Kind::Float, self.cfg.device))?)
+        } else {
+            StepSize::Shared(level.step)
+        };
         // Accepted chains summed on the device since the last read, over `pending` steps: read
-        // back (a host synchronisation) only when the step size adapts to it, when the observer
-        // is told the acceptance, and at the end of the level.
+        // back (a host synchronisation) only when the observer is told the acceptance and at the
+        // end of the level.
         let mut accepted: Option<Tensor> = None;
         let mut pending = 0usize;
         for step in 0..self.cfg.steps_per_level {
-            let z = self.rng.normal_tensor(&shape, Kind::Float, self.cfg.device)?;
-            let u = self.rng.normal_tensor(&shape[..1], Kind::Float, self.cfg.device)?;
-            let (next, acc) =
-                steps::mala_step(&state, a, &z, &u, |prop| self.score_and_log_density(x, phi_x, prop, level))?;
+            // Chain by chain: its dy proposal normals, then its accept-test normal.
+            let zu = noise.normals(chains, self.dy + 1)?.f_to_device(self.cfg.device)?;
+            let z = zu.f_narrow(1, 0, self.dy as i64)?;
+            let u = zu.f_select(1, self.dy as i64)?;
+            let (next, outcome) =
+                steps::mala_step(&state, &a, &z, &u, |prop| self.score_and_log_density(x, phi_x, prop, level))?;
             state = next;
+            if let (StepSize::PerChain(sizes), true) = (&a, step < self.cfg.steps_per_level / 2) {
+                a = StepSize::PerChain(steps::adapted_step_sizes(sizes, step, &outcome.probability)?);
+            }
+            let acc = outcome.accept.f_narrow(0, 0, stats.batch_real as i64)?.f_sum(Kind::Float)?;
             accepted = Some(match accepted {
                 Some(mut sum) => sum.f_add_(&acc)?,
                 None => acc,
             });
             pending += 1;
-            let adapting = self.cfg.adapt_step && step < self.cfg.steps_per_level / 2;
-            let last = step + 1 == self.cfg.steps_per_level;
-            if adapting || last || stats.report_due(self.cfg.report_every) {
+            if step + 1 == self.cfg.steps_per_level || stats.report_due(self.cfg.report_every) {
                 let count = accepted.take().map_or(Ok(0.0), |t| t.f_double_value(&[]))?;
-                stats.record_mala(count, pending * chains);
-                if adapting {
-                    a = steps::adapted_step_size(a, step, count / chains as f64);
-                }
+                stats.record_mala(count, pending * stats.batch_real);
                 pending = 0;
             }
             stats.step_done(self.cfg.report_every, observer)?;

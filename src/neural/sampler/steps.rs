@@ -11,7 +11,7 @@
 //! - denoising (Tweedie): y <- y + sigma_N^2 g(y), once after the last level.
 
 use crate::runtime::error::Result;
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 /// (log M)'(V), the factor of the compatibility gradient.
 pub enum LogMSlope {
@@ -33,11 +33,51 @@ pub fn compatibility_gradient(mut grad_psi: Tensor, grad_c: &Tensor, slope: &Log
 
 /// One unadjusted Langevin step: y + a score + sqrt(2 a) z, z ~ N(0, I).
 pub fn ula_step(y: &Tensor, score: &Tensor, a: f64, z: &Tensor) -> Result<Tensor> {
-    let noise_scale = (2.0 * a).sqrt();
-    // In place on the one fresh tensor, in the order (y + a score) + sqrt(2 a) z.
-    let mut next = score.f_mul_scalar(a)?;
+    langevin_move(y, score, &StepSize::Shared(a), z)
+}
+
+/// A Metropolis-adjusted level's step size: one for all chains, or one per chain while it
+/// adapts. Per chain because a chain's moves may depend on its own history only: a step size
+/// adapted to a batch's mean acceptance would make every chain's samples depend on which
+/// chains share its batch (and so on the chain batch size and on how sources are split).
+pub enum StepSize {
+    Shared(f64),
+    /// `[b, 1]`, float32, on the chains' device.
+    PerChain(Tensor),
+}
+
+impl StepSize {
+    /// t a, as a fresh tensor.
+    fn times(&self, t: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            StepSize::Shared(a) => t.f_mul_scalar(*a)?,
+            StepSize::PerChain(a) => t.f_mul(a)?,
+        })
+    }
+
+    /// z sqrt(2 a), as a fresh tensor.
+    fn noise(&self, z: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            StepSize::Shared(a) => z.f_mul_scalar((2.0 * a).sqrt())?,
+            StepSize::PerChain(a) => z.f_mul(&a.f_mul_scalar(2.0)?.f_sqrt_()?)?,
+        })
+    }
+
+    /// t c / a in place.
+    fn scale_over_(&self, mut t: Tensor, c: f64) -> Result<Tensor> {
+        Ok(match self {
+            StepSize::Shared(a) => t.f_mul_scalar_(c / a)?,
+            StepSize::PerChain(a) => t.f_mul_(&a.f_reciprocal()?.f_mul_scalar_(c)?)?,
+        })
+    }
+}
+
+/// y + a score + sqrt(2 a) z, in place on the one fresh tensor, in the order
+/// (y + a score) + sqrt(2 a) z.
+fn langevin_move(y: &Tensor, score: &Tensor, a: &StepSize, z: &Tensor) -> Result<Tensor> {
+    let mut next = a.times(score)?;
     let _ = next.f_add_(y)?;
-    Ok(next.f_add_(&z.f_mul_scalar(noise_scale)?)?)
+    Ok(next.f_add_(&a.noise(z)?)?)
 }
 
 /// Chain states with the conditional score and log pi(y | x) (up to a constant) there, which
@@ -48,39 +88,47 @@ pub struct MalaState {
     pub log_density: Tensor,
 }
 
+/// What one MALA step returns besides the new states.
+pub struct MalaOutcome {
+    /// Which chains accepted, `[b]` bool.
+    pub accept: Tensor,
+    /// Each chain's acceptance probability min(1, ratio), `[b]` (0 for a NaN ratio): what a
+    /// per-chain step size adapts to (less noisy than the 0/1 outcome).
+    pub probability: Tensor,
+}
+
 /// One Metropolis-adjusted Langevin step from `cur` with step size `a`. `z` `[b, dy]` and `u` `[b]`
 /// are standard normals (`u` becomes the uniform of the accept test); `target` returns the
-/// conditional score and log-density at the proposal. Returns the new states and the number of
-/// chains that accepted as a 0-dim float tensor on the chains' device: reading it costs a host
-/// synchronisation, which the caller does only when it needs the number.
+/// conditional score and log-density at the proposal.
 pub fn mala_step(
     cur: &MalaState,
-    a: f64,
+    a: &StepSize,
     z: &Tensor,
     u: &Tensor,
     target: impl FnOnce(&Tensor) -> Result<(Tensor, Tensor)>,
-) -> Result<(MalaState, Tensor)> {
-    let proposal = ula_step(&cur.y, &cur.score, a, z)?;
+) -> Result<(MalaState, MalaOutcome)> {
+    let proposal = langevin_move(&cur.y, &cur.score, a, z)?;
     let (score_prop, log_density_prop) = target(&proposal)?;
     // log q(y | y') - log q(y' | y); the forward residual y' - y - a g(y) is sqrt(2 a) z.
     // Both terms in one pass: sum_j (z_j^2 - r_j^2 / (2 a)) / 2 with r the backward residual.
     let mut r = cur.y.f_sub(&proposal)?;
-    let _ = r.f_sub_(&score_prop.f_mul_scalar(a)?)?;
-    let _ = r.f_square_()?.f_mul_scalar_(-0.5 / a)?.f_addcmul_(z, z)?;
+    let _ = r.f_sub_(&a.times(&score_prop)?)?;
+    let _ = a.scale_over_(r.f_square_()?, -0.5)?.f_addcmul_(z, z)?;
     let log_q_ratio = r.f_sum_dim_intlist(1, false, None)?.f_mul_scalar_(0.5)?;
     let log_ratio = log_density_prop.f_sub(&cur.log_density)?.f_add_(&log_q_ratio)?;
     // log u = log Phi(u_normal) in one call (log_ndtr stays finite far into the lower tail).
     let log_u = u.f_special_log_ndtr()?;
     // A NaN ratio (a proposal outside the density's support) rejects.
-    let accept = log_u.f_lt_tensor(&log_ratio.f_nan_to_num(Some(f64::NEG_INFINITY), None, None)?)?;
-    let accepted = accept.f_sum(Kind::Float)?;
+    let log_ratio = log_ratio.f_nan_to_num(Some(f64::NEG_INFINITY), None, None)?;
+    let accept = log_u.f_lt_tensor(&log_ratio)?;
+    let probability = log_ratio.f_clamp_max(0.0)?.f_exp_()?;
     let accept_col = accept.f_unsqueeze(1)?;
     let next = MalaState {
         y: proposal.f_where_self(&accept_col, &cur.y)?,
         score: score_prop.f_where_self(&accept_col, &cur.score)?,
         log_density: log_density_prop.f_where_self(&accept, &cur.log_density)?,
     };
-    Ok((next, accepted))
+    Ok((next, MalaOutcome { accept, probability }))
 }
 
 /// The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
@@ -88,8 +136,18 @@ pub const MALA_TARGET_ACCEPTANCE: f64 = 0.574;
 
 /// Robbins-Monro on log a with a decaying gain (1 + step)^-0.6, towards the target acceptance.
 pub fn adapted_step_size(a: f64, step: usize, acceptance: f64) -> f64 {
-    let gain = 1.0 / (1.0 + step as f64).powf(0.6);
-    a * (gain * (acceptance - MALA_TARGET_ACCEPTANCE)).exp()
+    a * (adaptation_gain(step) * (acceptance - MALA_TARGET_ACCEPTANCE)).exp()
+}
+
+fn adaptation_gain(step: usize) -> f64 {
+    1.0 / (1.0 + step as f64).powf(0.6)
+}
+
+/// [`adapted_step_size`] for every chain at once, on the device (no host synchronisation):
+/// `a` `[b, 1]` each chain's step size, `probability` `[b]` its acceptance probability.
+pub fn adapted_step_sizes(a: &Tensor, step: usize, probability: &Tensor) -> Result<Tensor> {
+    let factor = probability.f_sub_scalar(MALA_TARGET_ACCEPTANCE)?.f_mul_scalar_(adaptation_gain(step))?.f_exp_()?;
+    Ok(a.f_mul(&factor.f_unsqueeze(1)?)?)
 }
 
 /// Tweedie's denoising step at noise level sigma: y + sigma^2 score.
@@ -124,15 +182,23 @@ mod tests {
         // y' = y + a (-y) + sqrt(2a) z = 0.5 + z: z = -1.5 gives y' = -1.
         let z = t(&[-1.5, -1.5], 2);
         let u = t(&[3.0, 3.0], 2).view([2]); // uniform ~ 0.9987 < ratio 1
-        let (next, accepted) = mala_step(&cur, a, &z, &u, |p| {
+        let (next, outcome) = mala_step(&cur, &StepSize::Shared(a), &z, &u, |p| {
             let lp = p.square().sum_dim_intlist(1, false, None) * -0.5;
             // second chain: a NaN log-density must reject
             let lp = lp.where_self(&Tensor::from_slice(&[true, false]), &Tensor::from_slice(&[f32::NAN, f32::NAN]));
             Ok((p.neg(), lp))
         })
         .unwrap();
-        assert_eq!(accepted.double_value(&[]), 1.0);
+        assert_eq!(outcome.accept, Tensor::from_slice(&[true, false]));
         assert_eq!(next.y, t(&[-1.0, 1.0], 2));
+        // Equal densities and proposal ratios: probability 1; a NaN ratio: 0.
+        assert_eq!(outcome.probability, t(&[1.0, 0.0], 2).view([2]));
+        // Per-chain step sizes equal to the shared one move the chains identically.
+        let per_chain = StepSize::PerChain(Tensor::from_slice(&[a as f32, a as f32]).view([2, 1]));
+        let (next2, _) =
+            mala_step(&cur, &per_chain, &z, &u, |p| Ok((p.neg(), p.square().sum_dim_intlist(1, false, None) * -0.5)))
+                .unwrap();
+        assert_eq!(next2.y, t(&[-1.0, -1.0], 2));
     }
 
     #[test]
@@ -140,5 +206,13 @@ mod tests {
         assert!(adapted_step_size(1.0, 0, 0.9) > 1.0);
         assert!(adapted_step_size(1.0, 0, 0.1) < 1.0);
         assert_eq!(adapted_step_size(1.0, 5, MALA_TARGET_ACCEPTANCE), 1.0);
+        // Per chain on the device, the same rule.
+        let sizes =
+            adapted_step_sizes(&Tensor::from_slice(&[1.0f32, 2.0]).view([2, 1]), 3, &t(&[0.9, 0.1], 2).view([2]))
+                .unwrap();
+        let want = [adapted_step_size(1.0, 3, 0.9), adapted_step_size(2.0, 3, 0.1)];
+        for (got, want) in Vec::<f32>::try_from(sizes.view([2])).unwrap().iter().zip(want) {
+            assert!((f64::from(*got) - want).abs() < 1e-6 * want, "{got} vs {want}");
+        }
     }
 }

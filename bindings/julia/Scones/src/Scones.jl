@@ -1095,21 +1095,32 @@ function Base.close(x::Sampler)
 end
 Base.isopen(x::Sampler) = x.ptr != C_NULL
 
-"""    sample!(out, sampler, sources)
+"""    sample!(out, sampler, sources; first_source=nothing)
 
 K samples y ~ π(y | x) for each column x of `sources` (dx × n) into `out` (dy × nK): columns
-(i-1)K+1 … iK belong to source i. Successive calls continue the random stream."""
-function sample!(out::StridedMatrix{<:Real32or64}, s::Sampler, sources::AbstractMatrix)
+(i-1)K+1 … iK belong to source i. The sources are numbered on from the previous call's last
+one (the first call starts at 0), so successive calls draw new numbers. With
+`first_source = j`, column i is the source of global index j + i - 1 (0-based): its samples
+depend only on the seed and that index, so MPI ranks that each sample their own range
+reproduce one call over all sources bit for bit on the CPU (same thread count on every rank)."""
+function sample!(out::StridedMatrix{<:Real32or64}, s::Sampler, sources::AbstractMatrix;
+                 first_source::Union{Nothing,Integer}=nothing)
     x = _input(sources)
     GC.@preserve s x out begin
-        _check_host((s.progress, s.score, s.cost), C.scones_sample_batch, s, _points(x), _points_out(out))
+        if first_source === nothing
+            _check_host((s.progress, s.score, s.cost), C.scones_sample_batch, s, _points(x), _points_out(out))
+        else
+            first_source >= 0 || throw(ArgumentError("first_source must be >= 0, got $first_source"))
+            _check_host((s.progress, s.score, s.cost), C.scones_sample_batch_at, s, UInt64(first_source),
+                        _points(x), _points_out(out))
+        end
     end
     return out
 end
 
-"""    sample(sampler, sources) -> Matrix{Float64} (dy × nK)"""
-sample(s::Sampler, sources::AbstractMatrix) =
-    sample!(Matrix{Float64}(undef, s.dy, _npoints(sources) * s.k), s, sources)
+"""    sample(sampler, sources; first_source=nothing) -> Matrix{Float64} (dy × nK)"""
+sample(s::Sampler, sources::AbstractMatrix; first_source::Union{Nothing,Integer}=nothing) =
+    sample!(Matrix{Float64}(undef, s.dy, _npoints(sources) * s.k), s, sources; first_source=first_source)
 
 """    shape(sampler) -> (dx, dy, K)
 

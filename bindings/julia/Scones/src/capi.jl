@@ -230,6 +230,7 @@ scones_measure_free(measure) = ccall((:scones_measure_free, libscones), Cvoid, (
 scones_measure_new_callback(d, callback, user_data, out, err) = ccall((:scones_measure_new_callback, libscones), scones_status, (Csize_t, Ptr{Cvoid}, Ptr{Cvoid}, Ref{Ptr{scones_measure}}, Ref{Ptr{scones_error}}), d, callback, user_data, out, err)
 scones_measure_new_points(points, out, err) = ccall((:scones_measure_new_points, libscones), scones_status, (Ref{scones_matrix}, Ref{Ptr{scones_measure}}, Ref{Ptr{scones_error}}), points, out, err)
 scones_sample_batch(sampler, sources, out, err) = ccall((:scones_sample_batch, libscones), scones_status, (Ptr{scones_sampler}, Ref{scones_matrix}, Ref{scones_matrix_mut}, Ref{Ptr{scones_error}}), sampler, sources, out, err)
+scones_sample_batch_at(sampler, first_source_index, sources, out, err) = ccall((:scones_sample_batch_at, libscones), scones_status, (Ptr{scones_sampler}, UInt64, Ref{scones_matrix}, Ref{scones_matrix_mut}, Ref{Ptr{scones_error}}), sampler, first_source_index, sources, out, err)
 scones_sampler_free(sampler) = ccall((:scones_sampler_free, libscones), Cvoid, (Ptr{scones_sampler},), sampler)
 scones_sampler_new(dual, score, options, out, err) = ccall((:scones_sampler_new, libscones), scones_status, (Ptr{scones_dual}, Ptr{scones_score}, Ptr{scones_sampler_options}, Ref{Ptr{scones_sampler}}, Ref{Ptr{scones_error}}), dual, score, options, out, err)
 scones_sampler_options_free(opts) = ccall((:scones_sampler_options_free, libscones), Cvoid, (Ptr{scones_sampler_options},), opts)
