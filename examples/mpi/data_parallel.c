@@ -13,6 +13,9 @@
  *                                                paired batches of M per rank, d = D, widths W-W;
  *                                                rank 0 prints one JSON line
  *   mpirun -np P ./data_parallel allreduce N C   C all-reduces of N floats alone (one JSON line)
+ *   mpirun -np P ./data_parallel bench-sample T N K S D W   sharded sampling of N sources x K
+ *                                                samples, S Langevin steps, T threads per rank,
+ *                                                d = D, psi widths W-W (one JSON line)
  *
  * The checks of the default mode:
  * (a) duals trained by P ranks with paired batches of m on their shards equal (to float
@@ -432,6 +435,48 @@ static int bench_mode(size_t threads, size_t m, size_t iters, size_t d, size_t w
   return 0;
 }
 
+/* Throughput of sharded sampling: each rank samples its range of n sources (K samples each,
+ * `steps` unannealed Langevin steps) with scones_sample_batch_at; no collective is involved. */
+static int bench_sample_mode(size_t threads, size_t n, size_t k, size_t steps, size_t d, size_t width) {
+  scones_error *err = NULL;
+  scones_dual_options *o = dual_options(0, 8, 0, width, threads, NULL);
+  double *pts = calloc(8 * d, sizeof *pts), *mean = calloc(d, sizeof *mean), *cov = calloc(d * d, sizeof *cov);
+  for (size_t i = 0; i < d; i++) cov[i * d + i] = 1;
+  scones_matrix pv = view(pts, 8, d), mv = view(mean, 1, d), cv = view(cov, d, d);
+  scones_dual *dual = NULL;
+  scones_score *score = NULL;
+  ok(scones_dual_train(&pv, &pv, o, &dual, &err), err, "untrained dual");
+  ok(scones_score_new_gaussian(&mv, &cv, &score, &err), err, "gaussian score");
+  scones_sampler_options *so = NULL;
+  scones_sampler *s = NULL;
+  ok(scones_sampler_options_new(&so, &err), err, "sampler options");
+  ok(scones_sampler_options_set_annealing(so, 1.0, 1.0, 0, 0, &err), err, "no annealing");
+  ok(scones_sampler_options_set_steps(so, steps, 0.01, &err), err, "steps");
+  ok(scones_sampler_options_set_samples_per_source(so, k, &err), err, "K");
+  ok(scones_sampler_options_set_threads(so, threads, &err), err, "threads");
+  ok(scones_sampler_new(dual, score, so, &s, &err), err, "sampler");
+  size_t first = (size_t)g_rank * n / (size_t)g_size, rows = (size_t)(g_rank + 1) * n / (size_t)g_size - first;
+  double *src = calloc(rows * d, sizeof *src), *out = malloc(rows * k * d * sizeof *out);
+  g_state = 99 + first;
+  for (size_t i = 0; i < rows * d; i++) src[i] = normal();
+  scones_matrix sv = view(src, rows, d);
+  scones_matrix_mut ov = view_mut(out, rows * k, d);
+  MPI_Barrier(g_comm);
+  double t0 = MPI_Wtime();
+  ok(scones_sample_batch_at(s, first, &sv, &ov, &err), err, "sampling");
+  double local = MPI_Wtime() - t0, seconds;
+  MPI_Allreduce(&local, &seconds, 1, MPI_DOUBLE, MPI_MAX, g_comm);
+  if (g_rank == 0)
+    printf("{\"bench\": \"sharded_sampling\", \"ranks\": %d, \"threads_per_rank\": %zu, \"d\": %zu, "
+           "\"psi_width\": %zu, \"psi_depth\": 2, \"sources\": %zu, \"samples_per_source\": %zu, \"steps\": %zu, "
+           "\"seconds\": %.3f, \"chain_steps_per_second\": %.4e}\n",
+           g_size, threads, d, width, n, k, steps, seconds, n * k * (double)steps / seconds);
+  scones_sampler_free(s), scones_sampler_options_free(so), scones_score_free(score), scones_dual_free(dual);
+  scones_dual_options_free(o);
+  free(pts), free(mean), free(cov), free(src), free(out);
+  return 0;
+}
+
 /* The all-reduce alone: `calls` in-place sums of `count` floats, no training between them. */
 static int allreduce_mode(size_t count, int calls) {
   float *buf = calloc(count, sizeof *buf);
@@ -460,6 +505,9 @@ int main(int argc, char **argv) {
   else if (argc >= 7 && !strcmp(argv[1], "bench"))
     rc = bench_mode(strtoul(argv[2], 0, 10), strtoul(argv[3], 0, 10), strtoul(argv[4], 0, 10),
                     strtoul(argv[5], 0, 10), strtoul(argv[6], 0, 10));
+  else if (argc >= 8 && !strcmp(argv[1], "bench-sample"))
+    rc = bench_sample_mode(strtoul(argv[2], 0, 10), strtoul(argv[3], 0, 10), strtoul(argv[4], 0, 10),
+                           strtoul(argv[5], 0, 10), strtoul(argv[6], 0, 10), strtoul(argv[7], 0, 10));
   else if (argc >= 4 && !strcmp(argv[1], "allreduce"))
     rc = allreduce_mode(strtoul(argv[2], 0, 10), atoi(argv[3]));
   else if (argc == 1)
