@@ -7,7 +7,7 @@ REL := target/release
 ENV := source scripts/env.sh &&
 
 .PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench bench-quick bench-busy bench-throughput bench-image-shapes demo-programs clean
-.PHONY: test-sanitize fuzz
+.PHONY: test-sanitize test-mpi fuzz
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -39,7 +39,7 @@ build: setup
 install: build
 	@scripts/install.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
 
-test: lint test-rust test-cpp test-go test-julia-check test-install test-sanitize
+test: lint test-rust test-cpp test-go test-julia-check test-install test-sanitize test-mpi
 
 # Formatting (rustfmt.toml), clippy with warnings as errors on every target (library, tests,
 # examples) and rustdoc without warnings (release profile: it reuses the built libtorch bindings). The C++ header is compiled with -Wall -Wextra -Werror by test-cpp and the Go
@@ -66,6 +66,12 @@ test-cpp: build
 	$(CXX) $(CXXFLAGS_TEST) examples/cpp/swiss_roll.cpp $$($(PKG_DEV) pkg-config --cflags --libs scones) \
 	  -o $(REL)/swiss_roll_cpp
 	$(REL)/swiss_roll_cpp --quick --out $(REL)/cpp-tests
+
+# Data-parallel training over real MPI (Open MPI installed when mpicc is absent): 2 ranks vs 1
+# process, and coherent cancel / failure on both ranks (scripts/test-mpi.sh; about 30 s on the
+# busy 2-core host, 8 mpirun launches of 1-3 s each).
+test-mpi: build
+	scripts/test-mpi.sh
 
 # The Go binding: go vet, go test (GOGC=1, full cgo pointer checks) and the example.
 test-go: build

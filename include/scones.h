@@ -201,6 +201,69 @@ typedef struct scones_matrix_mut {
 } scones_matrix_mut;
 
 /**
+ * In-place all-reduce sum: replace buffer[0..count] on every rank by the element-wise sum over
+ * all ranks (MPI_Allreduce(MPI_IN_PLACE, buffer, count, MPI_FLOAT, MPI_SUM, comm)). count is
+ * the same on every rank at each call. Return 0 on success; anything else ends the call on this
+ * rank with SCONES_STATUS_CALLBACK. Called on the thread that made the training call.
+ */
+typedef int32_t (*scones_allreduce_fn)(void *user_data,
+                                       float *buffer,
+                                       size_t count);
+
+/**
+ * A host collective for data-parallel training (scones_dual_options_set_collective,
+ * scones_train_options_set_collective). Set struct_size to sizeof(scones_collective); the
+ * library copies the struct when it is set.
+ *
+ * Each of `size` processes (ranks) calls the same training function with the same options
+ * (apart from this struct's rank) on its own shard of the data, and all ranks end up with the
+ * same model:
+ * - the initial weights come from the seed alone, so they agree; each rank draws its
+ *   minibatches from a stream of (seed, rank), so the ranks see different batches;
+ * - after each backward pass every gradient is flattened into one float buffer, followed by
+ *   the iteration's loss values and a control block of 10 slots (one per status code 1..10),
+ *   and allreduce_sum is called once; the sums divided by `size` are the mean gradient,
+ *   written back, and the same Adam step on every rank keeps the weights identical. With
+ *   paired dual batches (SCONES_BATCH_PAIRED) of m on each rank, the mean gradient is that of
+ *   the concatenated batch of size x m; all-pairs batches (the default) lose the pair terms
+ *   (x_i, y_j) whose points sit on different ranks, so they train on size x m^2 of the
+ *   (size x m)^2 pairs of one large batch (docs/SCALING.md);
+ * - progress callbacks run on every rank, each with the objective averaged over the ranks;
+ * - a rank that stops (its progress callback cancels, its host sampler or another callback
+ *   fails, anything else goes wrong) still joins the next all-reduce, with zero gradients and
+ *   its status's control slot set, and returns its own status. Every rank that sees a set slot
+ *   returns that status (SCONES_STATUS_CANCELLED, or the failing rank's status when one
+ *   failed), with a message that names the rank count that stopped; none waits for a
+ *   collective that will not come. The calls a rank makes, in order: one control-only call
+ *   (count 10) once its setup is done; for score networks one call per data statistic it
+ *   estimates (the largest pairwise distance when sigma_max is automatic, count size + 10; the
+ *   mean and the spread with the preconditioned parametrization, counts d + 10 and 11), the
+ *   largest of the ranks' distances and the statistics of all ranks' probes together being what
+ *   every rank then trains with; one call per iteration; and one control-only call at the end
+ *   (a cancel at the last report has no iteration left to ride);
+ * - an allreduce_sum that returns non-zero ends the call on its rank with
+ *   SCONES_STATUS_CALLBACK; the other ranks are then inside or past that collective, and the
+ *   host's layer must fail them: MPI's default error handler (MPI_ERRORS_ARE_FATAL) aborts the
+ *   whole job, which is what this needs.
+ *
+ * Options that differ between ranks (widths, dimensions, iterations) give mismatched
+ * collectives: pass the same options everywhere. Buffers are host (CPU) float32 memory.
+ */
+typedef struct scones_collective {
+  size_t struct_size;
+  /**
+   * This process's rank, 0 <= rank < size.
+   */
+  size_t rank;
+  /**
+   * The number of ranks, 1 to 2^20.
+   */
+  size_t size;
+  scones_allreduce_fn allreduce_sum;
+  void *user_data;
+} scones_collective;
+
+/**
  * Evaluates m pairs (x_i, y_i), row-major x (m x dx) and y (m x dy): entry i of values is c(x_i, y_i)
  * and, when grad_y is not NULL, grad_y (m x dy) = the gradient of c in y at each pair. Return 0
  * on success; anything else stops the calling function with SCONES_STATUS_CALLBACK, as does a
@@ -747,6 +810,23 @@ scones_status scones_barycentric_load(const char *path,
  * Releases a map. NULL is a no-op.
  */
 void scones_barycentric_free(struct scones_barycentric *map);
+
+/**
+ * Trains data-parallel across the host's ranks (see scones_collective); NULL trains alone
+ * again. The struct is copied; user_data must stay valid while training calls use it.
+ */
+scones_status scones_dual_options_set_collective(struct scones_dual_options *opts,
+                                                 const struct scones_collective *collective,
+                                                 struct scones_error **err);
+
+/**
+ * Score networks and barycentric maps trained data-parallel across the host's ranks (see
+ * scones_collective); NULL trains alone again. The struct is copied; user_data must stay valid
+ * while training calls use it.
+ */
+scones_status scones_train_options_set_collective(struct scones_train_options *opts,
+                                                  const struct scones_collective *collective,
+                                                  struct scones_error **err);
 
 /**
  * The cost c(x, y) = forward(x, y) of a TorchScript module saved with torch.jit.save:

@@ -17,6 +17,7 @@ or listed in EXEMPT with the reason. Cases come from the types, not from a hand 
   C enums / int32 flags     -1 and 99
   size_t width arrays       a zero width and a width of 1e9 (must fail before allocating)
   report structs            struct_size 0 and larger than the library's
+  scones_collective         struct_size 0 and larger, size 0, rank == size
 
 The expected status of a case is INVALID_ARGUMENT (NON_FINITE for NaN data) unless EXPECT
 says otherwise for that parameter; EXPECT entries are the values a parameter legitimately
@@ -65,6 +66,8 @@ NULLABLE = {
     ("scones_spot_options_set_progress", "callback"): "NULL removes the callback",
     ("scones_spot_load", "device"): "NULL means cpu",
     ("scones_spot_dims", "dims"): "NULL asks for the count alone",
+    ("scones_dual_options_set_collective", "collective"): "NULL trains alone again",
+    ("scones_train_options_set_collective", "collective"): "NULL trains alone again",
 }
 
 OK = "SCONES_STATUS_OK"
@@ -276,6 +279,11 @@ def gen_function(ret, fn, params):
             else:
                 decl.append(f"{h} *{v} = NULL; {h}_new(&{v}, NULL);")
                 post.append(f"{h}_free({v});")
+        elif base == "scones_collective *":
+            decl.append(f"scones_collective {v}_c = {{sizeof(scones_collective), 0, 1, cb_allreduce, NULL}}; "
+                        f"const scones_collective *{v} = &{v}_c;")
+            for k in ["size0", "size_big", "zero", "huge"]:
+                cases.append((i, pn, k))
         elif base.endswith("_report *"):
             h = base[:-1].strip()
             decl.append(f"REPORT({h}, {v});")

@@ -2,10 +2,11 @@
 # Idempotent, quiet on success: installs the host toolchains the binding tests need when they
 # are absent (CI machines start without them): Go (cgo, Debian's golang-go, Go 1.19 on
 # bookworm), CMake (for the find_package(scones) install test), pkg-config, g++, valgrind (for
-# make test-sanitize), and for the
+# make test-sanitize), Open MPI (openmpi-bin + libopenmpi-dev: mpicc, mpicxx, mpirun for the
+# data-parallel tests of make test-mpi; the library itself never links MPI), and for the
 # Julia binding checker a small virtual environment with PyPI tree-sitter + tree-sitter-julia
 # (a Julia parser; Julia itself cannot be installed here), cached beside the torch one.
-#   scripts/setup-tools.sh [go] [cmake] [pkg-config] [g++] [valgrind] [julia-check]   (none: all)
+#   scripts/setup-tools.sh [go] [cmake] [pkg-config] [g++] [valgrind] [mpi] [julia-check]   (none: all)
 #   scripts/setup-tools.sh --python    prints the checker's Python interpreter
 set -euo pipefail
 TOOLS_VENV="${SCONES_CACHE:-$HOME/.cache/scones}/tools-venv"
@@ -14,7 +15,7 @@ if [ "${1:-}" = "--python" ]; then
   echo "$TOOLS_VENV/bin/python"; exit 0
 fi
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(go cmake pkg-config g++ valgrind julia-check)
+[ ${#want[@]} -gt 0 ] || want=(go cmake pkg-config g++ valgrind mpi julia-check)
 missing=()
 for tool in "${want[@]}"; do
   case "$tool" in
@@ -33,6 +34,8 @@ for tool in "${want[@]}"; do
     pkg-config) command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config) ;;
     g++) command -v g++ >/dev/null 2>&1 || missing+=(g++) ;;
     valgrind) command -v valgrind >/dev/null 2>&1 || missing+=(valgrind) ;;
+    mpi) { command -v mpicc && command -v mpicxx && command -v mpirun; } >/dev/null 2>&1 \
+      || missing+=(openmpi-bin libopenmpi-dev) ;;
     *) echo "setup-tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done

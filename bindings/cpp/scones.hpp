@@ -411,6 +411,13 @@ using MeasureFn = std::function<void(double* out, std::size_t m, std::size_t d, 
 using CostFn = std::function<void(const double* x, const double* y, std::size_t m, std::size_t dx, std::size_t dy,
                                   double* values, double* grad_y)>;
 
+/// The host's all-reduce of data-parallel training (since 0.3): replace buffer[0..count], on
+/// every rank, by the element-wise sum over all ranks, e.g.
+/// MPI_Allreduce(MPI_IN_PLACE, buffer, count, MPI_FLOAT, MPI_SUM, comm) == MPI_SUCCESS. Return
+/// false or throw to end the training call on this rank with Status::Callback (the host's layer
+/// must then fail the other ranks, as MPI's default error handler does).
+using AllReduceFn = std::function<bool(float* buffer, std::size_t count)>;
+
 namespace detail {
 
 struct CostState {
@@ -449,6 +456,38 @@ struct MeasureState {
     }
   }
 };
+
+struct CollectiveState {
+  AllReduceFn fn;
+  static int32_t trampoline(void* user, float* buffer, std::size_t count) noexcept {
+    try {
+      return static_cast<CollectiveState*>(user)->fn(buffer, count) ? 0 : 1;
+    } catch (...) {
+      return keep_callback_error();
+    }
+  }
+};
+
+/// Installs (or, for an empty function, removes) a collective through `setter`; the state it
+/// returns must outlive every training call that uses the options.
+template <class Options, class Setter>
+std::shared_ptr<CollectiveState> set_collective(Options* opts, Setter setter, std::size_t rank, std::size_t size,
+                                                AllReduceFn fn) {
+  if (!fn) {
+    call(setter, opts, static_cast<const scones_collective*>(nullptr));
+    return nullptr;
+  }
+  auto state = std::make_shared<CollectiveState>();
+  state->fn = std::move(fn);
+  scones_collective c{};
+  c.struct_size = sizeof c;
+  c.rank = rank;
+  c.size = size;
+  c.allreduce_sum = &CollectiveState::trampoline;
+  c.user_data = state.get();
+  call(setter, opts, static_cast<const scones_collective*>(&c));
+  return state;
+}
 
 }  // namespace detail
 
@@ -508,6 +547,15 @@ class DualOptions {
     return *this;
   }
 
+  /// Data-parallel training across `size` ranks (see scones_collective in scones.h): every rank
+  /// calls Dual::train with the same options on its own shard, gradients are averaged with one
+  /// `allreduce` call per iteration, and every rank ends with the same dual; a cancel or failure
+  /// on one rank ends the call on all of them. An empty function trains alone again.
+  DualOptions& collective(std::size_t rank, std::size_t size, AllReduceFn allreduce) {
+    collective_ = detail::set_collective(h_.get(), scones_dual_options_set_collective, rank, size, std::move(allreduce));
+    return *this;
+  }
+
   const scones_dual_options* get() const noexcept { return h_.get(); }
   const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
   const std::shared_ptr<detail::CostState>& cost_state() const noexcept { return cost_; }
@@ -521,6 +569,7 @@ class DualOptions {
   detail::Handle<scones_dual_options, scones_dual_options_free> h_;
   std::shared_ptr<detail::ProgressState> progress_;
   std::shared_ptr<detail::CostState> cost_;
+  std::shared_ptr<detail::CollectiveState> collective_;
 };
 
 class Barycentric;
@@ -625,6 +674,13 @@ class TrainOptions {
     return *this;
   }
 
+  /// Score networks and barycentric maps trained data-parallel across `size` ranks, as
+  /// DualOptions::collective does for duals. An empty function trains alone again.
+  TrainOptions& collective(std::size_t rank, std::size_t size, AllReduceFn allreduce) {
+    collective_ = detail::set_collective(h_.get(), scones_train_options_set_collective, rank, size, std::move(allreduce));
+    return *this;
+  }
+
   const scones_train_options* get() const noexcept { return h_.get(); }
   const std::shared_ptr<detail::ProgressState>& progress_state() const noexcept { return progress_; }
 
@@ -635,6 +691,7 @@ class TrainOptions {
     return *this;
   }
   std::shared_ptr<detail::ProgressState> progress_;
+  std::shared_ptr<detail::CollectiveState> collective_;
   detail::Handle<scones_train_options, scones_train_options_free> h_;
 };
 

@@ -99,10 +99,10 @@ func dualOptions(ctx context.Context, opts TrainOptions) (*C.scones_dual_options
 			return nil, nil, nil, err
 		}
 	}
-	if opts.progress == nil && ctx.Done() == nil {
+	if opts.progress == nil && ctx.Done() == nil && opts.collective == nil {
 		return o, nil, func() { C.scones_dual_options_free(o) }, nil
 	}
-	state := &progressState{ctx: ctx, fn: opts.progress}
+	state := &progressState{ctx: ctx, fn: opts.progress, collective: opts.collective}
 	h := cgo.NewHandle(state)
 	done := func() {
 		C.scones_dual_options_free(o)
@@ -112,9 +112,18 @@ func dualOptions(ctx context.Context, opts TrainOptions) (*C.scones_dual_options
 	if opts.progress == nil || every <= 0 {
 		every = defaultEvery
 	}
-	if err := check(C.go_dual_options_set_progress(o, C.uintptr_t(h), C.size_t(every), &cerr), cerr); err != nil {
-		done()
-		return nil, nil, nil, err
+	if opts.progress != nil || ctx.Done() != nil {
+		if err := check(C.go_dual_options_set_progress(o, C.uintptr_t(h), C.size_t(every), &cerr), cerr); err != nil {
+			done()
+			return nil, nil, nil, err
+		}
+	}
+	if c := opts.collective; c != nil {
+		rank, size := c.rankAndSize()
+		if err := check(C.go_dual_options_set_collective(o, rank, size, C.uintptr_t(h), &cerr), cerr); err != nil {
+			done()
+			return nil, nil, nil, err
+		}
 	}
 	return o, state, done, nil
 }

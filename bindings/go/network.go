@@ -21,9 +21,10 @@ type netSetter func(*C.scones_train_options, **C.scones_error) C.scones_status
 //
 //	opts := scones.NetworkOptions{}.Hidden(64, 64).BatchSize(128).Iterations(500)
 type NetworkOptions struct {
-	setters  []netSetter
-	progress ProgressFunc
-	every    int
+	setters    []netSetter
+	progress   ProgressFunc
+	every      int
+	collective *collective // data-parallel training (Collective), nil alone
 }
 
 func (o NetworkOptions) with(f netSetter) NetworkOptions {
@@ -126,10 +127,10 @@ func (o NetworkOptions) build(ctx context.Context) (*C.scones_train_options, *pr
 			return nil, nil, nil, err
 		}
 	}
-	if o.progress == nil && ctx.Done() == nil {
+	if o.progress == nil && ctx.Done() == nil && o.collective == nil {
 		return p, nil, func() { C.scones_train_options_free(p) }, nil
 	}
-	state := &progressState{ctx: ctx, fn: o.progress}
+	state := &progressState{ctx: ctx, fn: o.progress, collective: o.collective}
 	h := cgo.NewHandle(state)
 	done := func() {
 		C.scones_train_options_free(p)
@@ -139,9 +140,18 @@ func (o NetworkOptions) build(ctx context.Context) (*C.scones_train_options, *pr
 	if o.progress == nil || every <= 0 {
 		every = defaultEvery
 	}
-	if err := check(C.go_train_options_set_progress(p, C.uintptr_t(h), C.size_t(every), &cerr), cerr); err != nil {
-		done()
-		return nil, nil, nil, err
+	if o.progress != nil || ctx.Done() != nil {
+		if err := check(C.go_train_options_set_progress(p, C.uintptr_t(h), C.size_t(every), &cerr), cerr); err != nil {
+			done()
+			return nil, nil, nil, err
+		}
+	}
+	if c := o.collective; c != nil {
+		rank, size := c.rankAndSize()
+		if err := check(C.go_train_options_set_collective(p, rank, size, C.uintptr_t(h), &cerr), cerr); err != nil {
+			done()
+			return nil, nil, nil, err
+		}
 	}
 	return p, state, done, nil
 }

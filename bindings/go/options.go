@@ -105,6 +105,8 @@ type TrainOptions struct {
 	every    int
 	err      error       // a setting refused before it reached the library (reported by Train)
 	cost     *costHolder // the last host cost function set, if any
+	// collective trains data-parallel (Collective), nil alone
+	collective *collective
 }
 
 func (o TrainOptions) with(f dualSetter) TrainOptions {

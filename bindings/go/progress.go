@@ -49,6 +49,10 @@ type progressState struct {
 	fn       ProgressFunc
 	panicked bool
 	panicVal any
+	// The call's collective (data-parallel training), whose AllReduceFunc shares the handle,
+	// and the error it returned.
+	collective *collective
+	hostErr    error
 }
 
 //export goSconesProgress
@@ -98,5 +102,9 @@ func (s *progressState) finish(err error) error {
 	if e, ok := err.(*Error); ok && e.Status == StatusCancelled && s.ctx != nil && s.ctx.Err() != nil {
 		e.cause = s.ctx.Err()
 	}
+	if e, ok := err.(*Error); ok && e.Status == StatusCallback && s.hostErr != nil && e.cause == nil {
+		e.cause = s.hostErr
+	}
+	s.hostErr = nil
 	return err
 }

@@ -242,3 +242,22 @@ scones_status go_dual_options_set_callback_cost(scones_dual_options *o, uintptr_
                                                 double curvature, scones_error **err) {
   return scones_dual_options_set_callback_cost(o, go_cost, (void *)handle, dx, dy, curvature, err);
 }
+
+/* The collective's all-reduce: the Go trampoline receives the handle and the float buffer. */
+static int32_t go_allreduce(void *user, float *buffer, size_t count) {
+  return goSconesAllReduce((uintptr_t)user, buffer, count);
+}
+static scones_collective go_collective(size_t rank, size_t size, uintptr_t handle) {
+  scones_collective c = {sizeof(scones_collective), rank, size, go_allreduce, (void *)handle};
+  return c;
+}
+scones_status go_dual_options_set_collective(scones_dual_options *o, size_t rank, size_t size, uintptr_t handle,
+                                             scones_error **err) {
+  scones_collective c = go_collective(rank, size, handle);
+  return scones_dual_options_set_collective(o, &c, err);
+}
+scones_status go_train_options_set_collective(scones_train_options *o, size_t rank, size_t size, uintptr_t handle,
+                                              scones_error **err) {
+  scones_collective c = go_collective(rank, size, handle);
+  return scones_train_options_set_collective(o, &c, err);
+}

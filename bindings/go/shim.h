@@ -54,6 +54,13 @@ scones_status go_spot_options_set_linear_cost(scones_spot_options *o, const void
 scones_status go_dual_options_set_callback_cost(scones_dual_options *o, uintptr_t handle, size_t dx, size_t dy,
                                                 double curvature, scones_error **err);
 
+/* A collective for data-parallel training: user_data carries a runtime/cgo.Handle of the call's
+ * progressState, whose AllReduceFunc the trampoline calls. */
+scones_status go_dual_options_set_collective(scones_dual_options *o, size_t rank, size_t size, uintptr_t handle,
+                                             scones_error **err);
+scones_status go_train_options_set_collective(scones_train_options *o, size_t rank, size_t size, uintptr_t handle,
+                                              scones_error **err);
+
 /* Progress: user_data carries a runtime/cgo.Handle (an integer, not a Go pointer). */
 scones_status go_dual_options_set_progress(scones_dual_options *o, uintptr_t handle, size_t every, scones_error **err);
 scones_status go_sampler_options_set_progress(scones_sampler_options *o, uintptr_t handle, size_t every, scones_error **err);

@@ -10,6 +10,7 @@ use crate::neural::dual::{self, BatchMode, DualConfig, DualPotentials, TrainRepo
 use crate::neural::optim::{LrSchedule, Optim};
 use crate::ot::measure::Empirical;
 use crate::ot::{Cost, Divergence, Regularizer};
+use crate::runtime::collective::Group;
 use crate::runtime::error::Result;
 use crate::runtime::progress::Progress;
 
@@ -123,6 +124,17 @@ impl DualOptions {
     /// model; default 1000).
     pub fn softplus_beta(mut self, beta: f64) -> Self {
         self.softplus_beta = Some(beta);
+        self
+    }
+
+    /// Data-parallel training across the ranks of `group` (`runtime::collective`: one
+    /// all-reduce of every gradient per iteration through the host's [`Collective`]): every rank
+    /// calls the same training function with the same options on its own shard and ends with
+    /// the same dual; a cancel or a failure on one rank ends the call on every rank.
+    ///
+    /// [`Collective`]: crate::runtime::collective::Collective
+    pub fn collective(mut self, group: Group) -> Self {
+        self.optim.collective = Some(group);
         self
     }
 

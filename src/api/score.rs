@@ -8,6 +8,7 @@ use ndarray::{Array2, ArrayView2, AsArray, Ix1, Ix2};
 
 use super::{observe, parse_device, read_f64, read_vector, tensor_f32, to_array2, Float, Measure, ProgressFn};
 use crate::neural::optim::{LrSchedule, Optim};
+use crate::runtime::collective::Group;
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::progress::Progress;
 use crate::score::trained::{self, NoiseLevels, Parametrization, ScoreTrainConfig};
@@ -107,6 +108,17 @@ impl TrainOptions {
     /// [`Parametrization::Preconditioned`]; [`Parametrization::Ncsn`] as the reference code).
     pub fn score_parametrization(mut self, parametrization: Parametrization) -> Self {
         self.parametrization = parametrization;
+        self
+    }
+
+    /// Data-parallel training across the ranks of `group` (`runtime::collective`: one
+    /// all-reduce of every gradient per iteration through the host's [`Collective`]): every rank
+    /// calls the same training function with the same options on its own shard and ends with
+    /// the same network; a cancel or a failure on one rank ends the call on every rank.
+    ///
+    /// [`Collective`]: crate::runtime::collective::Collective
+    pub fn collective(mut self, group: Group) -> Self {
+        self.optim.collective = Some(group);
         self
     }
 

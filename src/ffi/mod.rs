@@ -16,10 +16,12 @@
 #![allow(clippy::missing_safety_doc)]
 
 // One module per handle with its options (barycentric, discrete, dual, gaussian, measure, plot,
-// sampler, score, spot, train_options) over shared plumbing (common, enums, error, matrix, progress).
+// sampler, score, spot, train_options; collective, the host's all-reduce those options take)
+// over shared plumbing (common, enums, error, matrix, progress).
 // Imports go from handles down to the plumbing, and from sampler to the handles it is built
 // from, never back: there is no import circle.
 pub mod barycentric;
+pub mod collective;
 mod common;
 pub mod cost;
 pub mod discrete;

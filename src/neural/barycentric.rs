@@ -11,9 +11,10 @@ use tch::{Device, Kind, Tensor};
 
 use crate::neural::dual::DualPotentials;
 use crate::neural::mlp::{Adam, Mlp};
-use crate::neural::optim::{check_widths, run_loop, Optim, TrainStats};
+use crate::neural::optim::{check_widths, run_loop_locked, Optim, TrainStats};
 use crate::ot;
 use crate::ot::measure::Measure;
+use crate::runtime::collective::Lockstep;
 use crate::runtime::error::{Error, Result};
 use crate::runtime::limits;
 use crate::runtime::model_file::ModelFile;
@@ -41,7 +42,9 @@ pub struct BarycentricMap {
 /// Trains T against the coupling that `dual` defines. Each batch pairs every source with every
 /// target (weights M(V(x_i, y_j)), the learned density of pi with respect to sigma x tau), so the
 /// loss expands to mean_i [ r_i |T(x_i)|^2 - 2 T(x_i) . b_i ] + const with r_i = mean_j M_ij and
-/// b_i = mean_j M_ij y_j: one small matrix product per step instead of m^2 distances.
+/// b_i = mean_j M_ij y_j: one small matrix product per step instead of m^2 distances. With a
+/// collective in the options the ranks train one map on their shards (`runtime::collective`);
+/// all-pairs batches lose the pairs across ranks.
 pub fn train(
     cfg: &BarycentricConfig,
     dual: &DualPotentials,
@@ -49,29 +52,42 @@ pub fn train(
     target: &mut dyn Measure,
     observer: Observer,
 ) -> Result<(BarycentricMap, TrainStats)> {
-    cfg.optim.validate()?;
-    check_widths(&cfg.hidden, "barycentric map")?;
-    limits::network("barycentric map", dual.dx, &cfg.hidden, dual.dy)?;
-    limits::count("batch size", cfg.optim.batch_size, limits::MAX_BATCH)?;
-    limits::at_most("iterations", cfg.optim.iterations, limits::MAX_ITERATIONS)?;
-    if source.dim() != dual.dx || target.dim() != dual.dy {
-        return Err(Error::shape(format!(
-            "measures have dimensions {} and {}, the dual expects {} and {}",
-            source.dim(),
-            target.dim(),
-            dual.dx,
-            dual.dy
-        )));
-    }
     let o = &cfg.optim;
     let device = o.device;
+    let group = o.collective.as_ref();
+    let mut lock = Lockstep::new(group, "barycentric training");
     let mut rng = Rng64::new(o.seed);
-    let net = Mlp::new(dual.dx, &cfg.hidden, dual.dy, &mut rng, device)?;
+    let setup = (|| {
+        o.validate()?;
+        check_widths(&cfg.hidden, "barycentric map")?;
+        limits::network("barycentric map", dual.dx, &cfg.hidden, dual.dy)?;
+        limits::count("batch size", o.batch_size, limits::MAX_BATCH)?;
+        limits::at_most("iterations", o.iterations, limits::MAX_ITERATIONS)?;
+        if source.dim() != dual.dx || target.dim() != dual.dy {
+            return Err(Error::shape(format!(
+                "measures have dimensions {} and {}, the dual expects {} and {}",
+                source.dim(),
+                target.dim(),
+                dual.dx,
+                dual.dy
+            )));
+        }
+        let net = Mlp::new(dual.dx, &cfg.hidden, dual.dy, &mut rng, device)?;
+        lock.shape(net.parameter_count(), 1, o.iterations)?;
+        Ok((net, dual.phi.detached_to(device)?, dual.psi.detached_to(device)?))
+    })();
+    let (net, phi, psi) = lock.start(setup)?;
+    if let Some(g) = group {
+        rng = Rng64::new(g.data_seed(o.seed));
+    }
     let params = net.parameters();
-    let mut adam = Adam::new(&params, o.beta1, o.beta2)?;
-    let (phi, psi) = (dual.phi.detached_to(device)?, dual.psi.detached_to(device)?);
+    let mut adam = match Adam::new(&params, o.beta1, o.beta2) {
+        Ok(a) => a,
+        Err(e) => return Err(lock.fail(e)),
+    };
     let m = o.batch_size;
-    let stats = run_loop(o, Phase::BarycentricTraining, "barycentric training", observer, |_, lr| {
+    let what = "barycentric training";
+    let stats = run_loop_locked(o, Phase::BarycentricTraining, what, observer, &mut lock, |_, lr, lock| {
         let x = source.sample(m, &mut rng, device)?;
         let y = target.sample(m, &mut rng, device)?;
         let (r, b, y_term) = tch::no_grad(|| -> Result<(Tensor, Tensor, Tensor)> {
@@ -96,8 +112,10 @@ pub fn train(
             .f_sub(&t.f_mul(&b)?.f_sum_dim_intlist(1, false, None)?.f_mul_scalar(2.0)?)?;
         let loss = per_source.f_mean(None)?;
         loss.f_backward()?;
+        let mut value = [loss.f_double_value(&[])? + y_term.f_mean(None)?.f_double_value(&[])?];
+        lock.gradients(&params, &mut value)?;
         adam.step(&params, lr)?;
-        Ok(loss.f_double_value(&[])? + y_term.f_mean(None)?.f_double_value(&[])?)
+        Ok(value[0])
     })?;
     Ok((BarycentricMap { net: net.detached_to(Device::Cpu)?, dx: dual.dx, dy: dual.dy }, stats))
 }

@@ -3,6 +3,7 @@
 
 use tch::{COptimizer, Device, Tensor};
 
+use crate::runtime::collective::{Group, Lockstep};
 use crate::runtime::error::{Error, Result};
 
 /// Learning-rate schedule over the iterations.
@@ -27,6 +28,9 @@ pub struct Optim {
     pub device: Device,
     /// Iterations between progress reports (and divergence checks).
     pub report_every: usize,
+    /// Data-parallel training across the host's ranks (`runtime::collective`); None trains
+    /// alone. SPOT ignores it (no setter offers it there).
+    pub collective: Option<Group>,
 }
 
 impl Default for Optim {
@@ -43,6 +47,7 @@ impl Default for Optim {
             seed: 0,
             device: Device::Cpu,
             report_every: 100,
+            collective: None,
         }
     }
 }
@@ -174,10 +179,41 @@ pub fn run_loop_with_marginals(
     observer: crate::runtime::progress::Observer,
     mut step: impl FnMut(usize, f64) -> Result<(f64, f64)>,
 ) -> Result<TrainStats> {
+    run_core(o, phase, what, observer, &mut Lockstep::new(None, what), |it, lr, _| step(it, lr))
+}
+
+/// [`run_loop`] across the ranks of `lock` (`runtime::collective`): `step` calls
+/// [`Lockstep::gradients`] between its backward pass and its Adam step, passing its loss as the
+/// one loop scalar, and returns the averaged loss. A step that fails, a divergence and a cancel
+/// go through [`Lockstep::fail`], so every rank stops; the loop ends with [`Lockstep::finish`].
+pub fn run_loop_locked(
+    o: &Optim,
+    phase: crate::runtime::progress::Phase,
+    what: &str,
+    observer: crate::runtime::progress::Observer,
+    lock: &mut Lockstep,
+    mut step: impl FnMut(usize, f64, &mut Lockstep) -> Result<f64>,
+) -> Result<TrainStats> {
+    let stats = run_core(o, phase, what, observer, lock, |it, lr, l| Ok((step(it, lr, l)?, f64::NAN)))?;
+    lock.finish()?;
+    Ok(stats)
+}
+
+fn run_core(
+    o: &Optim,
+    phase: crate::runtime::progress::Phase,
+    what: &str,
+    observer: crate::runtime::progress::Observer,
+    lock: &mut Lockstep,
+    mut step: impl FnMut(usize, f64, &mut Lockstep) -> Result<(f64, f64)>,
+) -> Result<TrainStats> {
     let start = std::time::Instant::now();
     let (mut sum, mut gap_sum, mut count, mut last, mut last_gap) = (0.0, 0.0, 0usize, f64::NAN, f64::NAN);
     for it in 0..o.iterations {
-        let (loss, gap) = step(it, o.learning_rate_at(it))?;
+        let (loss, gap) = match step(it, o.learning_rate_at(it), lock) {
+            Ok(v) => v,
+            Err(e) => return Err(lock.fail(e)),
+        };
         (sum, gap_sum) = (sum + loss, gap_sum + gap);
         count += 1;
         let done = it + 1;
@@ -186,15 +222,15 @@ pub fn run_loop_with_marginals(
             last_gap = gap_sum / count as f64;
             (sum, gap_sum, count) = (0.0, 0.0, 0);
             if !last.is_finite() {
-                return Err(Error::diverged(format!(
+                return Err(lock.fail(Error::diverged(format!(
                     "{what} diverged near iteration {done}: loss {last} (try a smaller learning rate)"
-                )));
+                ))));
             }
             let mut p = crate::runtime::progress::Progress::new(phase, done as u64, o.iterations as u64);
             p.objective = last;
             p.marginal_error = last_gap;
             if !observer(&p) {
-                return Err(Error::cancelled(format!("{what} cancelled by the host at iteration {done}")));
+                return Err(lock.fail(Error::cancelled(format!("{what} cancelled by the host at iteration {done}"))));
             }
         }
     }

@@ -33,6 +33,9 @@ pub(crate) const MAX_COST_ENTRIES: usize = 1 << 32;
 pub(crate) const MAX_ASSIGNMENT: usize = 1 << 14;
 /// Dimension of a callback measure or score (each call allocates n x d).
 pub(crate) const MAX_DIMENSION: usize = 1 << 20;
+/// Ranks of a data-parallel collective: the control block's counts are summed in float32,
+/// exact far beyond this.
+pub(crate) const MAX_RANKS: usize = 1 << 20;
 /// libtorch intra-op threads (0 leaves the process setting as is).
 pub(crate) const MAX_THREADS: usize = 1024;
 

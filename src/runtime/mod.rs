@@ -1,7 +1,9 @@
 //! What every algorithm runs on: errors, devices and threads, seeded random streams, progress
-//! and cancellation, and the self-describing model file.
+//! and cancellation, the host's collective for data-parallel training, and the self-describing
+//! model file.
 
 pub mod atomic_file;
+pub mod collective;
 pub mod device;
 pub mod error;
 pub mod limits;

@@ -7,6 +7,11 @@
 //! the largest pairwise distance of the data down to sigma_min (technique 1 of Song & Ermon 2020).
 //! Dividing the output by sigma is their NCSNv2 parametrization: the network only has to learn
 //! an O(1) quantity at every level.
+//!
+//! About 500 lines in one file: training, the data statistics both parametrizations take from
+//! probes of the target (gathered across ranks when training data-parallel) and the trained
+//! network's evaluation all go through the private `Precond` and noise-level types, which a
+//! split would have to make crate-visible for no other user.
 
 use std::path::Path;
 
@@ -15,8 +20,9 @@ use tch::{Device, Kind, Tensor};
 
 use super::{BoundScore, ScoreSource};
 use crate::neural::mlp::{Activation, Adam, Mlp};
-use crate::neural::optim::{check_widths, run_loop, Optim, TrainStats};
+use crate::neural::optim::{check_widths, run_loop_locked, Optim, TrainStats};
 use crate::ot::measure::Measure;
+use crate::runtime::collective::Lockstep;
 use crate::runtime::error::{Error, Result};
 use crate::runtime::limits;
 use crate::runtime::model_file::ModelFile;
@@ -117,6 +123,29 @@ impl Precond {
         Ok(Precond { mean, sigma_data: var.sqrt().max(1e-3) })
     }
 
+    /// [`Precond::estimate`] over the probes of every rank of `lock`, each weighted equally:
+    /// the mean first, then the spread around it (two exchanges, no cancellation in float32).
+    fn estimate_over_ranks(lock: &mut Lockstep, probe: Result<Tensor>, d: usize) -> Result<Precond> {
+        if !lock.is_active() {
+            return Precond::estimate(&probe?);
+        }
+        let size = lock.rank_and_size().1 as f64;
+        let local = probe.and_then(|p| Ok((p.f_to_kind(Kind::Double)?, Precond::estimate(&p)?)));
+        let mut sums = vec![0.0f32; d];
+        if let Ok((_, pc)) = &local {
+            for (s, m) in sums.iter_mut().zip(&pc.mean) {
+                *s = *m as f32;
+            }
+        }
+        lock.exchange_values(&mut sums, local.as_ref().err().cloned())?;
+        let (p, _) = local?;
+        let mean: Vec<f64> = sums.iter().map(|&s| s as f64 / size).collect();
+        let mu = Tensor::f_from_slice(&mean)?.f_unsqueeze(0)?;
+        let mut var = [p.f_sub(&mu)?.f_square()?.f_mean(Kind::Double)?.f_double_value(&[])? as f32];
+        lock.exchange_values(&mut var, None)?;
+        Ok(Precond { mean, sigma_data: (var[0] as f64 / size).sqrt().max(1e-3) })
+    }
+
     /// (c_in, c_skip, c_out) at each sigma of `sig` [n, 1].
     fn coefficients(&self, sig: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
         let sd2 = self.sigma_data * self.sigma_data;
@@ -132,6 +161,21 @@ impl Precond {
     }
 }
 
+/// The largest of the ranks' `local` values (each rank's in its own slot of one sum), or
+/// `local` alone without a collective.
+fn largest_over_ranks(lock: &mut Lockstep, local: Result<f64>) -> Result<f64> {
+    if !lock.is_active() {
+        return local;
+    }
+    let (rank, size) = lock.rank_and_size();
+    let mut slots = vec![0.0f32; size];
+    if let Ok(v) = &local {
+        slots[rank] = *v as f32;
+    }
+    lock.exchange_values(&mut slots, local.err())?;
+    Ok(slots.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64)))
+}
+
 fn geometric(first: f64, last: f64, n: usize) -> Vec<f64> {
     if n == 1 {
         return vec![last];
@@ -139,63 +183,105 @@ fn geometric(first: f64, last: f64, n: usize) -> Vec<f64> {
     (0..n).map(|i| first * (last / first).powf(i as f64 / (n - 1) as f64)).collect()
 }
 
+/// With `cfg.optim.collective` set, every rank trains one network on its own shard
+/// (`runtime::collective`): the weights come from a stream of the seed alone, the probes and
+/// batches from (seed, rank); sigma_max (when not given) is the largest of the ranks' probe
+/// estimates and the preconditioning's mean and spread are those of all ranks' probes together,
+/// so every rank trains the same objective.
 pub fn train(
     cfg: &ScoreTrainConfig,
     target: &mut dyn Measure,
     observer: Observer,
 ) -> Result<(TrainedScore, TrainStats)> {
-    cfg.optim.validate()?;
-    check_widths(&cfg.hidden, "score network")?;
-    let nl = &cfg.noise;
-    if !(nl.sigma_min.is_finite() && nl.sigma_min > 0.0) || nl.levels == 0 {
-        return Err(Error::invalid(format!(
-            "noise levels need sigma_min > 0 and at least one level, got {} and {}",
-            nl.sigma_min, nl.levels
-        )));
-    }
-    limits::at_most("noise levels", nl.levels, limits::MAX_NOISE_LEVELS)?;
-    limits::count("batch size", cfg.optim.batch_size, limits::MAX_BATCH)?;
-    limits::at_most("iterations", cfg.optim.iterations, limits::MAX_ITERATIONS)?;
     let o = &cfg.optim;
     let device = o.device;
     let d = target.dim();
-    limits::network("score network", d + 1, &cfg.hidden, d)?;
-    let mut rng = Rng64::new(o.seed);
+    let nl = &cfg.noise;
+    let group = o.collective.as_ref();
+    let mut lock = Lockstep::new(group, "score training");
+    let setup = (|| {
+        o.validate()?;
+        check_widths(&cfg.hidden, "score network")?;
+        if !(nl.sigma_min.is_finite() && nl.sigma_min > 0.0) || nl.levels == 0 {
+            return Err(Error::invalid(format!(
+                "noise levels need sigma_min > 0 and at least one level, got {} and {}",
+                nl.sigma_min, nl.levels
+            )));
+        }
+        if !(0.0..1.0).contains(&cfg.ema) {
+            return Err(Error::invalid(format!("EMA rate must lie in [0, 1), got {}", cfg.ema)));
+        }
+        limits::at_most("noise levels", nl.levels, limits::MAX_NOISE_LEVELS)?;
+        limits::count("batch size", o.batch_size, limits::MAX_BATCH)?;
+        limits::at_most("iterations", o.iterations, limits::MAX_ITERATIONS)?;
+        limits::network("score network", d + 1, &cfg.hidden, d)?;
+        // Across ranks the weights cannot follow the probes in one stream: how many numbers a
+        // probe of a shard consumes depends on the shard.
+        let net = match group {
+            Some(_) => {
+                let net =
+                    Mlp::with_activation(d + 1, &cfg.hidden, d, Activation::Silu, &mut Rng64::new(o.seed), device)?;
+                lock.shape(net.parameter_count(), 1, o.iterations)?;
+                Some(net)
+            }
+            None => None,
+        };
+        Ok(net)
+    })();
+    let early_net = lock.start(setup)?;
+    let mut rng = Rng64::new(group.map_or(o.seed, |g| g.data_seed(o.seed)));
     let sigma_max = match nl.sigma_max {
         Some(s) => s,
         None => {
-            let probe = target.sample(2000, &mut rng, Device::Cpu)?;
-            let dist = crate::ot::Cost::SqEuclidean.pairwise(&probe, &probe)?.f_max()?.f_double_value(&[])?.sqrt();
-            dist.max(nl.sigma_min)
+            let local = (|| -> Result<f64> {
+                let probe = target.sample(2000, &mut rng, Device::Cpu)?;
+                let dist = crate::ot::Cost::SqEuclidean.pairwise(&probe, &probe)?.f_max()?.f_double_value(&[])?.sqrt();
+                Ok(dist.max(nl.sigma_min))
+            })();
+            largest_over_ranks(&mut lock, local)?
         }
     };
     if !(sigma_max.is_finite() && sigma_max >= nl.sigma_min) {
+        // Every rank sees the same sigma_max, so every rank returns here without a collective.
         return Err(Error::invalid(format!("sigma_max {sigma_max} must be >= sigma_min {}", nl.sigma_min)));
     }
     let sigmas = geometric(sigma_max, nl.sigma_min, nl.levels);
     let precond = match cfg.parametrization {
         Parametrization::Ncsn => None,
-        Parametrization::Preconditioned => Some(Precond::estimate(&target.sample(2000, &mut rng, Device::Cpu)?)?),
+        Parametrization::Preconditioned => {
+            let probe = target.sample(2000, &mut rng, Device::Cpu);
+            Some(Precond::estimate_over_ranks(&mut lock, probe, d)?)
+        }
     };
-    let mu = match &precond {
-        Some(p) => Some(p.mean_tensor(device)?),
-        None => None,
+    let setup = (|| -> Result<_> {
+        let mu = match &precond {
+            Some(p) => Some(p.mean_tensor(device)?),
+            None => None,
+        };
+        let net = match early_net {
+            Some(net) => net,
+            None => Mlp::with_activation(d + 1, &cfg.hidden, d, Activation::Silu, &mut rng, device)?,
+        };
+        Ok((mu, net))
+    })();
+    let (mu, net) = match setup {
+        Ok(v) => v,
+        Err(e) => return Err(lock.fail(e)),
     };
     // Training draws reach a factor 2 below sigma_min: at the edge of the drawn range the
     // network is least constrained, and sigma_min is where a sampler finishes (on a 2-D Gaussian
     // the error at sigma_min fell from 17% to 9.6% with the margin).
     let (ln_lo, ln_hi) = ((0.5 * nl.sigma_min).ln(), sigma_max.ln());
-    let net = Mlp::with_activation(d + 1, &cfg.hidden, d, Activation::Silu, &mut rng, device)?;
-    if !(0.0..1.0).contains(&cfg.ema) {
-        return Err(Error::invalid(format!("EMA rate must lie in [0, 1), got {}", cfg.ema)));
-    }
     let params = net.parameters();
-    let mut adam = Adam::new(&params, o.beta1, o.beta2)?;
-    let ema = net.detached_to(device)?;
+    let made = Adam::new(&params, o.beta1, o.beta2).and_then(|a| Ok((a, net.detached_to(device)?)));
+    let (mut adam, ema) = match made {
+        Ok(v) => v,
+        Err(e) => return Err(lock.fail(e)),
+    };
     let log_sigmas = Tensor::f_from_slice(&sigmas)?.f_log()?.f_to_kind(Kind::Float)?.f_to_device(device)?;
     let sig_t = Tensor::f_from_slice(&sigmas)?.f_to_kind(Kind::Float)?.f_to_device(device)?;
     let m = o.batch_size;
-    let stats = run_loop(o, Phase::ScoreTraining, "score training", observer, |it, lr| {
+    let stats = run_loop_locked(o, Phase::ScoreTraining, "score training", observer, &mut lock, |it, lr, lock| {
         let y = target.sample(m, &mut rng, device)?;
         let z = rng.normal_tensor(&[m as i64, d as i64], Kind::Float, device)?;
         let loss = match (&precond, &mu) {
@@ -222,6 +308,8 @@ pub fn train(
         }
         .f_mul_scalar(0.5)?;
         loss.f_backward()?;
+        let mut value = [loss.f_double_value(&[])?];
+        lock.gradients(&params, &mut value)?;
         adam.step(&params, lr)?;
         if cfg.ema > 0.0 {
             // The rate ramps up as (1 + t) / (10 + t) so that short runs are not dominated by
@@ -234,7 +322,7 @@ pub fn train(
                 Ok(())
             })?;
         }
-        Ok(loss.f_double_value(&[])?)
+        Ok(value[0])
     })?;
     let net = if cfg.ema > 0.0 { ema.detached_to(Device::Cpu)? } else { net.detached_to(Device::Cpu)? };
     Ok((TrainedScore { net: Mutex::new(net), d, sigmas, precond }, stats))

@@ -213,13 +213,24 @@ static void mut_report(void *pp, int k) {
   else if (k == K_SIZE_BIG) *size += 32;
 }
 
+/* A collective: struct_size 0 or larger than the library's (a newer caller: accepted), size 0
+ * (K_ZERO) and rank == size (K_HUGE). */
+static void mut_collective(const scones_collective **pp, int k) {
+  scones_collective *c = (scones_collective *)*pp;
+  if (k == K_NULL) *pp = NULL;
+  else if (k == K_SIZE0) c->struct_size = 0;
+  else if (k == K_SIZE_BIG) c->struct_size += 32;
+  else if (k == K_ZERO) c->size = 0;
+  else if (k == K_HUGE) c->rank = c->size;
+}
+
 #define MUTATE(x, k)                                                                        \
   _Generic((x), const scones_matrix *: mut_in, const scones_matrix_mut *: mut_out,          \
            double: mut_f64, unsigned long: mut_ul, unsigned int: mut_u32, int: mut_i32,     \
            const size_t *: mut_widths, scones_train_report *: mut_report,                   \
            scones_sample_report *: mut_report, scones_discrete_report *: mut_report,        \
            scones_spot_report *: mut_report, const scones_measure *const *: mut_measures,   \
-           default: mut_ptr)(&(x), k)
+           const scones_collective *: mut_collective, default: mut_ptr)(&(x), k)
 
 /* Callbacks a valid baseline passes. */
 static int32_t cb_progress(void *u, const scones_progress *p) {
@@ -236,6 +247,12 @@ static int32_t cb_score(void *u, const double *y, size_t n, size_t d, double sig
 static int32_t cb_measure(void *u, size_t m, size_t d, uint64_t seed, double *out) {
   (void)u;
   for (size_t i = 0; i < m * d; i++) out[i] = (double)((seed + i) % 17) / 17.0;
+  return 0;
+}
+
+/* One rank: the sum over the group is the buffer itself. */
+static int32_t cb_allreduce(void *u, float *buffer, size_t count) {
+  (void)u, (void)buffer, (void)count;
   return 0;
 }
 

@@ -610,8 +610,43 @@ static void test_external_costs(const std::string& dir, const std::string& score
   expect_error(scones::Status::Io, [&] { scones::DualOptions().torchscript_cost(dir + "/missing.pt", 2, 2); }, "missing module");
 }
 
+// A one-rank collective: the sum over the group is the buffer itself, so the calls can be
+// counted (one per iteration, a handshake before, a closing call after) and a failing or
+// throwing all-reduce fails the call with Status::Callback. The two-rank runs are MPI's
+// (make test-mpi).
+static void test_collective() {
+  const std::vector<double> zero2 = {0.0, 0.0}, eye2 = {1, 0, 0, 1};
+  scones::Matrix x = scones::gaussian::sample(scones::View(zero2.data(), 1, 2), scones::View(eye2.data(), 2, 2), 64, 5);
+  long calls = 0;
+  std::size_t longest = 0;
+  auto sum = [&](float*, std::size_t count) {
+    calls++;
+    longest = std::max(longest, count);
+    return true;
+  };
+  auto opts = [](scones::DualOptions&& o) -> scones::DualOptions& {
+    return o.hidden({8}).batch(16, scones::BatchMode::Paired).iterations(7).seed(4).threads(1);
+  };
+  scones::Dual::train(x, x, opts(scones::DualOptions()).collective(0, 1, sum));
+  // phi and psi: 2 x (2 x 8 + 8 + 8 + 1) parameters, 4 loop values, 10 control slots.
+  CHECK(calls == 7 + 2 && longest == 2 * 33 + 4 + 10, "%ld all-reduce calls of up to %zu floats", calls, longest);
+  expect_error(scones::Status::Callback,
+               [&] { scones::Dual::train(x, x, opts(scones::DualOptions()).collective(0, 1, [](float*, std::size_t) { return false; })); },
+               "a failing all-reduce");
+  expect_callback_error(
+      [&] {
+        scones::Dual::train(x, x, opts(scones::DualOptions()).collective(0, 1, [](float*, std::size_t) -> bool {
+          throw std::runtime_error("link down");
+        }));
+      },
+      "link down", "a throwing all-reduce");
+  expect_error(scones::Status::InvalidArgument, [&] { scones::TrainOptions().collective(1, 1, sum); }, "rank 1 of 1");
+  scones::TrainOptions().collective(0, 1, sum).collective(0, 1, nullptr);
+}
+
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : ".";
+  test_collective();
   test_linear_cost(dir);
   test_external_costs(dir, argc > 2 ? argv[2] : "tests/fixtures/score_module.pt");
   CHECK(second_tu_version() == SCONES_VERSION_STRING, "library %s, header %s", second_tu_version().c_str(),

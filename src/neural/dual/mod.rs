@@ -12,6 +12,7 @@ use crate::neural::mlp::{Adam, Mlp};
 use crate::neural::optim::{check_widths, Optim};
 use crate::ot::measure::Measure;
 use crate::ot::{self, Cost, Divergence, Regularizer};
+use crate::runtime::collective::Lockstep;
 use crate::runtime::device::device_name;
 use crate::runtime::error::{Error, Result};
 use crate::runtime::limits;
@@ -99,63 +100,103 @@ pub struct TrainReport {
     pub iterations_per_second: f64,
 }
 
+/// With `cfg.optim.collective` set, every rank runs this on its own shard and the ranks train
+/// one model (`runtime::collective`): weights from the seed, batches from (seed, rank), one
+/// all-reduce per iteration carrying the gradients, the three reported means and the balancing
+/// shift of the stiff all-pairs duals (each rank shifts its own batch's terms by its own shift,
+/// and the biases by the mean shift, so the weights stay identical).
 pub fn train(
     cfg: &DualConfig,
     source: &mut dyn Measure,
     target: &mut dyn Measure,
     observer: Observer,
 ) -> Result<(DualPotentials, TrainReport)> {
-    cfg.validate()?;
-    let (dx, dy) = (source.dim(), target.dim());
-    cfg.cost.check_dims(dx, dy)?;
-    limits::network("phi", dx, &cfg.phi_hidden, 1)?;
-    limits::network("psi", dy, &cfg.psi_hidden, 1)?;
+    let group = cfg.optim.collective.as_ref();
+    let mut lock = Lockstep::new(group, "dual training");
     let o = &cfg.optim;
     let device = o.device;
     let mut rng = Rng64::new(o.seed);
-    let phi = Mlp::new(dx, &cfg.phi_hidden, 1, &mut rng, device)?;
-    let psi = Mlp::new(dy, &cfg.psi_hidden, 1, &mut rng, device)?;
+    let (dx, dy) = (source.dim(), target.dim());
+    let setup = (|| {
+        cfg.validate()?;
+        cfg.cost.check_dims(dx, dy)?;
+        limits::network("phi", dx, &cfg.phi_hidden, 1)?;
+        limits::network("psi", dy, &cfg.psi_hidden, 1)?;
+        let phi = Mlp::new(dx, &cfg.phi_hidden, 1, &mut rng, device)?;
+        let psi = Mlp::new(dy, &cfg.psi_hidden, 1, &mut rng, device)?;
+        lock.shape(phi.parameter_count() + psi.parameter_count(), 4, o.iterations)?;
+        Ok((phi, psi))
+    })();
+    let (phi, psi) = lock.start(setup)?;
+    if let Some(g) = group {
+        rng = Rng64::new(g.data_seed(o.seed));
+    }
     let mut params = phi.parameters();
     params.extend(psi.parameters());
     let m = o.batch_size;
     let stiff = cfg.stiff_duals && stiff::applies(&cfg.regularizer);
     let beta2 = if stiff { o.beta2.min(stiff::BETA2) } else { o.beta2 };
-    let mut adam = Adam::new(&params, o.beta1, beta2)?;
+    let mut adam = match Adam::new(&params, o.beta1, beta2) {
+        Ok(a) => a,
+        Err(e) => return Err(lock.fail(e)),
+    };
 
     let start = Instant::now();
     let mut sums = (0.0, 0.0, 0.0);
     let mut since_report = 0usize;
     let mut last = (f64::NAN, f64::NAN, f64::NAN);
     for it in 0..o.iterations {
-        let x = source.sample(m, &mut rng, device)?;
-        let y = target.sample(m, &mut rng, device)?;
-        let phi_x = phi.forward(&x)?.f_squeeze_dim(1)?;
-        let psi_y = psi.forward(&y)?.f_squeeze_dim(1)?;
-        let (mut phi_x, mut psi_y) = (phi_x, psi_y);
-        let mut violation = match cfg.batch_mode {
-            BatchMode::Paired => ot::violation_paired(&phi_x, &psi_y, &cfg.cost.paired(&x, &y)?)?,
-            BatchMode::AllPairs => ot::violation_pairwise(&phi_x, &psi_y, &cfg.cost.pairwise(&x, &y)?)?,
+        // This rank's part of the step, up to its gradients; a failure here still joins the
+        // step's collective (Lockstep::fail), so the other ranks stop too.
+        let local = (|| -> Result<(ot::PairTerms, f64)> {
+            let x = source.sample(m, &mut rng, device)?;
+            let y = target.sample(m, &mut rng, device)?;
+            let phi_x = phi.forward(&x)?.f_squeeze_dim(1)?;
+            let psi_y = psi.forward(&y)?.f_squeeze_dim(1)?;
+            let (mut phi_x, mut psi_y) = (phi_x, psi_y);
+            let mut violation = match cfg.batch_mode {
+                BatchMode::Paired => ot::violation_paired(&phi_x, &psi_y, &cfg.cost.paired(&x, &y)?)?,
+                BatchMode::AllPairs => ot::violation_pairwise(&phi_x, &psi_y, &cfg.cost.pairwise(&x, &y)?)?,
+            };
+            let reg = if stiff { stiff::regularizer_at(&cfg.regularizer, it, o.iterations) } else { cfg.regularizer };
+            let mut kappa = 0.0;
+            if stiff && violation.dim() == 2 {
+                // J's exact maximum along the constant direction: the shift goes into both
+                // output biases, so the networks carry it from now on (across ranks, the mean
+                // shift goes in after the exchange).
+                kappa = stiff::balancing_shift(&reg, &violation)?;
+                if !lock.is_active() {
+                    stiff::add_to_output_bias(&phi, 0.5 * kappa)?;
+                    stiff::add_to_output_bias(&psi, 0.5 * kappa)?;
+                }
+                phi_x = phi_x.f_add_scalar(0.5 * kappa)?;
+                psi_y = psi_y.f_add_scalar(0.5 * kappa)?;
+                violation = violation.f_add_scalar(kappa)?;
+            }
+            // Gradient ascent on J: backpropagate dJ/dphi(x_i), dJ/dpsi(y_j) through the networks.
+            let terms = ot::pair_terms(&reg, &phi_x, &psi_y, &violation)?;
+            let surrogate = phi_x.f_dot(&terms.grad_phi)?.f_add(&psi_y.f_dot(&terms.grad_psi)?)?;
+            surrogate.f_neg()?.f_backward()?;
+            Ok((terms, kappa))
+        })();
+        let (terms, kappa) = match local {
+            Ok(t) => t,
+            Err(e) => return Err(lock.fail(e)),
         };
-        let reg = if stiff { stiff::regularizer_at(&cfg.regularizer, it, o.iterations) } else { cfg.regularizer };
-        if stiff && violation.dim() == 2 {
-            // J's exact maximum along the constant direction: the shift goes into both output
-            // biases, so the networks carry it from now on.
-            let kappa = stiff::balancing_shift(&reg, &violation)?;
-            stiff::add_to_output_bias(&phi, 0.5 * kappa)?;
-            stiff::add_to_output_bias(&psi, 0.5 * kappa)?;
-            phi_x = phi_x.f_add_scalar(0.5 * kappa)?;
-            psi_y = psi_y.f_add_scalar(0.5 * kappa)?;
-            violation = violation.f_add_scalar(kappa)?;
+        let mut means = [terms.objective, terms.mean_compatibility, terms.extension_fraction, kappa];
+        let synced = lock.gradients(&params, &mut means).and_then(|()| {
+            if lock.is_active() && means[3] != 0.0 {
+                stiff::add_to_output_bias(&phi, 0.5 * means[3])?;
+                stiff::add_to_output_bias(&psi, 0.5 * means[3])?;
+            }
+            adam.step(&params, o.learning_rate_at(it))
+        });
+        if let Err(e) = synced {
+            return Err(lock.fail(e));
         }
-        // Gradient ascent on J: backpropagate dJ/dphi(x_i), dJ/dpsi(y_j) through the networks.
-        let terms = ot::pair_terms(&reg, &phi_x, &psi_y, &violation)?;
-        let (grad_phi, grad_psi) = (terms.grad_phi, terms.grad_psi);
-        let surrogate = phi_x.f_dot(&grad_phi)?.f_add(&psi_y.f_dot(&grad_psi)?)?;
-        surrogate.f_neg()?.f_backward()?;
-        adam.step(&params, o.learning_rate_at(it))?;
-        sums.0 += terms.objective;
-        sums.1 += terms.mean_compatibility;
-        sums.2 += terms.extension_fraction;
+        sums.0 += means[0];
+        sums.1 += means[1];
+        sums.2 += means[2];
         since_report += 1;
         let done = it + 1;
         if o.reports_at(done) {
@@ -164,21 +205,24 @@ pub fn train(
             sums = (0.0, 0.0, 0.0);
             since_report = 0;
             if !last.0.is_finite() || !last.1.is_finite() {
-                return Err(Error::diverged(format!(
+                return Err(lock.fail(Error::diverged(format!(
                     "dual training diverged near iteration {done}: objective {}, E[M(V)] {} \
                      (try a smaller learning rate or a larger lambda)",
                     last.0, last.1
-                )));
+                ))));
             }
             let mut p = Progress::new(Phase::DualTraining, done as u64, o.iterations as u64);
             p.objective = last.0;
             p.mean_compatibility = last.1;
             p.extension_fraction = last.2;
             if !observer(&p) {
-                return Err(Error::cancelled(format!("dual training cancelled by the host at iteration {done}")));
+                return Err(
+                    lock.fail(Error::cancelled(format!("dual training cancelled by the host at iteration {done}")))
+                );
             }
         }
     }
+    lock.finish()?;
     let seconds = start.elapsed().as_secs_f64();
     let report = TrainReport {
         iterations: o.iterations,

@@ -138,6 +138,9 @@ impl SpotConfig {
 
     pub fn validate(&self) -> Result<()> {
         self.optim.validate()?;
+        if self.optim.collective.is_some() {
+            return Err(Error::invalid("SPOT does not train data-parallel: its options take no collective"));
+        }
         check_widths(&self.generator_hidden, "SPOT generator")?;
         check_widths(&self.critic_hidden, "SPOT critic")?;
         if !(self.eta.is_finite() && self.eta >= 0.0) {

@@ -273,6 +273,33 @@ function _cost_trampoline(user::Ptr{Cvoid}, m::Csize_t, dx::Csize_t, dy::Csize_t
     end
 end
 
+# The collective's all-reduce: `f(buf)` replaces `buf` (a Vector{Float32} aliasing the library's
+# buffer for the call only) by its sum over the ranks, e.g. MPI.Allreduce!(buf, +, comm). An
+# exception ends the training call on this rank (rethrown as itself after it).
+function _allreduce_trampoline(user::Ptr{Cvoid}, buffer::Ptr{Cfloat}, count::Csize_t)::Int32
+    state = unsafe_pointer_to_objref(user)::ProgressState
+    try
+        state.fn(unsafe_wrap(Array, buffer, Int(count)))
+        return Int32(0)
+    catch e
+        state.error === nothing && (state.error = e)
+        return Int32(1)
+    end
+end
+
+_allreduce_cfun() = @cfunction(_allreduce_trampoline, Int32, (Ptr{Cvoid}, Ptr{Cfloat}, Csize_t))
+
+# Installs `collective = (rank, size, f)` through `setter`; the returned state must stay
+# referenced (GC.@preserve) through every training call with these options.
+function _set_collective(setter, o, collective)
+    collective === nothing && return nothing
+    rank, size, f = collective
+    state = ProgressState(f, nothing)
+    c = C.scones_collective(sizeof(C.scones_collective), rank, size, _allreduce_cfun(), pointer_from_objref(state))
+    _check(setter, o, Ref(c))
+    return state
+end
+
 _cost_cfun() = @cfunction(_cost_trampoline, Int32,
                           (Ptr{Cvoid}, Csize_t, Csize_t, Csize_t, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}))
 _measure_cfun() = @cfunction(_measure_trampoline, Int32, (Ptr{Cvoid}, Csize_t, Csize_t, UInt64, Ptr{Cdouble}))
@@ -389,7 +416,7 @@ function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, line
                        hidden_psi=nothing, learning_rate=nothing, betas=nothing, schedule=nothing,
                        final_fraction=0.01, batch_size=nothing, batch_mode=:all_pairs, iterations=nothing,
                        seed=nothing, device=nothing, threads=nothing, softplus_beta=nothing, progress=nothing,
-                       progress_every=100)
+                       progress_every=100, collective=nothing)
     out = Ref{Ptr{C.scones_dual_options}}(C_NULL)
     _check(C.scones_dual_options_new, out)
     o = DualOptions(out[])
@@ -433,7 +460,8 @@ function _dual_options(; regularizer=nothing, lambda=nothing, cost=nothing, line
         state = ProgressState(progress, nothing)
         _check(C.scones_dual_options_set_progress, o, _trampoline(), pointer_from_objref(state), progress_every)
     end
-    return o, state, cost_state
+    collective_state = _set_collective(C.scones_dual_options_set_collective, o, collective)
+    return o, state, cost_state, collective_state
 end
 
 function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing, samples_per_source=nothing,
@@ -477,7 +505,7 @@ end
 function _train_options(; hidden=nothing, learning_rate=nothing, betas=nothing, schedule=nothing,
                         final_fraction=0.01, batch_size=nothing, iterations=nothing, seed=nothing, device=nothing,
                         threads=nothing, noise_levels=nothing, score_parametrization=nothing, progress=nothing,
-                        progress_every=100)
+                        progress_every=100, collective=nothing)
     out = Ref{Ptr{C.scones_train_options}}(C_NULL)
     _check(C.scones_train_options_new, out)
     o = TrainOptions(out[])
@@ -506,7 +534,8 @@ function _train_options(; hidden=nothing, learning_rate=nothing, betas=nothing, 
         state = ProgressState(progress, nothing)
         _check(C.scones_train_options_set_progress, o, _trampoline(), pointer_from_objref(state), progress_every)
     end
-    return o, state
+    collective_state = _set_collective(C.scones_train_options_set_collective, o, collective)
+    return o, state, collective_state
 end
 
 function _discrete_options(; tolerance=nothing, max_iterations=nothing, beta=nothing, inner_iterations=nothing,
@@ -576,15 +605,19 @@ cannot be saved), `hidden`
 (`:constant`, `:cosine`) with `final_fraction`, `batch_size` with `batch_mode` (`:all_pairs`,
 `:paired`), `iterations`, `seed`, `device` (`"cpu"`, `"cuda"`, `"cuda:N"`, `"auto"`), `threads`,
 `softplus_beta`, `progress` (a function of a [`Progress`](@ref); `false` cancels) with
-`progress_every`.
+`progress_every`, `collective = (rank, size, f)`: data-parallel training across `size` ranks (see
+`scones_collective` in scones.h), each rank calling `train_dual` with the same keywords on its own
+shard, where `f(buf)` sums the `Vector{Float32}` `buf` in place over the ranks, e.g.
+`buf -> MPI.Allreduce!(buf, +, comm)` with MPI.jl; every rank ends with the same dual, and a cancel
+or failure on one rank ends the call on all of them.
 """
 function train_dual(source::AbstractMatrix, target::AbstractMatrix; kwargs...)
     x, y = _input(source), _input(target)
-    opts, state, cost_state = _dual_options(; kwargs...)
+    opts, state, cost_state, coll = _dual_options(; kwargs...)
     out = Ref{Ptr{C.scones_dual}}(C_NULL)
     try
-        GC.@preserve x y opts state cost_state begin
-            _check_host((state, cost_state), C.scones_dual_train, _points(x), _points(y), opts, out)
+        GC.@preserve x y opts state cost_state coll begin
+            _check_host((state, cost_state, coll), C.scones_dual_train, _points(x), _points(y), opts, out)
         end
     finally
         close(opts)
@@ -599,12 +632,12 @@ Algorithm 1 from measures (point sets or host samplers that fill each minibatch 
 keywords as for matrices.
 """
 function train_dual(source::Measure, target::Measure; kwargs...)
-    opts, state, cost_state = _dual_options(; kwargs...)
+    opts, state, cost_state, coll = _dual_options(; kwargs...)
     out = Ref{Ptr{C.scones_dual}}(C_NULL)
     try
-        GC.@preserve source target opts state cost_state begin
-            _check_host((state, cost_state, source.state, target.state), C.scones_dual_train_measures, source, target,
-                        opts, out)
+        GC.@preserve source target opts state cost_state coll begin
+            _check_host((state, cost_state, coll, source.state, target.state), C.scones_dual_train_measures, source,
+                        target, opts, out)
         end
     finally
         close(opts)
@@ -740,15 +773,15 @@ Trains a score network by denoising score matching (NCSN) on `target` (a [`Measu
 matrix of points as columns). Keywords: `hidden`, `learning_rate`, `betas`, `schedule` with
 `final_fraction`, `batch_size`, `iterations`, `seed`, `device`, `threads`,
 `noise_levels = (σ_max, σ_min, levels)` (σ_max = 0: the data's largest pairwise distance),
-`progress` with `progress_every`.
+`progress` with `progress_every`, `collective = (rank, size, f)` as for [`train_dual`](@ref).
 """
 function train_score(target; kwargs...)
     m = _measure(target)
-    opts, state = _train_options(; kwargs...)
+    opts, state, coll = _train_options(; kwargs...)
     out = Ref{Ptr{C.scones_score}}(C_NULL)
     try
-        GC.@preserve m opts state begin
-            _check_host((state, m.state), C.scones_score_train, m, opts, out)
+        GC.@preserve m opts state coll begin
+            _check_host((state, coll, m.state), C.scones_score_train, m, opts, out)
         end
     finally
         close(opts)
@@ -800,11 +833,11 @@ Trains T(x) = E_π[y | x] for the coupling of `dual` from the source and target 
 """
 function train_barycentric(dual::Dual, source, target; kwargs...)
     a, b = _measure(source), _measure(target)
-    opts, state = _train_options(; kwargs...)
+    opts, state, coll = _train_options(; kwargs...)
     out = Ref{Ptr{C.scones_barycentric}}(C_NULL)
     try
-        GC.@preserve dual a b opts state begin
-            _check_host((state, a.state, b.state), C.scones_barycentric_train, dual, a, b, opts, out)
+        GC.@preserve dual a b opts state coll begin
+            _check_host((state, coll, a.state, b.state), C.scones_barycentric_train, dual, a, b, opts, out)
         end
     finally
         close(opts)

@@ -94,6 +94,14 @@ struct scones_progress
     marginal_error::Cdouble
 end
 
+struct scones_collective
+    struct_size::Csize_t
+    rank::Csize_t
+    size::Csize_t
+    allreduce_sum::Ptr{Cvoid}
+    user_data::Ptr{Cvoid}
+end
+
 struct scones_sample_report
     struct_size::Csize_t
     chains::UInt64
@@ -190,6 +198,7 @@ scones_dual_options_set_device(opts, device, err) = ccall((:scones_dual_options_
 scones_dual_options_set_hidden(opts, widths_, n, err) = ccall((:scones_dual_options_set_hidden, libscones), scones_status, (Ptr{scones_dual_options}, Ptr{Csize_t}, Csize_t, Ref{Ptr{scones_error}}), opts, widths_, n, err)
 scones_dual_options_set_hidden_each(opts, phi_widths, phi_n, psi_widths, psi_n, err) = ccall((:scones_dual_options_set_hidden_each, libscones), scones_status, (Ptr{scones_dual_options}, Ptr{Csize_t}, Csize_t, Ptr{Csize_t}, Csize_t, Ref{Ptr{scones_error}}), opts, phi_widths, phi_n, psi_widths, psi_n, err)
 scones_dual_options_set_iterations(opts, iterations, err) = ccall((:scones_dual_options_set_iterations, libscones), scones_status, (Ptr{scones_dual_options}, Csize_t, Ref{Ptr{scones_error}}), opts, iterations, err)
+scones_dual_options_set_collective(opts, collective, err) = ccall((:scones_dual_options_set_collective, libscones), scones_status, (Ptr{scones_dual_options}, Ref{scones_collective}, Ref{Ptr{scones_error}}), opts, collective, err)
 scones_dual_options_set_progress(opts, callback, user_data, every, err) = ccall((:scones_dual_options_set_progress, libscones), scones_status, (Ptr{scones_dual_options}, Ptr{Cvoid}, Ptr{Cvoid}, Csize_t, Ref{Ptr{scones_error}}), opts, callback, user_data, every, err)
 scones_dual_options_set_regularizer(opts, regularizer, lambda, err) = ccall((:scones_dual_options_set_regularizer, libscones), scones_status, (Ptr{scones_dual_options}, scones_regularizer, Cdouble, Ref{Ptr{scones_error}}), opts, regularizer, lambda, err)
 scones_dual_options_set_schedule(opts, schedule, final_fraction, err) = ccall((:scones_dual_options_set_schedule, libscones), scones_status, (Ptr{scones_dual_options}, scones_lr_schedule, Cdouble, Ref{Ptr{scones_error}}), opts, schedule, final_fraction, err)
@@ -267,6 +276,7 @@ scones_train_options_set_hidden(opts, widths_, n, err) = ccall((:scones_train_op
 scones_train_options_set_iterations(opts, iterations, err) = ccall((:scones_train_options_set_iterations, libscones), scones_status, (Ptr{scones_train_options}, Csize_t, Ref{Ptr{scones_error}}), opts, iterations, err)
 scones_train_options_set_noise_levels(opts, sigma_max, sigma_min, levels, err) = ccall((:scones_train_options_set_noise_levels, libscones), scones_status, (Ptr{scones_train_options}, Cdouble, Cdouble, Csize_t, Ref{Ptr{scones_error}}), opts, sigma_max, sigma_min, levels, err)
 scones_train_options_set_score_parametrization(opts, parametrization, err) = ccall((:scones_train_options_set_score_parametrization, libscones), scones_status, (Ptr{scones_train_options}, scones_score_parametrization, Ref{Ptr{scones_error}}), opts, parametrization, err)
+scones_train_options_set_collective(opts, collective, err) = ccall((:scones_train_options_set_collective, libscones), scones_status, (Ptr{scones_train_options}, Ref{scones_collective}, Ref{Ptr{scones_error}}), opts, collective, err)
 scones_train_options_set_progress(opts, callback, user_data, every, err) = ccall((:scones_train_options_set_progress, libscones), scones_status, (Ptr{scones_train_options}, Ptr{Cvoid}, Ptr{Cvoid}, Csize_t, Ref{Ptr{scones_error}}), opts, callback, user_data, every, err)
 scones_train_options_set_schedule(opts, schedule, final_fraction, err) = ccall((:scones_train_options_set_schedule, libscones), scones_status, (Ptr{scones_train_options}, scones_lr_schedule, Cdouble, Ref{Ptr{scones_error}}), opts, schedule, final_fraction, err)
 scones_train_options_set_seed(opts, seed, err) = ccall((:scones_train_options_set_seed, libscones), scones_status, (Ptr{scones_train_options}, UInt64, Ref{Ptr{scones_error}}), opts, seed, err)

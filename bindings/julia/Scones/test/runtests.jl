@@ -127,6 +127,21 @@ using Random
         @test compatibility(back, xs[:, 1:8], ys[:, 1:8]) == compatibility(ts, xs[:, 1:8], ys[:, 1:8])
     end
 
+    @testset "collective (one rank)" begin
+        # With one rank the sum over the group is the buffer itself: count the calls (one per
+        # iteration, a handshake before and a closing call after). MPI.jl runs more ranks.
+        xs, ys = randn(2, 64), randn(2, 64)
+        calls = Ref(0)
+        kw = (hidden=[8], batch_size=16, batch_mode=:paired, iterations=7, seed=4, threads=1)
+        d = train_dual(xs, ys; collective=(0, 1, buf -> (calls[] += 1; nothing)), kw...)
+        @test calls[] == 7 + 2
+        @test all(isfinite, potential(d, :phi, xs[:, 1:4]))
+        @test_throws DomainError train_dual(xs, ys; collective=(0, 1, buf -> throw(DomainError(length(buf)))), kw...)
+        @test_throws SconesError train_dual(xs, ys; collective=(1, 1, buf -> nothing), kw...)
+        s = train_score(ys; hidden=[8], batch_size=16, iterations=5, collective=(0, 1, buf -> nothing))
+        @test all(isfinite, score(s, ys[:, 1:4], 0.5))
+    end
+
     @testset "cancellation" begin
         e = try
             train_dual(x, y; hidden=[8], batch_size=16, iterations=100_000, progress=p -> p.iteration < 20,
