@@ -33,51 +33,10 @@
 #include <stdint.h>
 
 #define SCONES_VERSION_MAJOR 0
-#define SCONES_VERSION_MINOR 3
+#define SCONES_VERSION_MINOR 4
 #define SCONES_VERSION_PATCH 0
-#define SCONES_VERSION_STRING "0.3.0"
+#define SCONES_VERSION_STRING "0.4.0"
 
-
-/**
- * Chain batches are padded to a multiple of this many rows (copies of the batch's last chain,
- * dropped at the end). libtorch's MKL sgemm computes a row differently when the rows a thread
- * gets are fewer than 4 (measured with torch 2.11 on AVX2, 1 to 16 threads: a batch of M rows
- * reproduced the rows of a larger batch for every M that is a multiple of 4, and failed for
- * M = 1..3 with 1 thread, M = 5..7 and 9..11 with 2 to 8, up to M = 27 with 16). Padding keeps
- * every gemm in the regime where a row depends on that row alone; 16 rather than 4 leaves a
- * margin for wider kernels on other CPUs and costs at most 15 rows per batch.
- * `tests_sharded.rs` checks the network arithmetic and the sampler across batch sizes.
- */
-#define ROW_BLOCK 16
-
-/**
- * The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
- */
-#define MALA_TARGET_ACCEPTANCE 0.574
-
-/**
- * Pairs evaluated per call of [`ExternalCost::paired`] when all pairs are formed: bounds the
- * expanded [pairs, dx + dy] inputs (a 2^20 x 64 float32 block is 256 MiB at most for both).
- */
-#define MAX_PAIRS_PER_BLOCK (1 << 20)
-
-/**
- * Words (u32) of keystream reserved per chain: ChaCha8's 68-bit word position leaves
- * 2^(68 - 36) = 2^32 chains per source.
- */
-#define CHAIN_WORDS_LOG2 36
-
-/**
- * Most chains per source the addressing allows.
- */
-#define MAX_CHAINS_PER_SOURCE (1 << (68 - CHAIN_WORDS_LOG2))
-
-/**
- * Most standard normals one chain may draw: StandardNormal (a ziggurat) takes one u64 (two
- * words) per normal and retries with probability ~1%, so 2^32 normals use about 2^33 of the
- * chain's 2^36 words; running into the next chain's region would take an absurd run of retries.
- */
-#define MAX_NORMALS_PER_CHAIN (1 << 32)
 
 /**
  * A trained barycentric map T: R^dx -> R^dy.

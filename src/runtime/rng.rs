@@ -97,15 +97,15 @@ pub struct ChainStreams {
 
 /// Words (u32) of keystream reserved per chain: ChaCha8's 68-bit word position leaves
 /// 2^(68 - 36) = 2^32 chains per source.
-pub const CHAIN_WORDS_LOG2: u32 = 36;
+pub(crate) const CHAIN_WORDS_LOG2: u32 = 36;
 
 /// Most chains per source the addressing allows.
-pub const MAX_CHAINS_PER_SOURCE: u64 = 1 << (68 - CHAIN_WORDS_LOG2);
+pub(crate) const MAX_CHAINS_PER_SOURCE: u64 = 1 << (68 - CHAIN_WORDS_LOG2);
 
 /// Most standard normals one chain may draw: StandardNormal (a ziggurat) takes one u64 (two
 /// words) per normal and retries with probability ~1%, so 2^32 normals use about 2^33 of the
 /// chain's 2^36 words; running into the next chain's region would take an absurd run of retries.
-pub const MAX_NORMALS_PER_CHAIN: u64 = 1 << 32;
+pub(crate) const MAX_NORMALS_PER_CHAIN: u64 = 1 << 32;
 
 /// The ChaCha stream the key is drawn from, away from stream 0 that `Rng64::new(seed)` uses,
 /// so that a dual trained with the same seed does not share numbers with its sampler.

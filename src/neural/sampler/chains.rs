@@ -36,7 +36,7 @@ impl BatchNoise {
 /// every gemm in the regime where a row depends on that row alone; 16 rather than 4 leaves a
 /// margin for wider kernels on other CPUs and costs at most 15 rows per batch.
 /// `tests_sharded.rs` checks the network arithmetic and the sampler across batch sizes.
-pub const ROW_BLOCK: usize = 16;
+pub(crate) const ROW_BLOCK: usize = 16;
 
 /// Counters of one `sample` call, carried across chain batches.
 pub(super) struct ChainStats {

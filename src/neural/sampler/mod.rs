@@ -36,7 +36,7 @@ mod tests;
 #[cfg(test)]
 mod tests_sharded;
 
-pub use chains::ROW_BLOCK;
+pub(crate) use chains::ROW_BLOCK;
 pub use config::{ChainInit, SampleReport, SamplerConfig};
 pub use schedule::Annealing;
 

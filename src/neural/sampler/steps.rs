@@ -132,7 +132,7 @@ pub fn mala_step(
 }
 
 /// The optimal MALA acceptance rate (Roberts & Rosenthal 1998).
-pub const MALA_TARGET_ACCEPTANCE: f64 = 0.574;
+pub(crate) const MALA_TARGET_ACCEPTANCE: f64 = 0.574;
 
 /// Robbins-Monro on log a with a decaying gain (1 + step)^-0.6, towards the target acceptance.
 pub fn adapted_step_size(a: f64, step: usize, acceptance: f64) -> f64 {

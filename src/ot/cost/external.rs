@@ -9,7 +9,7 @@ use crate::runtime::model_file::ModelFile;
 
 /// Pairs evaluated per call of [`ExternalCost::paired`] when all pairs are formed: bounds the
 /// expanded [pairs, dx + dy] inputs (a 2^20 x 64 float32 block is 256 MiB at most for both).
-pub const MAX_PAIRS_PER_BLOCK: usize = 1 << 20;
+pub(crate) const MAX_PAIRS_PER_BLOCK: usize = 1 << 20;
 
 /// A ground cost evaluated by someone else, pair by pair.
 pub trait ExternalCost: Send + Sync + std::fmt::Debug {

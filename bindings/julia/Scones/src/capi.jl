@@ -12,7 +12,7 @@ const libscones = "libscones.so.0"
 const SCONES_VERSION_MAJOR = 0
 const SCONES_VERSION_MINOR = 3
 const SCONES_VERSION_PATCH = 0
-const SCONES_VERSION_STRING = "0.3.0"
+const SCONES_VERSION_STRING = "0.4.0"
 
 # typedefs
 const scones_status = Int32
