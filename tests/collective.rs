@@ -204,3 +204,26 @@ fn score_ranks_share_their_data_statistics_and_end_identical() {
     assert_eq!(nets[0].0, nets[1].0, "noise levels differ across ranks");
     assert_eq!(nets[0].1, nets[1].1, "score networks differ across ranks");
 }
+
+/// Ranks given different shapes (a width, an iteration count) would hand the host all-reduces of
+/// different lengths; the handshake's shape votes make every rank refuse before the first one.
+#[test]
+fn ranks_that_disagree_on_the_shape_all_refuse_before_training() {
+    tch::set_num_threads(1);
+    let (x, y) = data();
+    for (name, change) in [("width", 0usize), ("iterations", 1)] {
+        let (x, y) = (x.clone(), y.clone());
+        let kinds = on_ranks(2, move |r, g| {
+            let mut cfg = config(32);
+            cfg.optim.collective = Some(g);
+            if r == 1 {
+                match change {
+                    0 => cfg.psi_hidden = vec![16, 17],
+                    _ => cfg.optim.iterations = 31,
+                }
+            }
+            train_full(&cfg, &rows(&x, 32 * r, 32, 1.0), &rows(&y, 32 * r, 32, 1.0), None).err().map(|e| e.kind)
+        });
+        assert_eq!(kinds, vec![Some(ErrorKind::InvalidArgument); 2], "{name}");
+    }
+}

@@ -42,8 +42,9 @@ pub type scones_allreduce_fn =
 ///   its status's control slot set, and returns its own status. Every rank that sees a set slot
 ///   returns that status (SCONES_STATUS_CANCELLED, or the failing rank's status when one
 ///   failed), with a message that names the rank count that stopped; none waits for a
-///   collective that will not come. The calls a rank makes, in order: one control-only call
-///   (count 10) once its setup is done; for score networks one call per data statistic it
+///   collective that will not come. The calls a rank makes, in order: one handshake once its
+///   setup is done (count 266: 256 votes that fingerprint the training shape, then the control
+///   block); for score networks one call per data statistic it
 ///   estimates (the largest pairwise distance when sigma_max is automatic, count size + 10; the
 ///   mean and the spread with the preconditioned parametrization, counts d + 10 and 11), the
 ///   largest of the ranks' distances and the statistics of all ranks' probes together being what
@@ -54,8 +55,12 @@ pub type scones_allreduce_fn =
 ///   host's layer must fail them: MPI's default error handler (MPI_ERRORS_ARE_FATAL) aborts the
 ///   whole job, which is what this needs.
 ///
-/// Options that differ between ranks (widths, dimensions, iterations) give mismatched
-/// collectives: pass the same options everywhere. Buffers are host (CPU) float32 memory.
+/// Pass the same options everywhere. Ranks whose widths, dimensions or iteration counts differ
+/// would reach the later calls with buffers of different lengths; the handshake's votes (for
+/// each of the 16 nibbles of a hash of the gradient count, loop values, iterations and call
+/// kind, a 1 among 16 slots, so the sums stay exact in float) catch that, and every rank then
+/// returns SCONES_STATUS_INVALID_ARGUMENT before any gradient call. Buffers are host (CPU)
+/// float32 memory.
 #[repr(C)]
 pub struct scones_collective {
     pub struct_size: usize,

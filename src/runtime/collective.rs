@@ -15,7 +15,7 @@
 //! A rank that sees any slot non-zero after the sum returns an error of that kind (other kinds
 //! before `Cancelled`, lowest code first), so every rank ends the call with a status and none
 //! waits for a collective that will never come. The sequence of collectives every rank makes:
-//! one control-only handshake after setup, the trainer's setup exchanges (score networks), one
+//! one handshake after setup (shape votes and the control block; see [`Lockstep::start`]), the trainer's setup exchanges (score networks), one
 //! full exchange per iteration, one control-only exchange at the end (a cancel at the last
 //! report has no later iteration to travel with). A host all-reduce that fails ends the call on
 //! that rank only: the host's layer must then fail the others, as MPI's default error handler
@@ -156,11 +156,49 @@ impl Lockstep {
 
     /// The handshake after setup: every rank reports whether its setup (networks, measures,
     /// statistics) succeeded, so one that failed there does not leave the others waiting at
-    /// the first gradient exchange.
+    /// the first gradient exchange. It also checks that every rank trains the same shape (the
+    /// call, gradient and scalar counts, iterations): ranks given different widths, dimensions
+    /// or iteration counts would otherwise reach the host's all-reduce with buffers of different
+    /// lengths, which MPI answers with an abort or worse. Every rank sees the same sums, so all
+    /// of them refuse together.
     pub fn start<T>(&mut self, setup: Result<T>) -> Result<T> {
-        let mut none = [];
-        self.exchange_values(&mut none, setup.as_ref().err().cloned()).map(|_| ())?;
+        let mut votes = if self.group.is_some() { self.shape_votes() } else { Vec::new() };
+        self.exchange_values(&mut votes, setup.as_ref().err().cloned())?;
+        if self.group.is_some() && setup.is_ok() {
+            let size = self.size() as f32;
+            let agree = votes.chunks(16).all(|nibble| nibble.contains(&size));
+            if !agree {
+                self.ended = true;
+                return Err(Error::invalid(format!(
+                    "{}: the ranks disagree on the training shape (rank {} has {} gradient elements, {} loop \
+                     values, {} iterations): pass the same options and data dimensions on every rank",
+                    self.what,
+                    self.rank_and_size().0,
+                    self.params,
+                    self.scalars,
+                    self.iterations
+                )));
+            }
+        }
         setup
+    }
+
+    /// A fingerprint of this rank's shape as votes that sum exactly in float32 for any group
+    /// size (counts up to 2^20 < 2^24): for each of the 16 nibbles of a 64-bit hash, a 1 in the
+    /// nibble's value among 16 slots. The ranks agree when each nibble has one slot counting
+    /// every rank (a mismatch goes unseen with probability 2^-64).
+    fn shape_votes(&self) -> Vec<f32> {
+        let mut h = splitmix(self.params as u64);
+        h = splitmix(h ^ self.scalars as u64);
+        h = splitmix(h ^ self.iterations as u64);
+        for b in self.what.bytes() {
+            h = splitmix(h ^ u64::from(b));
+        }
+        let mut votes = vec![0.0f32; 16 * 16];
+        for i in 0..16 {
+            votes[16 * i + ((h >> (4 * i)) & 15) as usize] = 1.0;
+        }
+        votes
     }
 
     /// A setup exchange: `values` summed across ranks (not averaged), or this rank's `local`

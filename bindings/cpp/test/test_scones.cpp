@@ -617,19 +617,20 @@ static void test_external_costs(const std::string& dir, const std::string& score
 static void test_collective() {
   const std::vector<double> zero2 = {0.0, 0.0}, eye2 = {1, 0, 0, 1};
   scones::Matrix x = scones::gaussian::sample(scones::View(zero2.data(), 1, 2), scones::View(eye2.data(), 2, 2), 64, 5);
-  long calls = 0;
-  std::size_t longest = 0;
+  std::vector<std::size_t> counts;
   auto sum = [&](float*, std::size_t count) {
-    calls++;
-    longest = std::max(longest, count);
+    counts.push_back(count);
     return true;
   };
   auto opts = [](scones::DualOptions&& o) -> scones::DualOptions& {
     return o.hidden({8}).batch(16, scones::BatchMode::Paired).iterations(7).seed(4).threads(1);
   };
   scones::Dual::train(x, x, opts(scones::DualOptions()).collective(0, 1, sum));
-  // phi and psi: 2 x (2 x 8 + 8 + 8 + 1) parameters, 4 loop values, 10 control slots.
-  CHECK(calls == 7 + 2 && longest == 2 * 33 + 4 + 10, "%ld all-reduce calls of up to %zu floats", calls, longest);
+  // The handshake: 16 x 16 shape votes and 10 control slots; each iteration: phi and psi's
+  // 2 x (2 x 8 + 8 + 8 + 1) gradients, 4 loop values, 10 control slots; the closing call: 10.
+  CHECK(counts.size() == 7 + 2 && counts.front() == 256 + 10 && counts[1] == 2 * 33 + 4 + 10 && counts.back() == 10,
+        "%zu all-reduce calls, first %zu, second %zu floats", counts.size(), counts.front(), counts[1]);
+  counts.clear();
   expect_error(scones::Status::Callback,
                [&] { scones::Dual::train(x, x, opts(scones::DualOptions()).collective(0, 1, [](float*, std::size_t) { return false; })); },
                "a failing all-reduce");
