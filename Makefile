@@ -107,7 +107,8 @@ demo: demo-programs
 	$(REL)/examples/spot_pairs --quick --out-dir out/spot_pairs
 
 # DASPOT (thesis section 3.5) on the scikit-learn digits, 3 seeds, 1 thread (docs/results/daspot.md;
-# about 6 minutes on an idle core, data prepared on first use by scripts/prepare_digits.sh).
+# about 8 minutes on this busy 2-core machine, data prepared on first use by
+# scripts/prepare_digits.sh).
 daspot: build
 	nice -n 5 $(REL)/examples/daspot_digits --domains faded,inverted,none --seeds 3 --out out/daspot
 

@@ -18,7 +18,8 @@
 //!     [--cost-weight W] [--eta E] [--lr L] [--threads 1] [--data DIR] [--out PREFIX]
 //! ```
 //!
-//! Writes PREFIX.json and PREFIX.md (the table) when `--out` is given.
+//! Writes PREFIX.json (per seed) and PREFIX.md (the table) when `--out` is given; the results
+//! and what they mean are in docs/results/daspot.md.
 
 #[path = "digits/pipeline.rs"]
 #[allow(dead_code)]
