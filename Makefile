@@ -7,7 +7,7 @@ REL := target/release
 ENV := source scripts/env.sh &&
 
 .PHONY: all setup tools build install test lint test-rust test-cpp test-go test-julia-check test-install demo header bench bench-quick bench-busy bench-throughput bench-image-shapes demo-programs clean
-.PHONY: test-sanitize test-mpi fuzz
+.PHONY: test-sanitize test-mpi fuzz daspot
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -111,6 +111,12 @@ demo: demo-programs
 	$(REL)/gaussian_transport --out out
 	$(REL)/swiss_roll --out out
 	$(REL)/examples/spot_pairs --quick --out-dir out/spot_pairs
+
+# DASPOT (thesis section 3.5) on the scikit-learn digits, 3 seeds, 1 thread (docs/results/daspot.md;
+# about 8 minutes on this busy 2-core machine, data prepared on first use by
+# scripts/prepare_digits.sh).
+daspot: build
+	nice -n 5 $(REL)/examples/daspot_digits --domains faded,inverted,none --seeds 3 --out out/daspot
 
 # Regenerates include/scones.h from src/ffi (tests/header.rs fails while it is stale).
 header: setup

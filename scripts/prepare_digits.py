@@ -24,7 +24,9 @@ per matrix, "name rows cols file", '#' starting a comment; each file is the matr
 cols little-endian float32, row-major, no header. Labels are stored as float32 too (0.0 .. 9.0).
 
   matrices: source_low, target_high, test_low, test_high, test_label, heldout_high,
-            classifier_coef (10 x 64), classifier_intercept (1 x 10)
+            classifier_coef (10 x 64), classifier_intercept (1 x 10),
+            all_images (1797 x 64) and all_labels (1797 x 1): the whole data set in its
+            original order, for examples that split it their own way (examples/daspot_digits.rs)
 
 The classifier is sklearn's LogisticRegression (lbfgs, C = 1, max_iter 2000) on the classifier
 part; its predicted class of an image z is argmax(coef z + intercept). Its accuracy on the test
@@ -91,6 +93,8 @@ def main():
         "heldout_high": x[parts["heldout"]],
         "classifier_coef": clf.coef_,
         "classifier_intercept": clf.intercept_.reshape(1, -1),
+        "all_images": x,
+        "all_labels": labels.reshape(-1, 1).astype(np.float64),
     }
     os.makedirs(out, exist_ok=True)
     lines = [

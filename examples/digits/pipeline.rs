@@ -53,7 +53,7 @@ pub fn prepare(dir: &Path) -> Res<()> {
     Ok(())
 }
 
-fn read_matrix(dir: &Path, manifest: &str, name: &str, cols: usize) -> Res<Array2<f64>> {
+pub fn read_matrix(dir: &Path, manifest: &str, name: &str, cols: usize) -> Res<Array2<f64>> {
     let line = manifest
         .lines()
         .map(str::trim)

@@ -10,6 +10,7 @@
 //! joint plan.
 
 mod critic;
+pub mod daspot;
 mod generator;
 mod train;
 
