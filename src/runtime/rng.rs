@@ -86,7 +86,7 @@ impl Rng64 {
 ///
 /// Counter-based, with ChaCha8's own addressing rather than seeds mixed from (seed, index) by a
 /// hash such as splitmix: source i is ChaCha stream (nonce) i under one key derived from the
-/// seed, and chain k of it starts at word k 2^[`CHAIN_WORDS_LOG2`] of that stream. Distinct
+/// seed, and chain k of it starts at word k 2^`CHAIN_WORDS_LOG2` (36) of that stream. Distinct
 /// addresses are then disjoint pieces of ChaCha's keystream by construction, with no
 /// birthday-bound chance of two chains sharing a seed and no reliance on a 64-bit hash to
 /// decorrelate neighbouring indices. Seeking costs one ChaCha block, once per chain and call.
@@ -120,7 +120,7 @@ impl ChainStreams {
         ChainStreams { key }
     }
 
-    /// The stream of chain `chain` (< [`MAX_CHAINS_PER_SOURCE`]) of global source `source`.
+    /// The stream of chain `chain` (< `MAX_CHAINS_PER_SOURCE`) of global source `source`.
     pub fn chain(&self, source: u64, chain: u64) -> Rng64 {
         debug_assert!(chain < MAX_CHAINS_PER_SOURCE);
         let mut inner = ChaCha8Rng::from_seed(self.key);

@@ -39,7 +39,7 @@ pub fn check_curvature(curvature: f64) -> Result<f64> {
 }
 
 /// c(x_i, y_j) for all pairs: x [m, dx], y [n, dy] -> [m, n], from `paired` on expanded pairs,
-/// at most [`MAX_PAIRS_PER_BLOCK`] per call.
+/// at most `MAX_PAIRS_PER_BLOCK` (2^20) per call.
 pub fn pairwise(c: &dyn ExternalCost, x: &Tensor, y: &Tensor) -> Result<Tensor> {
     let (m, n) = (x.size()[0], y.size()[0]);
     if m == 0 || n == 0 {
