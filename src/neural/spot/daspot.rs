@@ -43,7 +43,7 @@ use crate::runtime::progress::{Observer, Phase};
 use crate::runtime::rng::Rng64;
 
 /// Most classes a classifier may have.
-pub const MAX_CLASSES: usize = 1 << 12;
+pub(crate) const MAX_CLASSES: usize = 1 << 12;
 
 /// Options of DASPOT: SPOT's (generator, critics, eta, n_critic, Adam, batch, iterations, seed;
 /// its cost, entropy and generator EMA are not used: the cost is the embeddings' and the
@@ -63,7 +63,7 @@ pub struct DaspotConfig {
     /// Weight of the plan's cost E c(G_X(z), G_Y(z)) (1 in the thesis).
     pub cost_weight: f64,
     /// Embeddings on the unit sphere (see the module doc); the decision network then sees them
-    /// times [`DaspotConfig::LOGIT_SCALE`]. Off: the thesis' cost.
+    /// times `LOGIT_SCALE` (10). Off: the thesis' cost.
     pub normalize_embeddings: bool,
     /// Whether the cost's gradient reaches the embeddings (the thesis: c is trained with
     /// everything else). Without it the cost is still c of the current embeddings, but De_X and
@@ -102,7 +102,7 @@ impl DaspotConfig {
     /// A unit vector into a layer with PyTorch's initialisation gives logits of order
     /// 1/sqrt(width); this factor lets the cross-entropy reach confident predictions without
     /// the decision weights having to grow first (the temperature of cosine classifiers).
-    pub const LOGIT_SCALE: f64 = 10.0;
+    pub(crate) const LOGIT_SCALE: f64 = 10.0;
 
     pub fn validate(&self) -> Result<()> {
         let s = &self.spot;
