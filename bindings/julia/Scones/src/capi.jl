@@ -10,7 +10,7 @@ module LibScones
 const libscones = "libscones.so.0"
 
 const SCONES_VERSION_MAJOR = 0
-const SCONES_VERSION_MINOR = 3
+const SCONES_VERSION_MINOR = 4
 const SCONES_VERSION_PATCH = 0
 const SCONES_VERSION_STRING = "0.4.0"
 
