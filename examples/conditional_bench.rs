@@ -18,12 +18,20 @@
 //!     [--dims 2,16,64] [--eps 0.1,1,10] [--seed S] [--train N] [--test N] [--k K]
 //!     [--dual-iterations N] [--dual-batch M] [--dual-width W] [--score trained|empirical]
 //!     [--bandwidth H] [--score-iterations N] [--levels L] [--steps T] [--sigma-first S]
-//!     [--sigma-last S] [--step-size A] [--no-denoise] [--init noise|map|source]
-//!     [--exact-smoothing full|none] [--bp-iterations N] [--threads N] [--out DIR] [--name NAME]
-//!     [--score-param preconditioned|ncsn] [--compat-at y|denoised] [--cache DIR]
+//!     [--sigma-last S] [--step-size A] [--no-denoise] [--init noise|map|source|resample]
+//!     [--resample-sigma S] [--exact-smoothing full|none] [--bp-iterations N] [--threads N]
+//!     [--out DIR] [--name NAME] [--score-param preconditioned|ncsn]
+//!     [--compat-at y|denoised|posterior] [--dual-activation relu|silu] [--cache DIR] [--grad-check]
 //! ```
 //!
-//! One file of about 570 lines because it is one program (a cell's pipeline, its diagnostics, the
+//! `--init resample` starts the chains at training targets drawn by M(V(x, y_j)) (the library's
+//! `ChainInit::Resample`), annealing from `--resample-sigma` (default 0.03 = 3 sigma_N).
+//! `--grad-check` prints how multimodal the conditionals are, and how far grad psi / lambda and
+//! the target score are from their analytic values (psi / lambda = -log h, grad log Q = grad log
+//! f + grad log h, see `grad_check`). Under every cell's row a line splits each method's error
+//! into the conditional means' part and the ratio of its spread to the true one.
+//!
+//! One file of about 750 lines because it is one program (a cell's pipeline, its diagnostics, the
 //! table writer and the flags); the library holds the reusable parts (`reference::entropic_bench`,
 //! `reference::bures`).
 //!
@@ -62,6 +70,8 @@ pub struct CellConfig {
     pub dual_iterations: usize,
     pub dual_batch: usize,
     pub dual_width: usize,
+    /// Hidden activation of the potentials: "relu" (the library default) or "silu".
+    pub dual_activation: String,
     /// "trained" (the library's defaults) or "empirical" (kernel score of the training targets).
     pub score: String,
     pub bandwidth: f64,
@@ -74,6 +84,8 @@ pub struct CellConfig {
     pub step_size: f64,
     pub denoise: bool,
     pub init: String,
+    /// With `init` "resample": the first noise level (annealing starts no higher).
+    pub resample_sigma: f64,
     /// Smooth the exact conditional at each noise level ("full") or not ("none").
     pub exact_smoothing: String,
     pub bp_iterations: usize,
@@ -86,6 +98,8 @@ pub struct CellConfig {
     /// Folder where trained duals, scores and maps are kept between runs (keyed by their
     /// settings), so that sampler experiments do not retrain; None: always train.
     pub cache: Option<String>,
+    /// Print how far grad psi / lambda and the target score are from their analytic values.
+    pub grad_check: bool,
 }
 
 impl CellConfig {
@@ -102,6 +116,7 @@ impl CellConfig {
             dual_iterations: 5000,
             dual_batch: 500,
             dual_width: 256,
+            dual_activation: "relu".into(),
             score: "trained".into(),
             bandwidth: 0.05,
             score_iterations: 5000,
@@ -113,6 +128,7 @@ impl CellConfig {
             step_size: 2e-5,
             denoise: true,
             init: "noise".into(),
+            resample_sigma: 0.03,
             exact_smoothing: "full".into(),
             bp_iterations: 2500,
             bp_width: 256,
@@ -120,6 +136,7 @@ impl CellConfig {
             score_param: "preconditioned".into(),
             compat_at: "denoised".into(),
             cache: None,
+            grad_check: false,
         }
     }
 
@@ -146,6 +163,10 @@ pub struct Scored {
     pub cbw2_uvp: f64,
     pub joint_bw2_uvp: f64,
     pub seconds: f64,
+    /// The part of cBW2-UVP from the conditional means alone (100 mean_x |m - m_true|^2 / tr Cov(Q)).
+    pub mean_part: f64,
+    /// mean_x tr Cov(samples of x) / tr Cov(pi(. | x)): above 1 too wide, below too narrow.
+    pub spread_ratio: f64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -178,11 +199,29 @@ struct Truth<'a> {
 
 impl Truth<'_> {
     fn score(&self, samples: &[f64], seconds: f64) -> Result<Scored> {
+        let d = self.d;
+        let per = samples.len() / self.cond.len().max(1);
+        let moments: Vec<Moments> =
+            samples.chunks(per.max(1)).map(|c| Moments::of_samples(c, d)).collect::<Result<_>>()?;
+        let (mean_part, spread_ratio) = self.breakdown(&moments);
         Ok(Scored {
-            cbw2_uvp: bures::cbw2_uvp(samples, self.d, &self.cond, self.var)?,
-            joint_bw2_uvp: bures::bw2_uvp(&bures::joint_sample_moments(self.x, self.d, samples, self.d)?, &self.joint)?,
+            cbw2_uvp: bures::cbw2_uvp(samples, d, &self.cond, self.var)?,
+            joint_bw2_uvp: bures::bw2_uvp(&bures::joint_sample_moments(self.x, d, samples, d)?, &self.joint)?,
             seconds,
+            mean_part,
+            spread_ratio,
         })
+    }
+
+    /// (the means' part of cBW2-UVP, the mean ratio of covariance traces) of per-source moments.
+    fn breakdown(&self, moments: &[Moments]) -> (f64, f64) {
+        let (mut mean_part, mut spread) = (0.0, 0.0);
+        for (m, t) in moments.iter().zip(&self.cond) {
+            mean_part += m.mean.iter().zip(&t.mean).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+            spread += m.trace() / t.trace();
+        }
+        let n = self.cond.len() as f64;
+        (100.0 * mean_part / n / self.var, spread / n)
     }
 }
 
@@ -194,7 +233,8 @@ fn sampler_config(c: &CellConfig) -> SamplerConfig {
     s.denoise = c.denoise;
     s.samples_per_source = c.k;
     s.seed = c.seed + 7;
-    s.compatibility_at_denoised = c.compat_at == "denoised";
+    s.compatibility_at_denoised = c.compat_at != "y";
+    s.posterior_smoothing = c.compat_at == "posterior";
     s
 }
 
@@ -212,12 +252,13 @@ fn exact_score_langevin(c: &CellConfig, conds: Vec<IsoMixture>, x: &Tensor) -> R
     let (d, k, n) = (c.d, c.k, conds.len());
     let smooth = c.exact_smoothing != "none";
     let f = move |y: &[f64], rows: usize, sigma: f64, out: &mut [f64]| -> Result<()> {
-        if rows != n * k {
+        // The sampler pads a batch to a multiple of 16 rows with copies of its last chain.
+        if rows < n * k || rows >= n * k + 16 {
             return Err(Error::internal(format!("expected all {} chains in one batch, got {rows}", n * k)));
         }
         let s = if smooth { sigma } else { 0.0 };
         for r in 0..rows {
-            conds[r / k].score(&y[r * d..(r + 1) * d], s, &mut out[r * d..(r + 1) * d]);
+            conds[r.min(n * k - 1) / k].score(&y[r * d..(r + 1) * d], s, &mut out[r * d..(r + 1) * d]);
         }
         Ok(())
     };
@@ -317,9 +358,14 @@ pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
         let s = truth.score(&exact, 0.0)?;
         r.floor.cbw2_uvp += s.cbw2_uvp / FLOOR_DRAWS as f64;
         r.floor.joint_bw2_uvp += s.joint_bw2_uvp / FLOOR_DRAWS as f64;
+        r.floor.mean_part += s.mean_part / FLOOR_DRAWS as f64;
+        r.floor.spread_ratio += s.spread_ratio / FLOOR_DRAWS as f64;
     }
     r.floor.seconds = t.elapsed().as_secs_f64() / FLOOR_DRAWS as f64;
 
+    if c.grad_check {
+        print_modes(&bench, &test_x);
+    }
     let xe = to_t(&test_x, d);
     let t = Instant::now();
     let y = exact_score_langevin(c, conds, &xe)?;
@@ -333,11 +379,24 @@ pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
     let mut dc = DualConfig::new(Regularizer::new(Divergence::Kl, bench.lambda())?);
     dc.phi_hidden = vec![c.dual_width; 2];
     dc.psi_hidden = vec![c.dual_width; 2];
+    dc.activation = match c.dual_activation.as_str() {
+        "silu" => scones::neural::mlp::Activation::Silu,
+        _ => scones::neural::mlp::Activation::Relu,
+    };
     dc.optim.iterations = c.dual_iterations;
     dc.optim.batch_size = c.dual_batch;
     dc.optim.seed = seed;
     let t = Instant::now();
-    let dual_file = cache_path(c, &format!("dual_{}x{}_{}.scones", c.dual_width, c.dual_batch, c.dual_iterations));
+    let dual_file = cache_path(
+        c,
+        &format!(
+            "dual_{}x{}_{}{}.scones",
+            c.dual_width,
+            c.dual_batch,
+            c.dual_iterations,
+            if c.dual_activation == "relu" { "" } else { "_silu" }
+        ),
+    );
     let pot = match dual_file.as_ref().and_then(|f| DualPotentials::load(f, Device::Cpu).ok()) {
         Some(pot) => pot,
         None => {
@@ -360,10 +419,13 @@ pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
     let (moments, ess) = dual_reweighting(&pot, &xe, &ys)?;
     let per: f64 = moments.iter().zip(&truth.cond).map(|(a, b)| bures::bw2_squared(a, b)).sum::<Result<f64>>()?;
     let joint_rw = bures::joint_moments(&test_x, d, &moments)?;
+    let (mean_part, spread_ratio) = truth.breakdown(&moments);
     r.dual_reweighting = Some(Scored {
         cbw2_uvp: 100.0 * per / moments.len() as f64 / truth.var,
         joint_bw2_uvp: bures::bw2_uvp(&joint_rw, &truth.joint)?,
         seconds: t.elapsed().as_secs_f64(),
+        mean_part,
+        spread_ratio,
     });
     r.reweighting_ess = ess;
 
@@ -419,17 +481,29 @@ pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
     let tx = linalg::to_vec(&map.map(&xe)?)?;
     let mapped: Vec<Moments> = tx.chunks(d).map(|m| Moments { mean: m.to_vec(), cov: vec![0.0; d * d] }).collect();
     let per: f64 = mapped.iter().zip(&truth.cond).map(|(a, b)| bures::bw2_squared(a, b)).sum::<Result<f64>>()?;
+    let (mean_part, spread_ratio) = truth.breakdown(&mapped);
     r.barycentric = Some(Scored {
         cbw2_uvp: 100.0 * per / mapped.len() as f64 / truth.var,
         joint_bw2_uvp: bures::bw2_uvp(&bures::joint_moments(&test_x, d, &mapped)?, &truth.joint)?,
         seconds: t.elapsed().as_secs_f64(),
+        mean_part,
+        spread_ratio,
     });
+
+    if c.grad_check {
+        grad_check(&bench, &pot, &score, &test_x, seed)?;
+    }
 
     let t = Instant::now();
     let mut sc = sampler_config(c);
     sc.init = match c.init.as_str() {
         "map" => ChainInit::map(&map)?,
         "source" => ChainInit::Source,
+        "resample" => ChainInit::Resample {
+            targets: Arc::new(train_y.iter().map(|v| *v as f32).collect()),
+            dim: d,
+            sigma_start: c.resample_sigma,
+        },
         _ => ChainInit::Noise,
     };
     let mut sampler = Sampler::new(&pot, score, sc)?;
@@ -439,8 +513,114 @@ pub fn run_cell(c: &CellConfig) -> Result<CellResult> {
     Ok(r)
 }
 
+/// How multimodal the conditionals are: components above 5% weight, and the distance of the two
+/// heaviest in units of the component standard deviation.
+fn print_modes(bench: &EntropicBench, test_x: &[f64]) {
+    let d = bench.d;
+    let (mut modes, mut sep) = (0.0, 0.0);
+    for x in test_x.chunks(d) {
+        let cm = bench.conditional(x);
+        let mut order: Vec<usize> = (0..cm.components()).collect();
+        order.sort_by(|a, b| cm.weights[*b].total_cmp(&cm.weights[*a]));
+        modes += cm.weights.iter().filter(|w| **w > 0.05).count() as f64;
+        let (a, b) = (order[0], order[1]);
+        let dist: f64 = cm.mean_of(a).iter().zip(cm.mean_of(b)).map(|(p, q)| (p - q) * (p - q)).sum::<f64>().sqrt();
+        sep += dist / cm.vars[a].sqrt();
+    }
+    let nt = (test_x.len() / d) as f64;
+    println!(
+        "conditionals: {:.2} components above 5% weight on average; the two heaviest {:.2} standard deviations apart",
+        modes / nt,
+        sep / nt
+    );
+}
+
+/// The two halves of SCONES' conditional score against their analytic values at exact
+/// conditional samples of the test sources. Here pi(y | x) = f(y) exp(-|x - y|^2 / (2 eps)) / Z(x)
+/// and Q = f h with h(y) = E_x exp(-|x - y|^2 / (2 eps)) / Z(x), so psi / lambda = -log h + const
+/// and grad log Q = grad log f + grad log h; grad log h is a posterior average over 20,000
+/// fresh source draws.
+fn grad_check(
+    bench: &EntropicBench,
+    pot: &DualPotentials,
+    score: &Arc<dyn ScoreSource>,
+    test_x: &[f64],
+    seed: u64,
+) -> Result<()> {
+    let (d, eps, lambda) = (bench.d, bench.eps, bench.lambda());
+    let mut rng = Rng64::new(seed ^ 0x5eed);
+    let xs = bench.sample_source(20_000, &mut rng);
+    let log_z: Vec<f64> = xs.chunks(d).map(|x| bench.log_normalizer(x)).collect();
+    let per = 20;
+    let mut ys = Vec::new();
+    for x in test_x.chunks(d) {
+        ys.extend(bench.conditional(x).sample(per, &mut rng));
+    }
+    let n = ys.len() / d;
+    let grad_log_h: Vec<f64> = ys
+        .chunks(d)
+        .flat_map(|y| {
+            let logits: Vec<f64> = xs
+                .chunks(d)
+                .zip(&log_z)
+                .map(|(x, lz)| -x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / (2.0 * eps) - lz)
+                .collect();
+            let top = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let w: Vec<f64> = logits.iter().map(|l| (l - top).exp()).collect();
+            let total: f64 = w.iter().sum();
+            let mut g = vec![0.0; d];
+            for (x, wi) in xs.chunks(d).zip(&w) {
+                for k in 0..d {
+                    g[k] += wi / total * (x[k] - y[k]) / eps;
+                }
+            }
+            g
+        })
+        .collect();
+    let mut grad_log_f = vec![0.0; n * d];
+    for (y, out) in ys.chunks(d).zip(grad_log_f.chunks_mut(d)) {
+        bench.potential.score(y, 0.0, out);
+    }
+    let yt = to_t(&ys, d);
+    let grad_psi = linalg::to_vec(&pot.psi.value_and_input_grad(&yt)?.1.f_div_scalar(lambda)?)?;
+    // relative squared error overall and of its per-source mean (the part that shifts the means)
+    let rel = |a: &[f64], b: &[f64]| -> (f64, f64) {
+        let (mut err, mut norm, mut sys) = (0.0, 0.0, 0.0);
+        for (ca, cb) in a.chunks(per * d).zip(b.chunks(per * d)) {
+            let mut m = vec![0.0; d];
+            for (ra, rb) in ca.chunks(d).zip(cb.chunks(d)) {
+                for k in 0..d {
+                    err += (ra[k] - rb[k]).powi(2);
+                    norm += rb[k].powi(2);
+                    m[k] += (ra[k] - rb[k]) / per as f64;
+                }
+            }
+            sys += m.iter().map(|v| v * v).sum::<f64>() * per as f64;
+        }
+        (err / norm, sys / norm)
+    };
+    let neg_h: Vec<f64> = grad_log_h.iter().map(|v| -v).collect();
+    let (e, s) = rel(&grad_psi, &neg_h);
+    println!("grad psi / lambda vs -grad log h: relative squared error {e:.4}, of it per-source mean {s:.4}");
+    let mut bound = score.bind(Device::Cpu)?;
+    let true_q: Vec<f64> = grad_log_f.iter().zip(&grad_log_h).map(|(a, b)| a + b).collect();
+    for sigma in [0.01, 0.03, 0.1, 0.3] {
+        let sq = linalg::to_vec(&bound.score(&yt, sigma)?)?;
+        let (e, s) = rel(&sq, &true_q);
+        // the sum that the sampler uses against grad log f (the part of the conditional score
+        // that does not come from the cost)
+        let sum: Vec<f64> = sq.iter().zip(&grad_psi).map(|(a, b)| a + b).collect();
+        let (es, ss) = rel(&sum, &grad_log_f);
+        println!(
+            "sigma {sigma}: score vs grad log Q {e:.4} (mean {s:.4}); score + grad psi / lambda vs grad log f {es:.4} (mean {ss:.4})"
+        );
+    }
+    Ok(())
+}
+
 fn scored_json(s: &Scored) -> serde_json::Value {
-    serde_json::json!({"cbw2_uvp": s.cbw2_uvp, "joint_bw2_uvp": s.joint_bw2_uvp, "seconds": s.seconds})
+    serde_json::json!({"cbw2_uvp": s.cbw2_uvp, "joint_bw2_uvp": s.joint_bw2_uvp, "seconds": s.seconds,
+        "mean_part": s.mean_part, "spread_ratio": s.spread_ratio})
 }
 
 fn cell_json(c: &CellConfig, r: &CellResult) -> serde_json::Value {
@@ -453,6 +633,20 @@ fn cell_json(c: &CellConfig, r: &CellResult) -> serde_json::Value {
         "reweighting_ess": r.reweighting_ess, "dual_seconds": r.dual_seconds, "score_seconds": r.score_seconds,
         "mean_compatibility": r.mean_compatibility, "total_seconds": r.total_seconds,
     })
+}
+
+/// "mean part / spread ratio" of each method, the line under a cell's row.
+fn breakdown_line(r: &CellResult) -> String {
+    let one = |name: &str, s: &Option<Scored>| {
+        s.as_ref().map_or(String::new(), |s| format!(" {name} {:.3} / {:.3};", s.mean_part, s.spread_ratio))
+    };
+    format!(
+        "means' part of cBW2-UVP / spread ratio:{}{}{}{}\n",
+        one("floor", &Some(r.floor.clone())),
+        one("SCONES", &r.scones),
+        one("exact-score", &Some(r.exact_score_langevin.clone())),
+        one("reweighting", &r.dual_reweighting)
+    )
 }
 
 fn md_row(c: &CellConfig, r: &CellResult) -> String {
@@ -520,6 +714,7 @@ fn main() -> Result<()> {
                 dual_iterations: num("--dual-iterations", base.dual_iterations as f64) as usize,
                 dual_batch: num("--dual-batch", base.dual_batch as f64) as usize,
                 dual_width: num("--dual-width", base.dual_width as f64) as usize,
+                dual_activation: get("--dual-activation").unwrap_or(base.dual_activation.clone()),
                 score: get("--score").unwrap_or(base.score.clone()),
                 bandwidth: num("--bandwidth", base.bandwidth),
                 score_iterations: num("--score-iterations", base.score_iterations as f64) as usize,
@@ -531,6 +726,7 @@ fn main() -> Result<()> {
                 step_size: num("--step-size", base.step_size),
                 denoise: !has("--no-denoise"),
                 init: get("--init").unwrap_or(base.init.clone()),
+                resample_sigma: num("--resample-sigma", base.resample_sigma),
                 exact_smoothing: get("--exact-smoothing").unwrap_or(base.exact_smoothing.clone()),
                 bp_iterations: num("--bp-iterations", base.bp_iterations as f64) as usize,
                 bp_width: base.bp_width,
@@ -538,6 +734,7 @@ fn main() -> Result<()> {
                 score_param: get("--score-param").unwrap_or(base.score_param.clone()),
                 compat_at: get("--compat-at").unwrap_or(base.compat_at.clone()),
                 cache: get("--cache").or(base.cache.clone()),
+                grad_check: has("--grad-check"),
                 ..base
             };
             let r = match run_cell(&c) {
@@ -552,7 +749,7 @@ fn main() -> Result<()> {
                 }
             };
             let row = md_row(&c, &r);
-            print!("{row}");
+            print!("{row}{}", breakdown_line(&r));
             md += &row;
             cells.push(cell_json(&c, &r));
         }

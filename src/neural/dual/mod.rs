@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tch::{Device, Tensor};
 
-use crate::neural::mlp::{Adam, Mlp};
+use crate::neural::mlp::{Activation, Adam, Mlp};
 use crate::neural::optim::{check_widths, Optim};
 use crate::ot::measure::Measure;
 use crate::ot::{self, Cost, Divergence, Regularizer};
@@ -36,6 +36,10 @@ pub struct DualConfig {
     pub cost: Cost,
     pub phi_hidden: Vec<usize>,
     pub psi_hidden: Vec<usize>,
+    /// Hidden activation of both potentials: ReLU (the paper's) by default. SiLU gives smooth
+    /// input gradients; on the entropic benchmark (d = 2, eps = 0.1) it changed neither the
+    /// gradient's accuracy enough to matter nor the conditional error (6.5x against 6.3x).
+    pub activation: Activation,
     pub batch_mode: BatchMode,
     pub optim: Optim,
     /// Continuation in lambda and bounded marginal residuals for the regularizers whose
@@ -58,6 +62,7 @@ impl DualConfig {
             cost: Cost::SqEuclidean,
             phi_hidden: vec![256, 256],
             psi_hidden: vec![256, 256],
+            activation: Activation::Relu,
             batch_mode: BatchMode::AllPairs,
             optim: Optim::default(),
             stiff_duals: true,
@@ -122,8 +127,8 @@ pub fn train(
         cfg.cost.check_dims(dx, dy)?;
         limits::network("phi", dx, &cfg.phi_hidden, 1)?;
         limits::network("psi", dy, &cfg.psi_hidden, 1)?;
-        let phi = Mlp::new(dx, &cfg.phi_hidden, 1, &mut rng, device)?;
-        let psi = Mlp::new(dy, &cfg.psi_hidden, 1, &mut rng, device)?;
+        let phi = Mlp::with_activation(dx, &cfg.phi_hidden, 1, cfg.activation, &mut rng, device)?;
+        let psi = Mlp::with_activation(dy, &cfg.psi_hidden, 1, cfg.activation, &mut rng, device)?;
         lock.shape(phi.parameter_count() + psi.parameter_count(), 4, o.iterations)?;
         Ok((phi, psi))
     })();
