@@ -14,7 +14,7 @@
 //!    score of the noised conditional sum_j w_ij N(y; y_j, (sigma^2 + h^2) I), with w the dual's
 //!    and the exact plan's conditionals and the compatibility term off: the schedule's ceiling.
 //!
-//! cargo run --release --example digits_agree -- [--set key=value ...] [--probe dual,empirical,library,variants,exact]
+//! cargo run --release --example digits_agree -- [--set key=value ...] [--probe dual,empirical,library,variants,exact,resample]
 //!
 //! Findings (KL, lambda = 0.01, 1 thread) are in docs/results/digits.md, "Where the agreement
 //! goes".
@@ -254,6 +254,13 @@ fn main() -> Res<()> {
                 &base.clone().compatibility_at_denoised(false),
             )?;
             run(&format!("  {label}, no tempering"), score, &base.clone().compatibility_tempering(false))?;
+        }
+        if probes.iter().any(|p| p == "resample") {
+            run(
+                &format!("  {label}, chains from the targets resampled by M"),
+                score,
+                &base.clone().chain_start(scones::api::ChainStart::resample(&d.target_high, 0.0)),
+            )?;
         }
     }
     Ok(())

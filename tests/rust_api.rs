@@ -263,3 +263,29 @@ fn compatibility_tempering_keeps_small_lambda_stable() {
     let mean_distance = (&out - &sources).map_axis(Axis(1), |r| r.dot(&r).sqrt()).mean().unwrap();
     assert!(out.iter().all(|v| v.is_finite()) && mean_distance < 0.8, "mean distance {mean_distance}");
 }
+
+/// Chains started from the targets resampled by M (`ChainStart::resample`): with steps of 1e-12
+/// every sample is one of the given target rows; with the annealed defaults at lambda = 0.2 the
+/// samples are finite and near their sources; targets of another dimension are refused.
+#[test]
+fn resampled_chain_starts_come_from_the_targets() {
+    let x = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 1).unwrap();
+    let y = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 2).unwrap();
+    let dual = Dual::train(&x, &y, &small_dual_options(100).regularizer(Divergence::Kl, 0.2)).unwrap();
+    let score = Score::gaussian(&[0.0, 0.0], &Array2::<f64>::eye(2)).unwrap();
+    let sources = x.slice(s![..50, ..]);
+    let frozen = SamplerOptions::new().chain_start(ChainStart::resample(&y, 0.0)).steps(1, 1e-12);
+    let out = Sampler::new(&dual, &score, &frozen).unwrap().sample(sources).unwrap();
+    for row in out.rows() {
+        let nearest = y.rows().into_iter().map(|t| (&t - &row).mapv(|v| v * v).sum()).fold(f64::INFINITY, f64::min);
+        assert!(nearest < 1e-8, "a resampled chain is {} from every target", nearest.sqrt());
+    }
+    let annealed =
+        SamplerOptions::new().annealing(3.0, 0.01, 10).steps(60, 2e-5).chain_start(ChainStart::resample(&y, 0.0));
+    let out = Sampler::new(&dual, &score, &annealed).unwrap().sample(sources).unwrap();
+    let mean_distance = (&out - &sources).map_axis(Axis(1), |r| r.dot(&r).sqrt()).mean().unwrap();
+    assert!(out.iter().all(|v| v.is_finite()) && mean_distance < 0.8, "mean distance {mean_distance}");
+    let wide = Array2::<f64>::zeros((10, 3));
+    let err = Sampler::new(&dual, &score, &frozen.clone().chain_start(ChainStart::resample(&wide, 0.0))).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::ShapeMismatch);
+}

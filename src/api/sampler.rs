@@ -19,6 +19,20 @@ pub enum ChainStart {
     Source,
     /// y_0 = T(x), a barycentric map: the conditional mean, inside pi(. | x)'s bulk.
     Map(Barycentric),
+    /// y_0 a row of `targets` (N x dy, e.g. the duals' training targets) drawn with probability
+    /// proportional to M(V(x, y_j)); the chain moves only at the noise levels at or below
+    /// `sigma_start` (0: three times the last). A source whose weights have an effective sample
+    /// size below K starts from noise instead. See [`ChainStart::resample`].
+    Resample { targets: Arc<Vec<f32>>, dim: usize, sigma_start: f64 },
+}
+
+impl ChainStart {
+    /// [`ChainStart::Resample`] from the rows of an array (checked when the sampler is made).
+    pub fn resample<'a, T: Float>(targets: impl AsArray<'a, T, Ix2>, sigma_start: f64) -> ChainStart {
+        let t = targets.into();
+        let dim = t.ncols();
+        ChainStart::Resample { targets: Arc::new(t.iter().map(|v| v.to_f64() as f32).collect()), dim, sigma_start }
+    }
 }
 
 /// Options of Algorithm 2, as a builder. Defaults: the paper's Gaussian setting (no annealing,
@@ -207,6 +221,9 @@ impl Sampler {
             ChainStart::Noise => ChainInit::Noise,
             ChainStart::Source => ChainInit::Source,
             ChainStart::Map(map) => ChainInit::map(&map.inner())?,
+            ChainStart::Resample { targets, dim, sigma_start } => {
+                ChainInit::Resample { targets: targets.clone(), dim: *dim, sigma_start: *sigma_start }
+            }
         };
         let mut inner = sampler::Sampler::new(dual.potentials(), score.source(), cfg)?;
         if let Some(beta) = options.softplus_beta {

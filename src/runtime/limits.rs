@@ -24,6 +24,9 @@ pub(crate) const MAX_ITERATIONS: usize = 1 << 31;
 pub(crate) const MAX_NOISE_LEVELS: usize = 1 << 16;
 /// Samples per source point and parallel chains per call.
 pub(crate) const MAX_SAMPLES_PER_SOURCE: usize = 1 << 20;
+/// Target rows a sampler may resample its starts from: a block of 16 chains holds 16 x N
+/// double weights (512 MiB at this cap).
+pub(crate) const MAX_RESAMPLE_TARGETS: usize = 1 << 22;
 /// Random projections of the sliced Wasserstein distance.
 pub(crate) const MAX_PROJECTIONS: usize = 1 << 20;
 /// Source x target pairs of one discrete sweep (Sinkhorn, IPOT, f-divergence dual): 2^32, a

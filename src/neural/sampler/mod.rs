@@ -29,10 +29,13 @@
 
 mod chains;
 mod config;
+mod resample;
 pub mod schedule;
 pub mod steps;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_resample;
 #[cfg(test)]
 mod tests_sharded;
 
@@ -66,6 +69,8 @@ pub struct Sampler {
     score: Box<dyn BoundScore>,
     /// The barycentric map chains start from, on the sampler's device.
     init_map: Option<Mlp>,
+    /// The targets of [`ChainInit::Resample`], [N, dy] on the chains' device, and psi at them.
+    init_targets: Option<(Tensor, Tensor)>,
     cfg: SamplerConfig,
     streams: ChainStreams,
     /// Global index of the source that the next `sample` call starts at.
@@ -109,6 +114,8 @@ impl Sampler {
             }
             _ => None,
         };
+        let psi = dual.psi.detached_to(cfg.device)?;
+        let init_targets = resample::targets(&cfg.init, &psi, dual.dy, cfg.device)?;
         let mut bound = score.bind(cfg.device)?;
         if cfg.metropolis {
             let probe = Tensor::f_zeros([1, dual.dy as i64], (Kind::Float, cfg.device))?;
@@ -121,13 +128,14 @@ impl Sampler {
         }
         Ok(Sampler {
             phi: dual.phi.detached_to(cfg.device)?,
-            psi: dual.psi.detached_to(cfg.device)?,
+            psi,
             regularizer: dual.regularizer,
             cost: dual.cost.clone(),
             dx: dual.dx,
             dy: dual.dy,
             score: bound,
             init_map,
+            init_targets,
             streams: ChainStreams::new(cfg.seed),
             next_source: 0,
             cfg,
@@ -258,17 +266,45 @@ impl Sampler {
         observer: Observer,
     ) -> Result<Tensor> {
         let chains = x.size()[0] as usize;
-        let mut y = match (&self.cfg.init, &self.init_map) {
-            (ChainInit::Source, _) => x.shallow_clone(),
-            (ChainInit::Map(_), Some(t)) => tch::no_grad(|| t.forward(x))?,
-            _ => noise.normals(chains, self.dy)?.f_to_device(self.cfg.device)?,
+        // `resampled`: [b, 1] bool, the chains that start at a resampled target.
+        let (mut y, resampled) = match (&self.cfg.init, &self.init_map) {
+            (ChainInit::Source, _) => (x.shallow_clone(), None),
+            (ChainInit::Resample { .. }, _) => {
+                let (y, m) = self.resampled_starts(x, phi_x, noise)?;
+                (y, Some(m))
+            }
+            (ChainInit::Map(_), Some(t)) => (tch::no_grad(|| t.forward(x))?, None),
+            _ => (noise.normals(chains, self.dy)?.f_to_device(self.cfg.device)?, None),
         };
         let schedule = self.schedule();
+        let join = self.cfg.resample_join();
         for (i, &level) in schedule.levels.iter().enumerate() {
-            y = if self.cfg.metropolis {
-                self.mala_level(x, phi_x, y, level, noise, stats, observer)?
-            } else {
-                self.ula_level(x, phi_x, y, level, noise, stats, observer)?
+            let frozen = match (&resampled, join) {
+                (Some(m), Some(s)) if level.sigma > s => Some(m),
+                _ => None,
+            };
+            y = match frozen {
+                // Every chain waits for a lower level: only their noise streams advance, as they
+                // would in a batch that also holds chains from noise.
+                Some(m) if !self.cfg.metropolis && bool::try_from(m.f_all()?)? => {
+                    for _ in 0..self.cfg.steps_per_level {
+                        let _ = noise.normals(chains, self.dy)?;
+                        stats.step_done(self.cfg.report_every, observer)?;
+                    }
+                    y
+                }
+                _ => {
+                    let before = frozen.map(|_| y.shallow_clone());
+                    let after = if self.cfg.metropolis {
+                        self.mala_level(x, phi_x, y, level, noise, stats, observer)?
+                    } else {
+                        self.ula_level(x, phi_x, y, level, noise, stats, observer)?
+                    };
+                    match (frozen, before) {
+                        (Some(m), Some(b)) => b.f_where_self(m, &after)?,
+                        _ => after,
+                    }
+                }
             };
             if !bool::try_from(y.f_isfinite()?.f_all()?)? {
                 return Err(Error::diverged(format!(
@@ -410,10 +446,31 @@ impl Sampler {
         let s = self.score.score(y, sigma)?;
         if self.cfg.compatibility_at_denoised && sigma > 0.0 {
             let c = self.compatibility(x, phi_x, &steps::tweedie_denoise(y, &s, sigma)?, false)?;
-            return Ok(tempered(c.grad, weight)?.f_add_(&s)?);
+            let mut grad = tempered(c.grad, weight)?;
+            if self.cfg.posterior_smoothing {
+                let w = self.posterior_smoothing_weight(y, &s, sigma)?;
+                grad = grad.f_mul_(&w)?;
+            }
+            return Ok(grad.f_add_(&s)?);
         }
         let c = self.compatibility(x, phi_x, y, false)?;
         Ok(tempered(c.grad, weight)?.f_add_(&s)?)
+    }
+
+    /// 1 / (1 + p tau^2) per chain, [b, 1]: tau^2 = sigma^2 + sigma^4 tr(grad s) / d, the
+    /// posterior variance of the clean point (Tweedie), clamped to [0, sigma^2]; the trace is a
+    /// finite difference of the score along the fixed probe (1, -1, 1, ...), the same for every
+    /// chain so that a chain's moves depend on its own state only.
+    fn posterior_smoothing_weight(&mut self, y: &Tensor, s: &Tensor, sigma: f64) -> Result<Tensor> {
+        let d = self.dy as i64;
+        let probe: Vec<f32> = (0..d).map(|k| if k % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let v = Tensor::f_from_slice(&probe)?.f_to_device(y.device())?.f_unsqueeze(0)?;
+        let delta = 1e-2 * sigma;
+        let shifted = self.score.score(&y.f_add(&v.f_mul_scalar(delta)?)?, sigma)?;
+        let quad = shifted.f_sub(s)?.f_mul(&v)?.f_sum_dim_intlist(1, true, None)?.f_div_scalar(delta * d as f64)?;
+        let tau2 = quad.f_mul_scalar(sigma.powi(4))?.f_add_scalar(sigma * sigma)?.f_clamp(0.0, sigma * sigma)?;
+        let p = self.compatibility_stiffness();
+        Ok(tau2.f_mul_scalar(p)?.f_add_scalar(1.0)?.f_reciprocal()?)
     }
 
     /// Full conditional score and log of tau_sigma(y) M(V(x, y))^w up to a constant (Metropolis

@@ -45,7 +45,7 @@ fn bits(t: &Tensor) -> Vec<u32> {
 
 type Mode = (&'static str, Divergence, fn(&mut SamplerConfig));
 
-const MODES: [Mode; 4] = [
+const MODES: [Mode; 5] = [
     ("ula", Divergence::JensenShannon, |c| c.steps_per_level = 12),
     ("adaptive_mala", Divergence::Kl, |c| {
         c.metropolis = true;
@@ -66,6 +66,15 @@ const MODES: [Mode; 4] = [
         c.adapt_step = true;
         c.step_size = 1e-2;
         c.steps_per_level = 6;
+    }),
+    ("anneal_from_resampled_targets", Divergence::Kl, |c| {
+        // 40 fixed target points: each chain's start is drawn with its own stream's first normal
+        let targets: Vec<f32> = (0..80).map(|i| ((i * 37 % 23) as f32) / 11.0 - 1.0).collect();
+        c.init = ChainInit::Resample { targets: Arc::new(targets), dim: 2, sigma_start: 0.0 };
+        c.annealing = Some(Annealing { sigma_first: 1.0, sigma_last: 0.05, levels: 3 });
+        c.denoise = true;
+        c.step_size = 1e-3;
+        c.steps_per_level = 4;
     }),
 ];
 
