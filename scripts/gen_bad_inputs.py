@@ -94,6 +94,8 @@ EXPECT = {
     ("*", "radius"): ({"zero": OK}, "a zero-radius dot draws nothing"),
     ("*", "iterations"): ({"zero": OK}, "0 iterations keeps the initialization"),
     ("*", "panel"): ({"zero": OK}, "panel 0 is the baseline's panel"),
+    ("*", "sigma_start"): ({"zero": OK, "huge": OK},
+                           "0 is automatic (3 x the last level); a level above the first one is capped to it"),
     ("*", "first_source_index"): ({"zero": OK, "huge": OK},
                                   "any global index is valid while index + n fits in 64 bits; -1 + n overflows"),
     ("scones_score_eval", "sigma"): ({"zero": OK, "huge": "SCONES_STATUS_NON_FINITE"},
@@ -162,7 +164,7 @@ SCALARS = {
     "phi_n": "1", "psi_n": "1",
     "count": "2", "capacity": "4", "n_generator": "1", "n_critic_layers": "1", "latent_dim": "2", "eta": "1.0",
     "n_critic": "5", "decay": "0.9", "steps": "4", "dx": "2", "dy": "2", "curvature": "2.0",
-    "first_source_index": "0",
+    "first_source_index": "0", "sigma_start": "0.0",
 }
 SCALAR_OVERRIDES = {("scones_figure_legend", "n"): "1", ("scones_dual_options_set_hidden", "n"): "1",
                     ("scones_train_options_set_hidden", "n"): "1"}

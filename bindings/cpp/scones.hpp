@@ -610,6 +610,11 @@ class SamplerOptions {
   SamplerOptions& adapt_step(bool on) { return set(scones_sampler_options_set_adapt_step, static_cast<int32_t>(on)); }
   /// Chains start at T(x) of a barycentric map (the options keep their own copy of it).
   SamplerOptions& init_map(const Barycentric& map);
+  /// Chains start at rows of `targets` drawn with probability proportional to M(V(x, y_j)),
+  /// annealing from `sigma_start` (0: three times the last noise level); the options copy them.
+  SamplerOptions& init_resample(View targets, double sigma_start = 0.0) {
+    return set(scones_sampler_options_set_init_resample, targets.c(), sigma_start);
+  }
   /// Progress every `every` Langevin steps; an empty function removes it. A Sampler made from
   /// these options keeps the function alive.
   SamplerOptions& progress(ProgressFn fn, std::size_t every = 100) {

@@ -217,6 +217,24 @@ func TestScoresAndBarycentric(t *testing.T) {
 	if y, err := sampler.Sample(ctx, g.Slice(0, 7)); err != nil || y.Rows != 7 {
 		t.Fatalf("init-map sampling: %v", err)
 	}
+	// Resampled starts with steps of 1e-12: every sample is one of the given target rows.
+	rs := must[*scones.Sampler](t)(scones.NewSampler(dual, emp, scones.SamplerOptions{}.InitResample(roll, 0).
+		Steps(1, 1e-12).Threads(1)))
+	defer rs.Close()
+	ys := must[scones.Matrix[float64]](t)(rs.Sample(ctx, g.Slice(0, 7)))
+	for i := 0; i < ys.Rows; i++ {
+		best := math.Inf(1)
+		for j := 0; j < roll.Rows; j++ {
+			dx, dy := ys.At(i, 0)-roll.At(j, 0), ys.At(i, 1)-roll.At(j, 1)
+			best = math.Min(best, dx*dx+dy*dy)
+		}
+		if best > 1e-8 {
+			t.Errorf("resampled chain %d is %g from every target row", i, math.Sqrt(best))
+		}
+	}
+	if _, err := scones.NewSampler(dual, emp, scones.SamplerOptions{}.InitResample(nil, 0)); !errors.Is(err, scones.ErrInvalidArgument) {
+		t.Errorf("nil resampling targets: got %v", err)
+	}
 
 	trained := must[*scones.Score](t)(scones.TrainScore(ctx, tgt, net.NoiseLevels(1, 0.05, 3)))
 	defer trained.Close()

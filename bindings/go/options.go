@@ -371,6 +371,19 @@ func (o SamplerOptions) InitMap(m *Barycentric) SamplerOptions {
 	return o
 }
 
+// InitResample starts chains at rows of targets drawn, for each source x, with probability
+// proportional to M(V(x, y_j)) (the duals' own discrete conditional), annealing from
+// sigmaStart (0: three times the last noise level). The options copy the targets when the
+// sampler is made.
+func (o SamplerOptions) InitResample(targets View, sigmaStart float64) SamplerOptions {
+	return o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {
+		// A nil or malformed view reaches the library as an empty one, which it refuses.
+		t, _ := toC(targets, "targets")
+		defer t.keepAlive()
+		return C.go_sampler_options_set_init_resample(p, t.ptr, &t.shape, C.double(sigmaStart), e)
+	})
+}
+
 // Compatibility true (default) samples pi(y | x); false samples the target score alone,
 // ignoring the sources (a check of a score source).
 func (o SamplerOptions) Compatibility(on bool) SamplerOptions {

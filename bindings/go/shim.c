@@ -138,6 +138,11 @@ scones_status go_measure_new_points(const void *pd, const go_shape *ps, scones_m
   scones_matrix p = go_m(pd, ps);
   return scones_measure_new_points(&p, out, err);
 }
+scones_status go_sampler_options_set_init_resample(scones_sampler_options *o, const void *td, const go_shape *ts,
+                                                  double sigma_start, scones_error **err) {
+  scones_matrix t = go_m(td, ts);
+  return scones_sampler_options_set_init_resample(o, &t, sigma_start, err);
+}
 scones_status go_score_new_empirical(const void *pd, const go_shape *ps, double bandwidth, scones_score **out,
                                      scones_error **err) {
   scones_matrix p = go_m(pd, ps);

@@ -107,6 +107,8 @@ scones_status go_figure_scatter(scones_figure *f, size_t panel, const void *pd, 
 scones_status go_figure_segments(scones_figure *f, size_t panel, const void *ad, const go_shape *as, const void *bd,
                                  const go_shape *bs, uint32_t rgba, scones_error **err);
 scones_status go_measure_new_points(const void *pd, const go_shape *ps, scones_measure **out, scones_error **err);
+scones_status go_sampler_options_set_init_resample(scones_sampler_options *o, const void *td, const go_shape *ts,
+                                                  double sigma_start, scones_error **err);
 scones_status go_score_new_empirical(const void *pd, const go_shape *ps, double bandwidth, scones_score **out,
                                      scones_error **err);
 scones_status go_barycentric_map(const scones_barycentric *map, const void *xd, const go_shape *xs, void *od,

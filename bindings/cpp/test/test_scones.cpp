@@ -592,6 +592,22 @@ static void test_external_costs(const std::string& dir, const std::string& score
   scones::Matrix s = scones::Sampler(hosted, scones::Score::gaussian(zero2, scones::View(eye2.data(), 2, 2)),
                                      scones::SamplerOptions().steps(10, 0.05)).sample(xs);
   CHECK(with_grad > before && s.rows == ne, "the sampler follows the callback's gradient");
+  // Resampled starts with steps of 1e-12: every sample is one of the given target rows.
+  scones::Matrix r = scones::Sampler(builtin, scones::Score::gaussian(zero2, scones::View(eye2.data(), 2, 2)),
+                                     scones::SamplerOptions().init_resample(y).steps(1, 1e-12))
+                         .sample(xs);
+  bool on_targets = r.rows == ne;
+  for (std::size_t i = 0; i < r.rows; i++) {
+    double best = INFINITY;
+    for (std::size_t j = 0; j < n; j++) {
+      double dx = r.data[i * 2] - y.data[j * 2], dy = r.data[i * 2 + 1] - y.data[j * 2 + 1];
+      best = std::min(best, dx * dx + dy * dy);
+    }
+    on_targets = on_targets && best < 1e-8;
+  }
+  CHECK(on_targets, "resampled chains start on target rows");
+  expect_error(scones::Status::InvalidArgument, [&] { scones::SamplerOptions().init_resample(y, -1.0); },
+               "a negative first noise level for resampled chains");
   expect_error(scones::Status::InvalidArgument, [&] { hosted.save(dir + "/cpp_callback.scones"); }, "saving a callback cost");
   auto broken = [](const double*, const double*, std::size_t, std::size_t, std::size_t, double*, double*) {
     throw std::runtime_error("cost broke");

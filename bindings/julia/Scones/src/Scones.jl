@@ -468,7 +468,7 @@ function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing,
                           init=nothing, metropolis=nothing, chain_batch=nothing, seed=nothing, device=nothing,
                           threads=nothing, softplus_beta=nothing, init_map=nothing, compatibility=nothing,
                           compatibility_tempering=nothing, compatibility_at_denoised=nothing, adapt_step=nothing,
-                          progress=nothing, progress_every=100)
+                          init_resample=nothing, progress=nothing, progress_every=100)
     out = Ref{Ptr{C.scones_sampler_options}}(C_NULL)
     _check(C.scones_sampler_options_new, out)
     o = SamplerOptions(out[])
@@ -488,6 +488,15 @@ function _sampler_options(; steps=nothing, step_size=nothing, annealing=nothing,
     softplus_beta === nothing || _check(C.scones_sampler_options_set_softplus_beta, o, Float64(softplus_beta))
     # The options keep their own copy of the map.
     init_map === nothing || _check(C.scones_sampler_options_set_init_map, o, init_map::Barycentric)
+    if init_resample !== nothing
+        # (targets, σ_start) or targets alone (σ_start = 0: three times the last noise level);
+        # the options copy the targets.
+        targets, σ0 = init_resample isa Tuple ? init_resample : (init_resample, 0.0)
+        t = _input(targets)
+        GC.@preserve t begin
+            _check(C.scones_sampler_options_set_init_resample, o, _points(t), Float64(σ0))
+        end
+    end
     compatibility === nothing || _check(C.scones_sampler_options_set_compatibility, o, Int32(Bool(compatibility)))
     compatibility_tempering === nothing ||
         _check(C.scones_sampler_options_set_compatibility_tempering, o, Int32(Bool(compatibility_tempering)))
@@ -1058,7 +1067,9 @@ end
 A conditional sampler of π(y | x) (Algorithm 2). Keywords (library defaults when omitted):
 `steps` (per noise level), `step_size`, `annealing = (σ_first, σ_last, levels, denoise)`,
 `samples_per_source` (K), `init` (`:noise`, `:source`), `init_map` (a [`Barycentric`](@ref):
-chains start at T(x)), `metropolis`, `adapt_step` (tune the Metropolis step towards 57%
+chains start at T(x)), `init_resample = (targets, σ_start)` (chains start at target points, columns
+of `targets`, drawn with probability ∝ M(V(x, y_j)); annealing from σ_start, 0: 3 σ_last),
+`metropolis`, `adapt_step` (tune the Metropolis step towards 57%
 acceptance), `compatibility` (`false`: the target score alone, ignoring the sources),
 `chain_batch`, `seed`, `device`, `threads`, `softplus_beta`, `progress` with `progress_every`
 (or later [`set_progress!`](@ref)). It holds copies of the dual and score, which may be closed

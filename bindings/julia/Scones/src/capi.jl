@@ -10,9 +10,9 @@ module LibScones
 const libscones = "libscones.so.0"
 
 const SCONES_VERSION_MAJOR = 0
-const SCONES_VERSION_MINOR = 4
+const SCONES_VERSION_MINOR = 5
 const SCONES_VERSION_PATCH = 0
-const SCONES_VERSION_STRING = "0.4.0"
+const SCONES_VERSION_STRING = "0.5.0"
 
 # typedefs
 const scones_status = Int32
@@ -244,6 +244,7 @@ scones_sampler_options_set_compatibility_at_denoised(opts, enabled, err) = ccall
 scones_sampler_options_set_device(opts, device, err) = ccall((:scones_sampler_options_set_device, libscones), scones_status, (Ptr{scones_sampler_options}, Cstring, Ref{Ptr{scones_error}}), opts, device, err)
 scones_sampler_options_set_init(opts, init, err) = ccall((:scones_sampler_options_set_init, libscones), scones_status, (Ptr{scones_sampler_options}, scones_chain_init, Ref{Ptr{scones_error}}), opts, init, err)
 scones_sampler_options_set_init_map(opts, map, err) = ccall((:scones_sampler_options_set_init_map, libscones), scones_status, (Ptr{scones_sampler_options}, Ptr{scones_barycentric}, Ref{Ptr{scones_error}}), opts, map, err)
+scones_sampler_options_set_init_resample(opts, targets, sigma_start, err) = ccall((:scones_sampler_options_set_init_resample, libscones), scones_status, (Ptr{scones_sampler_options}, Ref{scones_matrix}, Cdouble, Ref{Ptr{scones_error}}), opts, targets, sigma_start, err)
 scones_sampler_options_set_metropolis(opts, enabled, err) = ccall((:scones_sampler_options_set_metropolis, libscones), scones_status, (Ptr{scones_sampler_options}, Int32, Ref{Ptr{scones_error}}), opts, enabled, err)
 scones_sampler_options_set_progress(opts, callback, user_data, every, err) = ccall((:scones_sampler_options_set_progress, libscones), scones_status, (Ptr{scones_sampler_options}, Ptr{Cvoid}, Ptr{Cvoid}, Csize_t, Ref{Ptr{scones_error}}), opts, callback, user_data, every, err)
 scones_sampler_options_set_samples_per_source(opts, k, err) = ccall((:scones_sampler_options_set_samples_per_source, libscones), scones_status, (Ptr{scones_sampler_options}, Csize_t, Ref{Ptr{scones_error}}), opts, k, err)
