@@ -1510,11 +1510,13 @@ scones_status scones_sampler_options_set_init_map(struct scones_sampler_options 
  * Chains start at target samples drawn, for each source x, with probability proportional to
  * M(V(x, y_j)) over the rows y_j of `targets` (N x dy, e.g. the target data the duals were
  * trained on; at most 2^22 rows): the duals' own discrete conditional, whose mode weights
- * annealing from noise only approximates. Annealed sampling then starts at `sigma_start`
- * (0: three times the last noise level) when that is below the configured first level, so that
- * Langevin spreads the repeated starts without re-mixing the modes. On the entropic benchmark
- * of Gushchin et al. (d = 2, eps = 0.1) this took the conditional error from 4.3-7x to 1.5x
- * the sampling floor. The options keep their own copy of the targets.
+ * annealing from noise only approximates. With annealing, a resampled chain moves only at the
+ * noise levels at or below `sigma_start` (0: three times the last noise level), so that Langevin
+ * spreads the repeated starts without re-mixing the modes. A source whose weights have an
+ * effective sample size below its K samples (too few targets carry its conditional) starts
+ * from N(0, I) and anneals through every level instead. On the entropic benchmark of Gushchin
+ * et al. this took the conditional error at d = 2, eps = 0.1 from 8.0x to 1.4x the sampling
+ * floor (docs/results/conditional_bench.md). The options keep their own copy of the targets.
  */
 scones_status scones_sampler_options_set_init_resample(struct scones_sampler_options *opts,
                                                        const struct scones_matrix *targets,

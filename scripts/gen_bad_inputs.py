@@ -95,7 +95,7 @@ EXPECT = {
     ("*", "iterations"): ({"zero": OK}, "0 iterations keeps the initialization"),
     ("*", "panel"): ({"zero": OK}, "panel 0 is the baseline's panel"),
     ("*", "sigma_start"): ({"zero": OK, "huge": OK},
-                           "0 is automatic (3 x the last level); a level above the first one is capped to it"),
+                           "0 is automatic (3 x the last level); above the first level the chains move at every level"),
     ("*", "first_source_index"): ({"zero": OK, "huge": OK},
                                   "any global index is valid while index + n fits in 64 bits; -1 + n overflows"),
     ("scones_score_eval", "sigma"): ({"zero": OK, "huge": "SCONES_STATUS_NON_FINITE"},

@@ -610,8 +610,9 @@ class SamplerOptions {
   SamplerOptions& adapt_step(bool on) { return set(scones_sampler_options_set_adapt_step, static_cast<int32_t>(on)); }
   /// Chains start at T(x) of a barycentric map (the options keep their own copy of it).
   SamplerOptions& init_map(const Barycentric& map);
-  /// Chains start at rows of `targets` drawn with probability proportional to M(V(x, y_j)),
-  /// annealing from `sigma_start` (0: three times the last noise level); the options copy them.
+  /// Chains start at rows of `targets` drawn with probability proportional to M(V(x, y_j)) and
+  /// move only at noise levels <= `sigma_start` (0: three times the last); sources whose weights
+  /// have an effective sample size below K start from noise. The options copy the targets.
   SamplerOptions& init_resample(View targets, double sigma_start = 0.0) {
     return set(scones_sampler_options_set_init_resample, targets.c(), sigma_start);
   }

@@ -372,8 +372,9 @@ func (o SamplerOptions) InitMap(m *Barycentric) SamplerOptions {
 }
 
 // InitResample starts chains at rows of targets drawn, for each source x, with probability
-// proportional to M(V(x, y_j)) (the duals' own discrete conditional), annealing from
-// sigmaStart (0: three times the last noise level). The options copy the targets when the
+// proportional to M(V(x, y_j)) (the duals' own discrete conditional); they move only at noise
+// levels at or below sigmaStart (0: three times the last). Sources whose weights have an
+// effective sample size below K start from noise. The options copy the targets when the
 // sampler is made.
 func (o SamplerOptions) InitResample(targets View, sigmaStart float64) SamplerOptions {
 	return o.with(func(p *C.scones_sampler_options, e **C.scones_error) C.scones_status {

@@ -1068,7 +1068,8 @@ A conditional sampler of π(y | x) (Algorithm 2). Keywords (library defaults whe
 `steps` (per noise level), `step_size`, `annealing = (σ_first, σ_last, levels, denoise)`,
 `samples_per_source` (K), `init` (`:noise`, `:source`), `init_map` (a [`Barycentric`](@ref):
 chains start at T(x)), `init_resample = (targets, σ_start)` (chains start at target points, columns
-of `targets`, drawn with probability ∝ M(V(x, y_j)); annealing from σ_start, 0: 3 σ_last),
+of `targets`, drawn with probability ∝ M(V(x, y_j)), and move only at levels ≤ σ_start, 0: 3 σ_last;
+sources whose weights have an effective sample size below K start from noise),
 `metropolis`, `adapt_step` (tune the Metropolis step towards 57%
 acceptance), `compatibility` (`false`: the target score alone, ignoring the sources),
 `chain_batch`, `seed`, `device`, `threads`, `softplus_beta`, `progress` with `progress_every`
