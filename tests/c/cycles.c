@@ -87,6 +87,13 @@ static void dual_cycle(const char *dir, uint64_t seed) {
     scones_sampler_free(s);
     s = NULL;
   }
+  /* Chains from the targets resampled by M, annealed (the options own a copy of the targets). */
+  EXPECT_OK(scones_sampler_options_set_annealing(so, 1.0, 0.1, 3, 1, &err));
+  EXPECT_OK(scones_sampler_options_set_init_resample(so, &y, 0.0, &err));
+  EXPECT_OK(scones_sampler_new(dual, gauss, so, &s, &err));
+  EXPECT_OK(scones_sample_batch(s, &x4, &mo, &err));
+  scones_sampler_free(s);
+  s = NULL;
 
   /* The barycentric map between two point measures, trained a couple of steps. */
   scones_measure *mx = NULL, *my = NULL;
