@@ -31,7 +31,7 @@
 //! f + grad log h, see `grad_check`). Under every cell's row a line splits each method's error
 //! into the conditional means' part and the ratio of its spread to the true one.
 //!
-//! One file of about 750 lines because it is one program (a cell's pipeline, its diagnostics, the
+//! One file of about 770 lines because it is one program (a cell's pipeline, its diagnostics, the
 //! table writer and the flags); the library holds the reusable parts (`reference::entropic_bench`,
 //! `reference::bures`).
 //!

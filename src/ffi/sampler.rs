@@ -1,7 +1,7 @@
 //! Algorithm 2: the sampler options, and the sampler handle that draws y ~ pi(y | x) by
 //! (annealed) Langevin dynamics on the target score plus grad_y log M(V(x, y)).
 //!
-//! About 470 lines, kept as one file on purpose: two-thirds are the options' setters, one short
+//! About 540 lines, kept as one file on purpose: two-thirds are the options' setters, one short
 //! doc-commented export per sampler setting, and splitting them from the handle would separate
 //! each setting from the code that reads it.
 
