@@ -16,6 +16,12 @@
 //! With a score source that knows its log-density, each step can be Metropolis-adjusted (MALA):
 //! the chain then targets pi(y | x) exactly instead of with O(eps) bias.
 //!
+//! Chains start from N(0, I) (Algorithm 2), at x, at a barycentric map's T(x), or at target
+//! samples resampled by M (`resample.rs`): the last gets a multimodal conditional's mode weights
+//! from the potentials' values, which annealing from noise only approximates, and its chains
+//! move only at the last noise levels (chains whose source has too few effective targets start
+//! from noise and anneal through every level).
+//!
 //! Sharding: every random number of chain k of source i (its start, its Langevin noise, its
 //! Metropolis uniforms) comes from its own stream, addressed by the seed, i's *global* index
 //! and k ([`ChainStreams`]), in an order fixed per chain; an adapting MALA step size is per
