@@ -244,15 +244,22 @@ fn errors_name_what_went_wrong() {
     assert_eq!(metrics::sliced_w2(&x, &x, 8, 0).unwrap(), 0.0);
 }
 
+/// Standard normal sources and targets (400 each), a KL dual at lambda = 0.2 trained 100
+/// iterations, and the targets' exact score.
+fn small_lambda_problem() -> (Array2<f64>, Array2<f64>, Dual, Score) {
+    let x = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 1).unwrap();
+    let y = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 2).unwrap();
+    let dual = Dual::train(&x, &y, &small_dual_options(100).regularizer(Divergence::Kl, 0.2)).unwrap();
+    let score = Score::gaussian(&[0.0, 0.0], &Array2::<f64>::eye(2)).unwrap();
+    (x, y, dual, score)
+}
+
 /// lambda = 0.2 with the annealed schedule sigma 3 -> 0.01, 10 x 60 steps at eps = 2e-5: the
 /// first step (1.8) against the compatibility stiffness 2 / lambda = 10 blows the untempered
 /// chains up; the default tempering keeps them finite and near their sources.
 #[test]
 fn compatibility_tempering_keeps_small_lambda_stable() {
-    let x = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 1).unwrap();
-    let y = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 2).unwrap();
-    let dual = Dual::train(&x, &y, &small_dual_options(100).regularizer(Divergence::Kl, 0.2)).unwrap();
-    let score = Score::gaussian(&[0.0, 0.0], &Array2::<f64>::eye(2)).unwrap();
+    let (x, _, dual, score) = small_lambda_problem();
     let annealed = SamplerOptions::new().annealing(3.0, 0.01, 10).steps(60, 2e-5);
     let sources = x.slice(s![..100, ..]);
     let mut untempered =
@@ -269,10 +276,7 @@ fn compatibility_tempering_keeps_small_lambda_stable() {
 /// samples are finite and near their sources; targets of another dimension are refused.
 #[test]
 fn resampled_chain_starts_come_from_the_targets() {
-    let x = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 1).unwrap();
-    let y = gaussian::sample(&[0.0, 0.0], &Array2::<f64>::eye(2), 400, 2).unwrap();
-    let dual = Dual::train(&x, &y, &small_dual_options(100).regularizer(Divergence::Kl, 0.2)).unwrap();
-    let score = Score::gaussian(&[0.0, 0.0], &Array2::<f64>::eye(2)).unwrap();
+    let (x, y, dual, score) = small_lambda_problem();
     let sources = x.slice(s![..50, ..]);
     let frozen = SamplerOptions::new().chain_start(ChainStart::resample(&y, 0.0)).steps(1, 1e-12);
     let out = Sampler::new(&dual, &score, &frozen).unwrap().sample(sources).unwrap();

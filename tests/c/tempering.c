@@ -11,6 +11,21 @@
 #define N 400
 #define NEVAL 200
 
+/* Mean distance of the NEVAL samples to their sources; *finite becomes 0 if any is not. */
+static double mean_distance(const double *out, const double *x, int *finite) {
+  double dist = 0;
+  *finite = 1;
+  for (int i = 0; i < NEVAL; i++) {
+    double s = 0;
+    for (int k = 0; k < D; k++) {
+      *finite &= isfinite(out[i * D + k]);
+      s += (out[i * D + k] - x[i * D + k]) * (out[i * D + k] - x[i * D + k]);
+    }
+    dist += sqrt(s) / NEVAL;
+  }
+  return dist;
+}
+
 int main(void) {
   static double x[N * D], y[N * D], cov[D * D] = {1, 0, 0, 1}, mean[D] = {0, 0};
   scones_matrix mu = scones_matrix_f64(mean, 1, D), c = scones_matrix_f64(cov, D, D);
@@ -60,16 +75,8 @@ int main(void) {
   EXPECT_OK(scones_sample_batch(tempered, &xe, &ye, &err));
   /* pi(y | x) at lambda = 0.2 has standard deviation about sqrt(lambda / 2) = 0.3 around a
      point near x: every sample finite and the mean distance to its source well below 1. */
-  double dist = 0;
   int finite = 1;
-  for (int i = 0; i < NEVAL; i++) {
-    double s = 0;
-    for (int k = 0; k < D; k++) {
-      finite &= isfinite(out[i * D + k]);
-      s += (out[i * D + k] - x[i * D + k]) * (out[i * D + k] - x[i * D + k]);
-    }
-    dist += sqrt(s) / NEVAL;
-  }
+  double dist = mean_distance(out, x, &finite);
   EXPECT(finite, "tempered samples are not all finite");
   EXPECT(dist < 0.8, "tempered samples are %.3f from their sources on average", dist);
 
@@ -87,16 +94,7 @@ int main(void) {
   EXPECT_OK(scones_sampler_options_set_init_resample(sopt, &ys, 0.0, &err));
   EXPECT_OK(scones_sampler_new(dual, score, sopt, &resampled, &err));
   EXPECT_OK(scones_sample_batch(resampled, &xe, &ye, &err));
-  dist = 0;
-  finite = 1;
-  for (int i = 0; i < NEVAL; i++) {
-    double s = 0;
-    for (int k = 0; k < D; k++) {
-      finite &= isfinite(out[i * D + k]);
-      s += (out[i * D + k] - x[i * D + k]) * (out[i * D + k] - x[i * D + k]);
-    }
-    dist += sqrt(s) / NEVAL;
-  }
+  dist = mean_distance(out, x, &finite);
   EXPECT(finite, "resampled samples are not all finite");
   EXPECT(dist < 0.8, "resampled samples are %.3f from their sources on average", dist);
   EXPECT_OK(scones_sampler_options_set_steps(sopt, 1, 1e-12, &err));
